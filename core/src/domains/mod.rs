@@ -1,0 +1,2 @@
+//! Domain models.
+pub mod factory;
