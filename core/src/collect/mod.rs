@@ -1,1 +1,71 @@
-//! (in progress)
+//! Metric collectors: consumers of the record stream.
+//!
+//! A collector is told the model's [`Catalogue`] and measurement [`Window`] once, then receives
+//! record batches in time order, and finally returns named metrics. Collectors never see the
+//! World; the interface is shaped so that it can cross the plugin C ABI unchanged.
+
+mod kpi;
+
+pub use kpi::KpiCollector;
+
+use crate::record::{Catalogue, Record};
+use crate::time::SimTime;
+
+/// One named result of one replication, e.g. `utilization.mill = 0.8`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Metric {
+    /// Metric name (`base` or `base.subject`).
+    pub name: String,
+    /// Its value; NaN when undefined (e.g. a mean over no observations).
+    pub value: f64,
+}
+
+/// The part of the run that metrics are measured over.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    /// Start of measurement: the end of the warm-up [time unit].
+    pub warmup: SimTime,
+    /// End of the run [time unit].
+    pub horizon: SimTime,
+}
+
+impl Window {
+    /// Length of the window [time unit].
+    pub fn length(&self) -> f64 {
+        self.horizon.as_f64() - self.warmup.as_f64()
+    }
+}
+
+/// A collector failed; fatal for the replication.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("collector `{collector}`: {message}")]
+pub struct CollectError {
+    /// The collector's name.
+    pub collector: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Turns a record stream into metrics.
+pub trait Collector: Send {
+    /// Name used in messages.
+    fn name(&self) -> &str;
+
+    /// Called once before any record.
+    ///
+    /// # Errors
+    /// If the catalogue lacks something the collector needs.
+    fn start(&mut self, catalogue: &Catalogue, window: Window) -> Result<(), CollectError>;
+
+    /// Called with records in non-decreasing time order.
+    ///
+    /// # Errors
+    /// If a record is malformed (unknown kind or subject).
+    fn batch(&mut self, records: &[Record]) -> Result<(), CollectError>;
+
+    /// Called once at the horizon; returns the metrics of this replication.
+    ///
+    /// # Errors
+    /// If the collector cannot produce its metrics.
+    fn finish(&mut self) -> Result<Vec<Metric>, CollectError>;
+}

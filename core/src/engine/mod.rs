@@ -1,1 +1,61 @@
-//! (in progress)
+//! The simulation engine: a bevy_ecs [`World`] driven by an event calendar.
+//!
+//! A [`Sim`] owns the World (all model state), an engine context [`Ctx`] (clock, calendar, record
+//! buffer, random-stream seeder) and a [`Model`] whose typed handler reacts to calendar entries.
+//! Time-stepped logic runs as bevy [`Schedule`](bevy_ecs::schedule::Schedule)s that the calendar
+//! fires every Δt ([`StepperConfig`]), interleaved with discrete events by the calendar's order.
+//!
+//! # Ordering guarantee
+//! Entries run in ascending `(time, priority, sequence)` order, where `sequence` is the order in
+//! which they were scheduled. Model events use [`Priority::DEFAULT`] (0) unless scheduled with
+//! [`Ctx::schedule_at_with`]; steppers default to [`Priority::STEP`] (100), so at a time where a
+//! discrete event and a step coincide, the event runs first and the step sees its effect.
+//! Entries with `time > horizon` never run; entries at exactly the horizon do.
+
+mod ctx;
+mod sim;
+mod stepper;
+
+pub use ctx::Ctx;
+pub use sim::{ModelError, RunOutput, Sim, SimConfig, SimError};
+pub use stepper::{RecordSink, SimClock, StepperConfig};
+
+use bevy_ecs::world::World;
+
+use crate::calendar::Priority;
+use crate::record::Catalogue;
+
+/// Priority constants of the engine.
+impl Priority {
+    /// Default priority of steppers: after same-time discrete events.
+    pub const STEP: Priority = Priority(100);
+}
+
+/// A model: typed handlers for its calendar entries.
+///
+/// The model value itself holds static topology and random streams; mutable model state lives in
+/// the World. Handlers return decisions through the [`Ctx`] (schedule, cancel, record).
+pub trait Model {
+    /// The payload of this model's calendar entries.
+    type Event;
+
+    /// The record kinds this model emits.
+    fn catalogue(&self) -> &Catalogue;
+
+    /// Populates the World and schedules the first entries.
+    ///
+    /// # Errors
+    /// If the model cannot be set up.
+    fn start(&mut self, world: &mut World, ctx: &mut Ctx<Self::Event>) -> Result<(), ModelError>;
+
+    /// Reacts to one of its calendar entries at `ctx.now()`.
+    ///
+    /// # Errors
+    /// A model error stops the replication; it is reported with the simulated time.
+    fn handle(
+        &mut self,
+        world: &mut World,
+        ctx: &mut Ctx<Self::Event>,
+        event: Self::Event,
+    ) -> Result<(), ModelError>;
+}

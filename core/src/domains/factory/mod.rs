@@ -1,1 +1,12 @@
-//! (in progress)
+//! Factory flow lines: sources, products with routes, stations of parallel machines.
+//!
+//! Covers queueing networks: any interarrival and processing-time distribution, FIFO queues,
+//! optional finite buffers with loss at a route's first station and blocking-after-service
+//! downstream.
+
+pub mod config;
+mod model;
+mod state;
+
+pub use model::{FactoryEvent, FactoryModel};
+pub use state::{Job, Station};

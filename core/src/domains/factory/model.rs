@@ -1,0 +1,359 @@
+//! Event handlers of the factory.
+
+use bevy_ecs::entity::Entity;
+use bevy_ecs::world::World;
+
+use super::config::FactoryConfig;
+use super::state::{Blocked, Job, Station};
+use crate::dist::Sampler;
+use crate::engine::{Ctx, Model, ModelError};
+use crate::record::{Aggregate, Catalogue, KindId, KindInfo, Report};
+use crate::rng::{StreamKey, StreamRng};
+use crate::time::SimDuration;
+
+/// Calendar payloads of the factory.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FactoryEvent {
+    /// The next job of a source arrives.
+    Arrival {
+        /// Source index.
+        source: u32,
+    },
+    /// A machine of a station finishes its job.
+    ServiceDone {
+        /// Station index.
+        station: u32,
+        /// The finished job.
+        job: Job,
+    },
+}
+
+/// Record kinds of the factory.
+#[derive(Clone, Copy, Debug)]
+struct Kinds {
+    lost: KindId,
+    completed: KindId,
+    cycle_time: KindId,
+    wait_time: KindId,
+    wip: KindId,
+    busy: KindId,
+    queue: KindId,
+    blocked: KindId,
+}
+
+struct SourceSlot {
+    name: String,
+    product: u32,
+    interarrival: Sampler,
+    rng: Option<StreamRng>,
+}
+
+struct StationSlot {
+    name: String,
+    machines: u32,
+    entity: Entity,
+    /// One processing-time stream per station, whichever product is processed.
+    rng: Option<StreamRng>,
+}
+
+/// The factory model: static topology and random streams; station state lives in the World.
+pub struct FactoryModel {
+    catalogue: Catalogue,
+    kinds: Kinds,
+    sources: Vec<SourceSlot>,
+    stations: Vec<StationSlot>,
+    /// Per product, per route step: (station index, processing-time sampler).
+    routes: Vec<Vec<(u32, Sampler)>>,
+    buffers: Vec<Option<u32>>,
+    wip: u64,
+    next_job: u64,
+    /// Reused worklist of stations that gained a free place.
+    freed: Vec<(u32, bool)>,
+}
+
+fn index(i: usize) -> u32 {
+    u32::try_from(i).expect("validated scenarios have fewer than 2^32 entities")
+}
+
+impl FactoryModel {
+    /// Builds the model of a validated factory config.
+    pub fn new(config: &FactoryConfig) -> Self {
+        let products: Vec<String> = config.products.iter().map(|p| p.name.clone()).collect();
+        let stations: Vec<String> = config.stations.iter().map(|s| s.name.clone()).collect();
+        let mut catalogue = Catalogue::default();
+        let mut kind = |name: &str, metric: &str, aggregate, report, subjects: &[String]| {
+            catalogue.add(KindInfo {
+                name: name.into(),
+                metric: metric.into(),
+                aggregate,
+                report,
+                subjects: subjects.to_vec(),
+            })
+        };
+        let kinds = Kinds {
+            // 1 for a rejected arrival, 0 for an admitted one: the mean is the loss fraction.
+            lost: kind("arrival_lost", "loss_fraction", Aggregate::Sample, Report::Total, &products),
+            completed: kind("completed", "throughput", Aggregate::Rate, Report::Both, &products),
+            cycle_time: kind("cycle_time", "cycle_time_mean", Aggregate::Sample, Report::Both, &products),
+            wait_time: kind("wait_time", "wait_time_mean", Aggregate::Sample, Report::Both, &products),
+            wip: kind("wip", "wip_mean", Aggregate::Level, Report::Total, &["system".to_owned()]),
+            busy: kind("busy_fraction", "utilization", Aggregate::Level, Report::PerSubject, &stations),
+            queue: kind("queue_length", "queue_mean", Aggregate::Level, Report::PerSubject, &stations),
+            blocked: kind(
+                "blocked_fraction",
+                "blocked_fraction",
+                Aggregate::Level,
+                Report::PerSubject,
+                &stations,
+            ),
+        };
+        FactoryModel {
+            catalogue,
+            kinds,
+            sources: config
+                .sources
+                .iter()
+                .map(|s| SourceSlot {
+                    name: s.name.clone(),
+                    product: index(s.product),
+                    interarrival: s.interarrival.sampler(),
+                    rng: None,
+                })
+                .collect(),
+            stations: config
+                .stations
+                .iter()
+                .map(|s| StationSlot {
+                    name: s.name.clone(),
+                    machines: s.machines,
+                    entity: Entity::PLACEHOLDER,
+                    rng: None,
+                })
+                .collect(),
+            routes: config
+                .products
+                .iter()
+                .map(|p| p.route.iter().map(|step| (index(step.station), step.process.sampler())).collect())
+                .collect(),
+            buffers: config.stations.iter().map(|s| s.buffer).collect(),
+            wip: 0,
+            next_job: 0,
+            freed: Vec::new(),
+        }
+    }
+
+    fn station<'w>(
+        &self,
+        world: &'w mut World,
+        s: u32,
+    ) -> Result<bevy_ecs::world::Mut<'w, Station>, ModelError> {
+        world.get_mut::<Station>(self.stations[s as usize].entity).ok_or_else(|| {
+            ModelError::Invalid(format!(
+                "station `{}` is missing from the world",
+                self.stations[s as usize].name
+            ))
+        })
+    }
+
+    fn schedule_arrival(&mut self, ctx: &mut Ctx<FactoryEvent>, source: u32) -> Result<(), ModelError> {
+        let slot = &mut self.sources[source as usize];
+        let rng = slot.rng.as_mut().ok_or_else(|| ModelError::Invalid("model not started".into()))?;
+        let gap = slot.interarrival.sample(rng);
+        let delay =
+            SimDuration::new(gap).map_err(|e| ModelError::Invalid(format!("source `{}`: {e}", slot.name)))?;
+        ctx.schedule_in(delay, FactoryEvent::Arrival { source })?;
+        Ok(())
+    }
+
+    /// Puts `job` on a free machine of `st` and schedules its completion.
+    fn start_service(
+        &mut self,
+        ctx: &mut Ctx<FactoryEvent>,
+        st: &mut Station,
+        mut job: Job,
+    ) -> Result<(), ModelError> {
+        let now = ctx.now().as_f64();
+        job.waited += now - job.queued_at;
+        st.busy += 1;
+        let s = st.index as usize;
+        ctx.record(self.kinds.busy, st.index, f64::from(st.busy) / f64::from(self.stations[s].machines));
+        let (_, sampler) = &self.routes[job.product as usize][job.step as usize];
+        let slot = &mut self.stations[s];
+        let rng = slot.rng.as_mut().ok_or_else(|| ModelError::Invalid("model not started".into()))?;
+        let d = sampler.sample(rng);
+        let delay =
+            SimDuration::new(d).map_err(|e| ModelError::Invalid(format!("station `{}`: {e}", slot.name)))?;
+        ctx.schedule_in(delay, FactoryEvent::ServiceDone { station: st.index, job })?;
+        Ok(())
+    }
+
+    /// Lets `job` into station `s`: onto a free machine, else into the queue. `Ok(false)` if the
+    /// station is full.
+    fn enter(
+        &mut self,
+        world: &mut World,
+        ctx: &mut Ctx<FactoryEvent>,
+        s: u32,
+        mut job: Job,
+    ) -> Result<bool, ModelError> {
+        let mut st = self.station(world, s)?;
+        job.queued_at = ctx.now().as_f64();
+        if st.free_machines() > 0 {
+            self.start_service(ctx, &mut st, job)?;
+        } else if st.has_room() {
+            st.queue.push_back(job);
+            ctx.record(self.kinds.queue, s, st.queue.len() as f64);
+        } else {
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// A machine of station `s` became free: start the next queued job and let blocked upstream
+    /// jobs move in, cascading up the line as their machines are freed in turn.
+    fn release_machine(
+        &mut self,
+        world: &mut World,
+        ctx: &mut Ctx<FactoryEvent>,
+        s: u32,
+    ) -> Result<(), ModelError> {
+        // (station, whether one of its machines was blocked and is now released)
+        let mut worklist = std::mem::take(&mut self.freed);
+        worklist.push((s, false));
+        while let Some((s, unblocked)) = worklist.pop() {
+            let mut st = self.station(world, s)?;
+            if unblocked {
+                st.blocked -= 1;
+                ctx.record(
+                    self.kinds.blocked,
+                    s,
+                    f64::from(st.blocked) / f64::from(self.stations[s as usize].machines),
+                );
+            }
+            if st.free_machines() > 0
+                && let Some(job) = st.queue.pop_front()
+            {
+                ctx.record(self.kinds.queue, s, st.queue.len() as f64);
+                self.start_service(ctx, &mut st, job)?;
+            }
+            // Each admission frees one upstream machine, which may admit a job from further up.
+            while st.free_machines() > 0 || st.has_room() {
+                let Some(Blocked { mut job, from }) = st.blocked_upstream.pop_front() else { break };
+                job.queued_at = ctx.now().as_f64();
+                if st.free_machines() > 0 {
+                    self.start_service(ctx, &mut st, job)?;
+                } else {
+                    st.queue.push_back(job);
+                    ctx.record(self.kinds.queue, s, st.queue.len() as f64);
+                }
+                worklist.push((from, true));
+            }
+        }
+        self.freed = worklist;
+        Ok(())
+    }
+
+    fn complete(&mut self, ctx: &mut Ctx<FactoryEvent>, job: Job) {
+        let now = ctx.now().as_f64();
+        self.wip -= 1;
+        ctx.record(self.kinds.completed, job.product, 1.0);
+        ctx.record(self.kinds.cycle_time, job.product, now - job.released);
+        ctx.record(self.kinds.wait_time, job.product, job.waited);
+        ctx.record(self.kinds.wip, 0, self.wip as f64);
+    }
+
+    fn arrival(
+        &mut self,
+        world: &mut World,
+        ctx: &mut Ctx<FactoryEvent>,
+        source: u32,
+    ) -> Result<(), ModelError> {
+        self.schedule_arrival(ctx, source)?;
+        let product = self.sources[source as usize].product;
+        let now = ctx.now().as_f64();
+        let job = Job { id: self.next_job, product, step: 0, released: now, queued_at: now, waited: 0.0 };
+        self.next_job += 1;
+        let first = self.routes[product as usize][0].0;
+        if self.enter(world, ctx, first, job)? {
+            ctx.record(self.kinds.lost, product, 0.0);
+            self.wip += 1;
+            ctx.record(self.kinds.wip, 0, self.wip as f64);
+        } else {
+            ctx.record(self.kinds.lost, product, 1.0);
+        }
+        Ok(())
+    }
+
+    fn service_done(
+        &mut self,
+        world: &mut World,
+        ctx: &mut Ctx<FactoryEvent>,
+        s: u32,
+        mut job: Job,
+    ) -> Result<(), ModelError> {
+        {
+            let mut st = self.station(world, s)?;
+            st.busy -= 1;
+            ctx.record(
+                self.kinds.busy,
+                s,
+                f64::from(st.busy) / f64::from(self.stations[s as usize].machines),
+            );
+        }
+        job.step += 1;
+        let route = &self.routes[job.product as usize];
+        let Some(&(next, _)) = route.get(job.step as usize) else {
+            self.complete(ctx, job);
+            return self.release_machine(world, ctx, s);
+        };
+        if self.enter(world, ctx, next, job)? {
+            return self.release_machine(world, ctx, s);
+        }
+        // Blocking after service: the job keeps this machine until `next` has room.
+        let mut st = self.station(world, s)?;
+        st.blocked += 1;
+        ctx.record(
+            self.kinds.blocked,
+            s,
+            f64::from(st.blocked) / f64::from(self.stations[s as usize].machines),
+        );
+        drop(st);
+        self.station(world, next)?.blocked_upstream.push_back(Blocked { job, from: s });
+        Ok(())
+    }
+}
+
+impl Model for FactoryModel {
+    type Event = FactoryEvent;
+
+    fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    fn start(&mut self, world: &mut World, ctx: &mut Ctx<FactoryEvent>) -> Result<(), ModelError> {
+        for (i, slot) in self.stations.iter_mut().enumerate() {
+            slot.entity = world.spawn(Station::new(index(i), slot.machines, self.buffers[i])).id();
+            slot.rng = Some(ctx.stream(StreamKey::new(&format!("station:{}", slot.name), "process")));
+        }
+        for slot in &mut self.sources {
+            slot.rng = Some(ctx.stream(StreamKey::new(&format!("source:{}", slot.name), "interarrival")));
+        }
+        ctx.record(self.kinds.wip, 0, 0.0);
+        for source in 0..self.sources.len() {
+            self.schedule_arrival(ctx, index(source))?;
+        }
+        Ok(())
+    }
+
+    fn handle(
+        &mut self,
+        world: &mut World,
+        ctx: &mut Ctx<FactoryEvent>,
+        event: FactoryEvent,
+    ) -> Result<(), ModelError> {
+        match event {
+            FactoryEvent::Arrival { source } => self.arrival(world, ctx, source),
+            FactoryEvent::ServiceDone { station, job } => self.service_done(world, ctx, station, job),
+        }
+    }
+}

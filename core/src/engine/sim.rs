@@ -1,0 +1,212 @@
+//! The run loop.
+
+use bevy_ecs::schedule::Schedule;
+use bevy_ecs::world::World;
+
+use super::Model;
+use super::ctx::{Ctx, Scheduled};
+use super::stepper::{RecordSink, SimClock, Stepper, StepperConfig};
+use crate::calendar::ScheduleError;
+use crate::collect::{CollectError, Collector, Metric, Window};
+use crate::rng::StreamSeeder;
+use crate::time::SimTime;
+
+/// Records are handed to collectors in batches of this many (24 B each: 96 KiB, fits L2).
+pub(crate) const FLUSH_LEN: usize = 4096;
+
+/// Events between two progress reports (and `World::clear_trackers` calls).
+const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// How one replication runs.
+#[derive(Clone, Copy, Debug)]
+pub struct SimConfig {
+    /// End of measurement [time unit].
+    pub horizon: SimTime,
+    /// Start of measurement [time unit]; `< horizon`.
+    pub warmup: SimTime,
+    /// Random streams of this replication.
+    pub seeder: StreamSeeder,
+}
+
+/// A model handler failed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// The handler tried to schedule in the past.
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    /// The model reached a state it cannot handle.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A replication failed; fatal for that replication only.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// A model handler failed.
+    #[error("at t={time}: {source}")]
+    Model {
+        /// Simulated time of the failure.
+        time: SimTime,
+        /// What failed.
+        source: ModelError,
+    },
+    /// A collector failed.
+    #[error("at t={time}: {source}")]
+    Collector {
+        /// Simulated time of the failure.
+        time: SimTime,
+        /// What failed.
+        source: CollectError,
+    },
+    /// The engine was configured wrongly (bad stepper, duplicate metric, ...).
+    #[error("{0}")]
+    Config(String),
+}
+
+/// What one replication produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunOutput {
+    /// All collectors' metrics, sorted by name.
+    pub metrics: Vec<Metric>,
+    /// Calendar entries processed.
+    pub events: u64,
+}
+
+/// One replication: World + engine context + model + collectors.
+pub struct Sim<M: Model> {
+    world: World,
+    ctx: Ctx<M::Event>,
+    model: M,
+    steppers: Vec<Stepper>,
+    collectors: Vec<Box<dyn Collector>>,
+    config: SimConfig,
+}
+
+impl<M: Model> Sim<M> {
+    /// A simulation of `model`; nothing runs until [`Sim::run`].
+    pub fn new(model: M, config: SimConfig) -> Self {
+        let mut world = World::new();
+        world.insert_resource(SimClock::default());
+        world.insert_resource(RecordSink::default());
+        Sim {
+            world,
+            ctx: Ctx::new(config.seeder, config.horizon),
+            model,
+            steppers: Vec::new(),
+            collectors: Vec::new(),
+            config,
+        }
+    }
+
+    /// The World, e.g. to spawn agents before the run.
+    pub fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+
+    /// The engine context, e.g. to draw a random stream during set-up.
+    pub fn ctx_mut(&mut self) -> &mut Ctx<M::Event> {
+        &mut self.ctx
+    }
+
+    /// Adds a collector; it receives every record of the run.
+    pub fn add_collector(&mut self, collector: Box<dyn Collector>) {
+        self.collectors.push(collector);
+    }
+
+    /// Runs `schedule` at `first`, `first + period`, ... up to the horizon.
+    ///
+    /// # Errors
+    /// [`SimError::Config`] if the period is not positive.
+    pub fn add_stepper(&mut self, config: StepperConfig, schedule: Schedule) -> Result<(), SimError> {
+        if config.period.as_f64() <= 0.0 {
+            return Err(SimError::Config(format!("stepper `{}`: period must be > 0", config.name)));
+        }
+        let index = self.steppers.len();
+        self.ctx
+            .calendar
+            .schedule(config.first, config.priority, Scheduled::Step(index))
+            .map_err(|e| SimError::Config(format!("stepper `{}`: {e}", config.name)))?;
+        self.steppers.push(Stepper { config, schedule, steps: 0 });
+        Ok(())
+    }
+
+    /// Runs to the horizon and returns the metrics; the World is dropped at the end.
+    ///
+    /// `progress` is called with the simulated time every 65 536 entries.
+    ///
+    /// # Errors
+    /// The first model or collector failure, with its simulated time.
+    pub fn run(mut self, progress: &mut dyn FnMut(SimTime)) -> Result<RunOutput, SimError> {
+        let window = Window { warmup: self.config.warmup, horizon: self.config.horizon };
+        let catalogue = self.model.catalogue().clone();
+        for c in &mut self.collectors {
+            c.start(&catalogue, window)
+                .map_err(|source| SimError::Collector { time: SimTime::ZERO, source })?;
+        }
+        self.model
+            .start(&mut self.world, &mut self.ctx)
+            .map_err(|source| SimError::Model { time: SimTime::ZERO, source })?;
+
+        let horizon = self.config.horizon;
+        let mut events: u64 = 0;
+        while let Some(entry) = self.ctx.calendar.pop() {
+            if entry.time > horizon {
+                break;
+            }
+            match entry.payload {
+                Scheduled::Model(event) => {
+                    self.model
+                        .handle(&mut self.world, &mut self.ctx, event)
+                        .map_err(|source| SimError::Model { time: entry.time, source })?;
+                }
+                Scheduled::Step(index) => self.step(index, entry.time)?,
+            }
+            events += 1;
+            if self.ctx.records.len() >= FLUSH_LEN {
+                self.flush()?;
+            }
+            if events % PROGRESS_EVERY == 0 {
+                // Without an App nobody else frees bevy's removed-component buffers.
+                self.world.clear_trackers();
+                progress(entry.time);
+            }
+        }
+        self.flush()?;
+        let mut metrics = Vec::new();
+        for c in &mut self.collectors {
+            metrics.extend(c.finish().map_err(|source| SimError::Collector { time: horizon, source })?);
+        }
+        metrics.sort_by(|a, b| a.name.cmp(&b.name));
+        if let Some(w) = metrics.windows(2).find(|w| w[0].name == w[1].name) {
+            return Err(SimError::Config(format!("two collectors report the metric `{}`", w[0].name)));
+        }
+        Ok(RunOutput { metrics, events })
+    }
+
+    fn step(&mut self, index: usize, time: SimTime) -> Result<(), SimError> {
+        let stepper = &mut self.steppers[index];
+        self.world.resource_mut::<SimClock>().now = time;
+        self.world.resource_mut::<RecordSink>().now = time.as_f64();
+        stepper.schedule.run(&mut self.world);
+        self.ctx.records.append(&mut self.world.resource_mut::<RecordSink>().records);
+        stepper.steps += 1;
+        let next = SimTime::new(stepper.next_time())
+            .map_err(|e| SimError::Config(format!("stepper `{}`: {e}", stepper.config.name)))?;
+        self.ctx
+            .calendar
+            .schedule(next, stepper.config.priority, Scheduled::Step(index))
+            .map_err(|source| SimError::Model { time, source: source.into() })?;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), SimError> {
+        let now = self.ctx.now();
+        for c in &mut self.collectors {
+            c.batch(&self.ctx.records).map_err(|source| SimError::Collector { time: now, source })?;
+        }
+        self.ctx.records.clear();
+        Ok(())
+    }
+}
