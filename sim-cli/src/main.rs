@@ -1,1 +1,48 @@
-fn main() {}
+//! `xinzhi`: run and validate what-if scenarios.
+//!
+//! The binary is glue: argument parsing, progress, printing and exit codes. All simulation logic
+//! lives in `xinzhi-core`.
+//!
+//! Exit codes: 0 success, 1 run failure (partial results are kept and marked incomplete),
+//! 2 invalid input (scenario file, flags, output folder).
+
+mod args;
+mod clock;
+mod run;
+mod table;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+/// The failure classes the CLI distinguishes, mapped to exit codes.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Bad scenario, flags or output folder: exit 2.
+    Input(anyhow::Error),
+    /// The run itself failed: exit 1.
+    Run(anyhow::Error),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Validate(args) => run::validate(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            let (code, error) = match failure {
+                Failure::Input(e) => (2, e),
+                Failure::Run(e) => (1, e),
+            };
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "error: {error:#}");
+            ExitCode::from(code)
+        }
+    }
+}
