@@ -1,1 +1,3 @@
-mod smoke;
+//! Integration tests of xinzhi-core, one binary (modules named after behaviours).
+
+mod stepping;
