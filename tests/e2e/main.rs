@@ -1,1 +1,6 @@
+//! End-to-end tests: the `xinzhi` binary on scenario files, checked against theory.
 
+mod bad_input;
+mod common;
+mod determinism;
+mod theory;

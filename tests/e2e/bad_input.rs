@@ -1,0 +1,206 @@
+//! Bad input: every mistake gives exit code 2 and a message naming the file, line and key.
+//! Never a panic.
+
+use crate::common::xinzhi;
+
+/// A valid scenario; each case edits one line (1-based) or appends lines.
+const BASE: &str = r#"[scenario]
+name = "bad"
+domain = "factory"
+time_unit = "minute"
+horizon = 100.0
+warmup = 10.0
+
+[[factory.source]]
+name = "orders"
+product = "widget"
+interarrival = { dist = "exponential", mean = 1.25 }
+
+[[factory.product]]
+name = "widget"
+route = ["mill"]
+
+[[factory.station]]
+name = "mill"
+machines = 1
+process = { dist = "exponential", mean = 1.0 }
+"#;
+
+enum Edit {
+    /// Replace line N (1-based).
+    Line(usize, &'static str),
+    /// Append text at the end.
+    Append(&'static str),
+}
+
+/// Applies `edit`, runs `xinzhi validate` and `xinzhi run` on the result and checks exit code 2,
+/// the `file:line:` location and every expected fragment.
+fn check(edit: Edit, line: usize, expected: &[&str]) {
+    let text = match edit {
+        Edit::Line(n, new) => {
+            let mut lines: Vec<&str> = BASE.lines().collect();
+            lines[n - 1] = new;
+            lines.join("\n") + "\n"
+        }
+        Edit::Append(extra) => format!("{BASE}{extra}"),
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, &text).expect("write scenario");
+    let file_str = file.to_str().expect("utf-8");
+    let out_dir = dir.path().join("out");
+    for args in [vec!["validate", file_str], vec!["run", file_str, "--quiet", "--out", out_dir.to_str().expect("utf-8")]] {
+        let out = xinzhi(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?} on:\n{text}\nstderr: {stderr}");
+        assert!(!stderr.contains("panicked"), "panic: {stderr}");
+        let location = format!("bad.toml:{line}:");
+        assert!(stderr.contains(&location), "expected `{location}` in: {stderr}");
+        for fragment in expected {
+            assert!(stderr.contains(fragment), "expected `{fragment}` in: {stderr}");
+        }
+    }
+    assert!(!out_dir.join("manifest.json").exists(), "no results for invalid input");
+}
+
+#[test]
+fn toml_syntax_error() {
+    check(Edit::Line(5, "horizon = 100.0 +"), 5, &[]);
+}
+
+#[test]
+fn unknown_key_with_suggestion() {
+    check(Edit::Line(5, "horizn = 100.0"), 5, &["horizn", "horizon"]);
+}
+
+#[test]
+fn unknown_key_in_station_with_suggestion() {
+    check(Edit::Line(19, "machnes = 1"), 19, &["machnes", "machines"]);
+}
+
+#[test]
+fn wrong_type() {
+    check(Edit::Line(19, r#"machines = "two""#), 19, &["machines"]);
+}
+
+#[test]
+fn missing_required_key() {
+    check(Edit::Line(2, r#"description = "no name""#), 1, &["name"]);
+}
+
+#[test]
+fn unknown_time_unit() {
+    check(Edit::Line(4, r#"time_unit = "minutes""#), 4, &["time_unit", "minute"]);
+}
+
+#[test]
+fn horizon_not_positive() {
+    check(Edit::Line(5, "horizon = -5.0"), 5, &["horizon"]);
+}
+
+#[test]
+fn warmup_not_before_horizon() {
+    check(Edit::Line(6, "warmup = 100.0"), 6, &["warmup"]);
+}
+
+#[test]
+fn unknown_product_in_source() {
+    check(Edit::Line(10, r#"product = "widgt""#), 10, &["product", "widget"]);
+}
+
+#[test]
+fn unknown_distribution() {
+    check(Edit::Line(11, r#"interarrival = { dist = "expo", mean = 1.25 }"#), 11, &["dist", "exponential"]);
+}
+
+#[test]
+fn misspelled_distribution_parameter() {
+    check(Edit::Line(11, r#"interarrival = { dist = "exponential", mena = 1.25 }"#), 11, &["mena", "mean"]);
+}
+
+#[test]
+fn rate_not_positive() {
+    check(Edit::Line(11, r#"interarrival = { dist = "exponential", rate = 0.0 }"#), 11, &["rate"]);
+}
+
+#[test]
+fn unknown_station_in_route() {
+    check(Edit::Line(15, r#"route = ["mil"]"#), 15, &["route", "mill"]);
+}
+
+#[test]
+fn empty_route() {
+    check(Edit::Line(15, "route = []"), 15, &["route"]);
+}
+
+#[test]
+fn zero_machines() {
+    check(Edit::Line(19, "machines = 0"), 19, &["machines"]);
+}
+
+#[test]
+fn negative_mean() {
+    check(Edit::Line(20, r#"process = { dist = "exponential", mean = -1.0 }"#), 20, &["mean"]);
+}
+
+#[test]
+fn negative_cv() {
+    check(Edit::Line(20, r#"process = { dist = "lognormal", mean = 1.0, cv = -0.2 }"#), 20, &["cv"]);
+}
+
+#[test]
+fn duplicate_station_name() {
+    check(Edit::Append("\n[[factory.station]]\nname = \"mill\"\nmachines = 2\n"), 23, &["mill"]);
+}
+
+#[test]
+fn variant_path_to_missing_station() {
+    check(
+        Edit::Append("\n[[variant]]\nname = \"drill-more\"\nset = { \"factory.station.drill.machines\" = 2 }\n"),
+        24,
+        &["drill-more", "factory.station.drill.machines", "mill"],
+    );
+}
+
+#[test]
+fn variant_value_of_wrong_type() {
+    check(
+        Edit::Append("\n[[variant]]\nname = \"typo\"\nset = { \"factory.station.mill.machines\" = \"three\" }\n"),
+        24,
+        &["typo", "machines"],
+    );
+}
+
+fn exit_code(args: &[&str]) -> (Option<i32>, String) {
+    let out = xinzhi(args);
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn bad_flags_are_input_errors() {
+    let (code, err) = exit_code(&["run", "scenarios/mm1.toml", "--set", "no-equals-sign"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no-equals-sign"), "{err}");
+    let (code, err) = exit_code(&["run", "scenarios/mm1.toml", "--threads", "0"]);
+    assert_eq!(code, Some(2), "{err}");
+    let (code, err) = exit_code(&["run", "scenarios/mm1.toml", "--set", "factory.station.lathe.machines=2"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("lathe") && err.contains("mill"), "{err}");
+    let (code, err) = exit_code(&["validate", "scenarios/does-not-exist.toml"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("does-not-exist.toml"), "{err}");
+}
+
+#[test]
+fn non_empty_output_folder_is_refused_without_force() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("keep.txt"), "precious").expect("write");
+    let d = dir.path().to_str().expect("utf-8");
+    let (code, err) = exit_code(&["run", "scenarios/mm1.toml", "--quiet", "--out", d, "--set", "scenario.horizon=1000"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("keep.txt")).expect("kept"), "precious");
+    let (code, err) =
+        exit_code(&["run", "scenarios/mm1.toml", "--quiet", "--out", d, "--force", "--set", "scenario.horizon=1000"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(dir.path().join("summary.csv").exists());
+}

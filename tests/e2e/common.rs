@@ -1,0 +1,111 @@
+//! Running the `xinzhi` binary and reading its outputs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The workspace root.
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// Path of the `xinzhi` binary, built once per test run with the same profile as the tests.
+///
+/// A binary of another package is not built by `cargo test` for this package, so build it here.
+pub(crate) fn xinzhi_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .current_dir(root())
+            .args(["build", "--quiet", "-p", "xinzhi-cli", "--bin", "xinzhi"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the xinzhi binary failed");
+        let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+        target.join("debug").join(format!("xinzhi{}", std::env::consts::EXE_SUFFIX))
+    })
+}
+
+/// Runs `xinzhi` with `args` from the workspace root.
+pub(crate) fn xinzhi(args: &[&str]) -> Output {
+    Command::new(xinzhi_bin()).current_dir(root()).args(args).output().expect("xinzhi runs")
+}
+
+/// Runs a scenario into a fresh temporary folder; panics with stderr on failure.
+pub(crate) fn run_ok(scenario: &str, extra: &[&str]) -> (tempfile::TempDir, Output) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("out");
+    let out_str = out.to_str().expect("utf-8 temp path");
+    let mut args = vec!["run", scenario, "--out", out_str, "--quiet"];
+    args.extend_from_slice(extra);
+    let output = xinzhi(&args);
+    assert!(
+        output.status.success(),
+        "xinzhi {args:?} failed ({:?}):\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (dir, output)
+}
+
+/// One row of `summary.csv`.
+#[derive(Clone, Debug)]
+pub(crate) struct Row {
+    pub(crate) n: f64,
+    pub(crate) mean: f64,
+    pub(crate) sd: f64,
+}
+
+/// `summary.csv` as (variant, metric) → row.
+pub(crate) fn summary(dir: &Path) -> BTreeMap<(String, String), Row> {
+    let mut reader = csv::Reader::from_path(dir.join("out/summary.csv")).expect("summary.csv exists");
+    let mut out = BTreeMap::new();
+    for rec in reader.records() {
+        let rec = rec.expect("valid csv");
+        let f = |i: usize| rec[i].parse::<f64>().expect("number");
+        out.insert((rec[0].to_owned(), rec[1].to_owned()), Row { n: f(2), mean: f(3), sd: f(4) });
+    }
+    out
+}
+
+/// `replications.csv` as (variant, replication) → metric → value.
+pub(crate) fn replications(dir: &Path) -> BTreeMap<(String, u32), BTreeMap<String, f64>> {
+    let mut reader = csv::Reader::from_path(dir.join("out/replications.csv")).expect("replications.csv exists");
+    let mut out: BTreeMap<(String, u32), BTreeMap<String, f64>> = BTreeMap::new();
+    for rec in reader.records() {
+        let rec = rec.expect("valid csv");
+        let rep: u32 = rec[1].parse().expect("replication index");
+        out.entry((rec[0].to_owned(), rep)).or_default().insert(rec[3].to_owned(), rec[4].parse().expect("number"));
+    }
+    out
+}
+
+/// Student-t quantile t_{0.9995, df} for the df used here (two-sided 99.9 %), from tables.
+fn t_999(df: f64) -> f64 {
+    match df as u32 {
+        7 => 5.408,
+        9 => 4.781,
+        11 => 4.437,
+        15 => 4.073,
+        19 => 3.883,
+        29 => 3.659,
+        _ => panic!("add t_0.9995 for df = {df}"),
+    }
+}
+
+/// Asserts that `theory` lies inside the 99.9 % Student-t confidence interval of the replication
+/// mean: independent replications make the replication means i.i.d., so the test has a false
+/// alarm probability of 0.1 % per metric (and is deterministic for a fixed seed).
+pub(crate) fn assert_matches_theory(rows: &BTreeMap<(String, String), Row>, variant: &str, metric: &str, theory: f64) {
+    let row = rows.get(&(variant.to_owned(), metric.to_owned())).unwrap_or_else(|| panic!("no {variant}/{metric}"));
+    let half = t_999(row.n - 1.0) * row.sd / row.n.sqrt();
+    assert!(
+        (row.mean - theory).abs() <= half,
+        "{variant}/{metric}: simulated {:.5} ± {:.5} (99.9 % CI) does not cover theory {theory:.5}",
+        row.mean,
+        half
+    );
+    // Guard against a vacuous test: the interval must be tight relative to the value.
+    assert!(half < 0.05 * theory.abs().max(1e-3), "{variant}/{metric}: CI half-width {half} too wide to test");
+}
