@@ -21,8 +21,9 @@ fn overrides(args: &OverrideArgs) -> Result<Vec<Override>, Failure> {
         out.push(Override { path: "experiment.replications".into(), value: toml::Value::Integer(n.into()) });
     }
     if let Some(seed) = args.seed {
-        let seed = i64::try_from(seed)
-            .map_err(|_| Failure::Input(anyhow!("--seed {seed}: expected an integer from 0 to {}", i64::MAX)))?;
+        let seed = i64::try_from(seed).map_err(|_| {
+            Failure::Input(anyhow!("--seed {seed}: expected an integer from 0 to {}", i64::MAX))
+        })?;
         out.push(Override { path: "experiment.seed".into(), value: toml::Value::Integer(seed) });
     }
     for arg in &args.set {
@@ -56,10 +57,8 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
 #[expect(clippy::disallowed_methods, reason = "the manifest records the run's wall time")]
 pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let file = load(&args.file, &args.overrides)?;
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| output::default_dir(&file.baseline.name, &clock::utc_timestamp()));
+    let dir =
+        args.out.clone().unwrap_or_else(|| output::default_dir(&file.baseline.name, &clock::utc_timestamp()));
     // Refuse a bad output folder before spending any time simulating.
     output::prepare_dir(&dir, args.force).map_err(|e| Failure::Input(e.into()))?;
     let threads = args
@@ -69,8 +68,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let reps = file.baseline.experiment.replications as u64 * (1 + file.variants.len() as u64);
     let bar = progress_bar(reps, args.quiet);
     let started = Instant::now();
-    let results = experiment::run(&file, RunConfig { threads }, &|done| bar.inc((done * 1000.0).round() as u64))
-        .map_err(|e| Failure::Input(e.into()))?;
+    let results =
+        experiment::run(&file, RunConfig { threads }, &|done| bar.inc((done * 1000.0).round() as u64))
+            .map_err(|e| Failure::Input(e.into()))?;
     bar.finish_and_clear();
     let wall = started.elapsed();
 

@@ -49,7 +49,10 @@ fn check(edit: Edit, line: usize, expected: &[&str]) {
     std::fs::write(&file, &text).expect("write scenario");
     let file_str = file.to_str().expect("utf-8");
     let out_dir = dir.path().join("out");
-    for args in [vec!["validate", file_str], vec!["run", file_str, "--quiet", "--out", out_dir.to_str().expect("utf-8")]] {
+    for args in [
+        vec!["validate", file_str],
+        vec!["run", file_str, "--quiet", "--out", out_dir.to_str().expect("utf-8")],
+    ] {
         let out = xinzhi(&args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?} on:\n{text}\nstderr: {stderr}");
@@ -156,7 +159,9 @@ fn duplicate_station_name() {
 #[test]
 fn variant_path_to_missing_station() {
     check(
-        Edit::Append("\n[[variant]]\nname = \"drill-more\"\nset = { \"factory.station.drill.machines\" = 2 }\n"),
+        Edit::Append(
+            "\n[[variant]]\nname = \"drill-more\"\nset = { \"factory.station.drill.machines\" = 2 }\n",
+        ),
         24,
         &["drill-more", "factory.station.drill.machines", "mill"],
     );
@@ -165,7 +170,9 @@ fn variant_path_to_missing_station() {
 #[test]
 fn variant_value_of_wrong_type() {
     check(
-        Edit::Append("\n[[variant]]\nname = \"typo\"\nset = { \"factory.station.mill.machines\" = \"three\" }\n"),
+        Edit::Append(
+            "\n[[variant]]\nname = \"typo\"\nset = { \"factory.station.mill.machines\" = \"three\" }\n",
+        ),
         24,
         &["typo", "machines"],
     );
@@ -196,11 +203,20 @@ fn non_empty_output_folder_is_refused_without_force() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("keep.txt"), "precious").expect("write");
     let d = dir.path().to_str().expect("utf-8");
-    let (code, err) = exit_code(&["run", "scenarios/mm1.toml", "--quiet", "--out", d, "--set", "scenario.horizon=1000"]);
+    let (code, err) =
+        exit_code(&["run", "scenarios/mm1.toml", "--quiet", "--out", d, "--set", "scenario.horizon=1000"]);
     assert_eq!(code, Some(2), "{err}");
     assert_eq!(std::fs::read_to_string(dir.path().join("keep.txt")).expect("kept"), "precious");
-    let (code, err) =
-        exit_code(&["run", "scenarios/mm1.toml", "--quiet", "--out", d, "--force", "--set", "scenario.horizon=1000"]);
+    let (code, err) = exit_code(&[
+        "run",
+        "scenarios/mm1.toml",
+        "--quiet",
+        "--out",
+        d,
+        "--force",
+        "--set",
+        "scenario.horizon=1000",
+    ]);
     assert_eq!(code, Some(0), "{err}");
     assert!(dir.path().join("summary.csv").exists());
 }

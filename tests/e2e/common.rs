@@ -22,7 +22,8 @@ pub(crate) fn xinzhi_bin() -> &'static Path {
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building the xinzhi binary failed");
-        let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+        let target =
+            std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
         target.join("debug").join(format!("xinzhi{}", std::env::consts::EXE_SUFFIX))
     })
 }
@@ -71,12 +72,15 @@ pub(crate) fn summary(dir: &Path) -> BTreeMap<(String, String), Row> {
 
 /// `replications.csv` as (variant, replication) → metric → value.
 pub(crate) fn replications(dir: &Path) -> BTreeMap<(String, u32), BTreeMap<String, f64>> {
-    let mut reader = csv::Reader::from_path(dir.join("out/replications.csv")).expect("replications.csv exists");
+    let mut reader =
+        csv::Reader::from_path(dir.join("out/replications.csv")).expect("replications.csv exists");
     let mut out: BTreeMap<(String, u32), BTreeMap<String, f64>> = BTreeMap::new();
     for rec in reader.records() {
         let rec = rec.expect("valid csv");
         let rep: u32 = rec[1].parse().expect("replication index");
-        out.entry((rec[0].to_owned(), rep)).or_default().insert(rec[3].to_owned(), rec[4].parse().expect("number"));
+        out.entry((rec[0].to_owned(), rep))
+            .or_default()
+            .insert(rec[3].to_owned(), rec[4].parse().expect("number"));
     }
     out
 }
@@ -97,8 +101,14 @@ fn t_999(df: f64) -> f64 {
 /// Asserts that `theory` lies inside the 99.9 % Student-t confidence interval of the replication
 /// mean: independent replications make the replication means i.i.d., so the test has a false
 /// alarm probability of 0.1 % per metric (and is deterministic for a fixed seed).
-pub(crate) fn assert_matches_theory(rows: &BTreeMap<(String, String), Row>, variant: &str, metric: &str, theory: f64) {
-    let row = rows.get(&(variant.to_owned(), metric.to_owned())).unwrap_or_else(|| panic!("no {variant}/{metric}"));
+pub(crate) fn assert_matches_theory(
+    rows: &BTreeMap<(String, String), Row>,
+    variant: &str,
+    metric: &str,
+    theory: f64,
+) {
+    let row =
+        rows.get(&(variant.to_owned(), metric.to_owned())).unwrap_or_else(|| panic!("no {variant}/{metric}"));
     let half = t_999(row.n - 1.0) * row.sd / row.n.sqrt();
     assert!(
         (row.mean - theory).abs() <= half,
@@ -107,5 +117,8 @@ pub(crate) fn assert_matches_theory(rows: &BTreeMap<(String, String), Row>, vari
         half
     );
     // Guard against a vacuous test: the interval must be tight relative to the value.
-    assert!(half < 0.05 * theory.abs().max(1e-3), "{variant}/{metric}: CI half-width {half} too wide to test");
+    assert!(
+        half < 0.05 * theory.abs().max(1e-3),
+        "{variant}/{metric}: CI half-width {half} too wide to test"
+    );
 }

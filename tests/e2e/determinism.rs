@@ -32,7 +32,10 @@ fn every_ready_scenario_validates_and_runs() {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "toml") {
             let p = path.to_str().expect("utf-8");
-            let (dir, _) = run_ok(p, &["--replications", "2", "--set", "scenario.horizon=3000", "--set", "scenario.warmup=500"]);
+            let (dir, _) = run_ok(
+                p,
+                &["--replications", "2", "--set", "scenario.horizon=3000", "--set", "scenario.warmup=500"],
+            );
             assert!(dir.path().join("out/manifest.json").exists());
         }
     }

@@ -81,7 +81,11 @@ fn littles_law_holds_on_single_runs() {
         for ((variant, rep), m) in replications(dir.path()) {
             let (l, lambda, w) = (m["wip_mean"], m["throughput"], m["cycle_time_mean"]);
             let rel = (l - lambda * w).abs() / l;
-            assert!(rel < tolerance, "{scenario} {variant}#{rep}: L = {l}, λW = {} (rel. error {rel})", lambda * w);
+            assert!(
+                rel < tolerance,
+                "{scenario} {variant}#{rep}: L = {l}, λW = {} (rel. error {rel})",
+                lambda * w
+            );
         }
     }
 }

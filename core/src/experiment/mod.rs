@@ -180,8 +180,11 @@ fn run_one(
     replication: u32,
     progress: &(dyn Fn(f64) + Sync),
 ) -> Result<ReplicationOutput, SimError> {
-    let config =
-        SimConfig { horizon: scenario.horizon, warmup: scenario.warmup, seeder: StreamSeeder::new(seed, replication) };
+    let config = SimConfig {
+        horizon: scenario.horizon,
+        warmup: scenario.warmup,
+        seeder: StreamSeeder::new(seed, replication),
+    };
     let horizon = scenario.horizon.as_f64();
     let mut reported = 0.0;
     let collectors: Vec<Box<dyn Collector>> = vec![Box::new(KpiCollector::new())];

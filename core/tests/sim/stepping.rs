@@ -55,8 +55,12 @@ fn run_sampler(priority: Priority) -> Vec<(f64, f64)> {
     let mut sim = Sim::new(Setter { catalogue: Catalogue::default() }, config(5.0));
     let mut schedule = Schedule::default();
     schedule.add_systems(sample);
-    let stepper =
-        StepperConfig { name: "sampler".into(), period: SimDuration::new(1.0).unwrap(), first: t(1.0), priority };
+    let stepper = StepperConfig {
+        name: "sampler".into(),
+        period: SimDuration::new(1.0).unwrap(),
+        first: t(1.0),
+        priority,
+    };
     sim.add_stepper(stepper, schedule).unwrap();
     // `run` consumes the Sim and its World, so a last stepper (lowest priority) exports the samples.
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -91,7 +95,12 @@ fn step_with_lower_priority_runs_before_same_time_event() {
 #[test]
 fn stepper_period_must_be_positive() {
     let mut sim = Sim::new(Setter { catalogue: Catalogue::default() }, config(5.0));
-    let bad = StepperConfig { name: "zero".into(), period: SimDuration::ZERO, first: t(0.0), priority: Priority::STEP };
+    let bad = StepperConfig {
+        name: "zero".into(),
+        period: SimDuration::ZERO,
+        first: t(0.0),
+        priority: Priority::STEP,
+    };
     assert!(sim.add_stepper(bad, Schedule::default()).is_err());
 }
 
@@ -133,7 +142,8 @@ fn exchange(
     let mut w: Vec<u64> = wealth.iter().map(|w| w.0).collect();
     w.sort_unstable();
     let total: u64 = w.iter().sum();
-    let weighted: f64 = w.iter().enumerate().map(|(i, &x)| (2.0 * (i as f64 + 1.0) - n as f64 - 1.0) * x as f64).sum();
+    let weighted: f64 =
+        w.iter().enumerate().map(|(i, &x)| (2.0 * (i as f64 + 1.0) - n as f64 - 1.0) * x as f64).sum();
     sink.record(kinds.gini, 0, weighted / (n as f64 * total as f64));
     sink.record(kinds.total, 0, total as f64);
 }
