@@ -357,7 +357,6 @@ impl FactoryModel {
                 // The machine stays occupied until the job has somewhere to go.
                 st.machines[machine as usize] = MachineState::Blocked;
                 st.blocked += 1;
-                drop(st);
                 if self.enter(world, ctx, next, job)? {
                     let mut st = self.station(world, s)?;
                     st.blocked -= 1;
@@ -365,11 +364,12 @@ impl FactoryModel {
                     self.refill(ctx, &mut st, before, &mut released)?;
                 } else {
                     // Blocking after service: the job keeps this machine until `next` has room.
-                    let st = self.station(world, s)?;
-                    let machines = f64::from(self.stations[s as usize].machines);
-                    ctx.record(self.kinds.blocked, s, f64::from(st.blocked) / machines);
-                    self.record_levels(ctx, &st, before);
-                    drop(st);
+                    {
+                        let st = self.station(world, s)?;
+                        let machines = f64::from(self.stations[s as usize].machines);
+                        ctx.record(self.kinds.blocked, s, f64::from(st.blocked) / machines);
+                        self.record_levels(ctx, &st, before);
+                    }
                     self.station(world, next)?.blocked_upstream.push_back(Blocked { job, from: s, machine });
                 }
             }
