@@ -1,1 +1,2 @@
-//! (in progress)
+//! Factory flow lines: sources of orders, products with routes, stations of parallel machines.
+pub mod config;
