@@ -34,11 +34,11 @@ type HeapEntry = Reverse<(u64, i16, u64, Payload)>;
 
 /// The random part of one hold: the time increment and the priority.
 #[inline]
-fn draw(rng: &mut ChaCha8Rng, exp: &Exp<f64>) -> (f64, i16) {
+fn draw(rng: &mut ChaCha8Rng, exp: Exp<f64>) -> (f64, i16) {
     (exp.sample(rng), rng.random_range(0..4))
 }
 
-fn prefill_calendar(n: usize, rng: &mut ChaCha8Rng, exp: &Exp<f64>) -> Calendar<Payload> {
+fn prefill_calendar(n: usize, rng: &mut ChaCha8Rng, exp: Exp<f64>) -> Calendar<Payload> {
     let mut cal = Calendar::new();
     for i in 0..n {
         let (dt, p) = draw(rng, exp);
@@ -48,14 +48,14 @@ fn prefill_calendar(n: usize, rng: &mut ChaCha8Rng, exp: &Exp<f64>) -> Calendar<
 }
 
 #[inline]
-fn hold_calendar(cal: &mut Calendar<Payload>, rng: &mut ChaCha8Rng, exp: &Exp<f64>) {
+fn hold_calendar(cal: &mut Calendar<Payload>, rng: &mut ChaCha8Rng, exp: Exp<f64>) {
     let e = cal.pop().expect("the queue never empties");
     let (dt, p) = draw(rng, exp);
     let time = e.time + SimDuration::new(dt).unwrap();
     cal.schedule(time, Priority(p), black_box(e.payload)).unwrap();
 }
 
-fn prefill_heap(n: usize, rng: &mut ChaCha8Rng, exp: &Exp<f64>) -> (BinaryHeap<HeapEntry>, u64) {
+fn prefill_heap(n: usize, rng: &mut ChaCha8Rng, exp: Exp<f64>) -> (BinaryHeap<HeapEntry>, u64) {
     let mut heap = BinaryHeap::with_capacity(n + 1);
     for i in 0..n {
         let (dt, p) = draw(rng, exp);
@@ -65,7 +65,7 @@ fn prefill_heap(n: usize, rng: &mut ChaCha8Rng, exp: &Exp<f64>) -> (BinaryHeap<H
 }
 
 #[inline]
-fn hold_heap(heap: &mut BinaryHeap<HeapEntry>, seq: &mut u64, rng: &mut ChaCha8Rng, exp: &Exp<f64>) {
+fn hold_heap(heap: &mut BinaryHeap<HeapEntry>, seq: &mut u64, rng: &mut ChaCha8Rng, exp: Exp<f64>) {
     let Reverse((bits, _, _, payload)) = heap.pop().expect("the queue never empties");
     let (dt, p) = draw(rng, exp);
     let time = f64::from_bits(bits) + dt;
@@ -81,16 +81,16 @@ fn hold(c: &mut Criterion) {
         // Prefilled outside the measured closure (criterion calls it once per sample): every
         // iteration continues the same queue, which therefore stays at size n.
         let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-        let mut cal = prefill_calendar(n, &mut rng, &exp);
+        let mut cal = prefill_calendar(n, &mut rng, exp);
         group.bench_function(BenchmarkId::new("calendar", n), |b| {
-            b.iter(|| hold_calendar(&mut cal, &mut rng, &exp));
+            b.iter(|| hold_calendar(&mut cal, &mut rng, exp));
         });
         drop(cal);
 
         let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-        let (mut heap, mut seq) = prefill_heap(n, &mut rng, &exp);
+        let (mut heap, mut seq) = prefill_heap(n, &mut rng, exp);
         group.bench_function(BenchmarkId::new("binary_heap", n), |b| {
-            b.iter(|| hold_heap(&mut heap, &mut seq, &mut rng, &exp));
+            b.iter(|| hold_heap(&mut heap, &mut seq, &mut rng, exp));
         });
     }
     group.finish();

@@ -64,12 +64,12 @@ pub(super) struct Item<P> {
 }
 
 impl<P> Item<P> {
-    #[inline(always)]
+    #[inline]
     pub(super) fn new(time: SimTime, priority: Priority, seq: u64, payload: P) -> Self {
         Item { time, prio: i64::from(priority.0), seq, payload }
     }
 
-    #[inline(always)]
+    #[inline]
     pub(super) fn priority(&self) -> Priority {
         // Lossless: `prio` was widened from an `i16`.
         Priority(self.prio as i16)
@@ -77,7 +77,7 @@ impl<P> Item<P> {
 
     /// The sort key. Times are finite and `>= +0.0`, so their bit patterns order like the values,
     /// and integer comparison is cheaper than a float total order.
-    #[inline(always)]
+    #[inline]
     fn key(&self) -> (u64, i64, u64) {
         (self.time.as_f64().to_bits(), self.prio, self.seq)
     }
@@ -144,7 +144,7 @@ struct Rung<P> {
 
 impl<P> Rung<P> {
     /// Monotone bucket index of `t`, clamped to the rung.
-    #[inline(always)]
+    #[inline]
     fn index(&self, t: f64) -> usize {
         // `as usize` saturates: negative (earlier than `lo`) becomes 0.
         (((t - self.lo) * self.inv_width) as usize).min(self.nb - 1)
