@@ -379,7 +379,7 @@ mod tests {
         assert_eq!(plain["u"]["v"].as_bool(), Some(true));
 
         let e = apply(&mut t, &keys("s.mil.m"), value("1")).unwrap_err();
-        assert_eq!(e.message, "`s` has no element named `mil` (known: `mill` and `lathe`)");
+        assert_eq!(e.message, "`s` has no element named `mil` (known: `mill`, `lathe`)");
         assert_eq!(e.suggestion.as_deref(), Some("mill"));
         let e = apply(&mut t, &keys("t.x.y"), value("1")).unwrap_err();
         assert_eq!(e.message, "`t.x` is an integer, not a table, so it has no key `y`");
