@@ -1,0 +1,21 @@
+//! The docs tell the truth: every repository path that ARCHITECTURE.md or README.md names exists.
+
+use crate::common::root;
+
+#[test]
+fn paths_named_in_the_docs_exist() {
+    let prefixes = ["core/", "sim-cli/", "tests/", "scenarios/", "plugins/", ".ci/"];
+    for doc in ["ARCHITECTURE.md", "README.md"] {
+        let text = std::fs::read_to_string(root().join(doc)).expect("doc exists");
+        let named: Vec<&str> = text
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|t| prefixes.iter().any(|p| t.starts_with(p)) && !t.contains(' ') && !t.contains('<'))
+            .collect();
+        assert!(!named.is_empty(), "{doc} names no paths?");
+        for path in named {
+            assert!(root().join(path).exists(), "{doc} names `{path}`, which does not exist");
+        }
+    }
+}
