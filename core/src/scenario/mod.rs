@@ -13,7 +13,7 @@
 //! replications = 8             # >= 1, default 10
 //! seed = 1                     # default 1
 //!
-//! [factory]                    # the domain's own tables, see `domains::factory::config`
+//! [[factory.station]]          # the domain's own tables: see the domain's `config` module
 //! # ...
 //!
 //! [[variant]]                  # a what-if: dotted-path overrides of the baseline
@@ -21,6 +21,9 @@
 //! description = "..."          # optional
 //! set = { "factory.station.mill.machines" = 2 }
 //! ```
+//!
+//! The domain's tables are validated by its module, e.g. [`crate::domains::factory::config`];
+//! this module knows only their root names (one per domain).
 //!
 //! Loading goes: parse the text into a tree of spanned TOML values; apply `--set` overrides
 //! ([`Override`]); deserialize the generic tables into raw serde structs

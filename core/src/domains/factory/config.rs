@@ -240,3 +240,68 @@ pub(crate) fn parse(value: &Spanned<DeValue<'_>>, ctx: &Ctx<'_>) -> Result<Facto
 
     Ok(FactoryConfig { sources: source_configs, products: product_configs, stations: station_configs })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::scenario::{ModelConfig, parse as parse_scenario};
+
+    fn factory(tables: &str) -> Result<FactoryConfig, ScenarioError> {
+        let text = format!(
+            "[scenario]\nname = \"f\"\ndomain = \"factory\"\ntime_unit = \"hour\"\nhorizon = 10\n{tables}"
+        );
+        let file = parse_scenario(Path::new("f.toml"), &text, &[])?;
+        let ModelConfig::Factory(config) = file.baseline.model;
+        Ok(config)
+    }
+
+    #[test]
+    fn inline_tables_revisits_and_indices() {
+        let config = factory(
+            r#"
+[factory]
+source = [
+  { name = "a", product = "q", interarrival = 2 },
+  { name = "b", product = "p", interarrival = { dist = "erlang", k = 2, mean = 3 } },
+]
+product = [
+  { name = "p", route = ["y", "x", "y"], process = { y = 0.5 } },
+  { name = "q", route = ["x"] },
+]
+station = [
+  { name = "x", machines = 3, buffer = 0, process = { dist = "uniform", min = 1, max = 2 } },
+  { name = "y", machines = 1 },
+]
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.sources[0].product, 1);
+        assert_eq!(config.sources[0].interarrival, Dist::Constant { value: 2.0 });
+        assert_eq!(config.sources[1].product, 0);
+        let uniform = Dist::Uniform { min: 1.0, max: 2.0 };
+        let half = Dist::Constant { value: 0.5 };
+        assert_eq!(
+            config.products[0].route,
+            [
+                RouteStep { station: 1, process: half.clone() },
+                RouteStep { station: 0, process: uniform.clone() },
+                RouteStep { station: 1, process: half },
+            ],
+            "an override applies to every visit of its station"
+        );
+        assert_eq!(config.stations[0].buffer, Some(0), "zero waiting places is allowed");
+        assert_eq!(config.stations[1].process, None);
+    }
+
+    #[test]
+    fn errors_name_factory_keys() {
+        let e = factory("[[factory.station]]\nname = \"x\"\nmachines = 1\n").unwrap_err();
+        assert_eq!((e.line, e.column, e.key.as_str()), (6, 3, "factory.source"));
+        assert_eq!(e.message, "at least one `[[factory.source]]` is required");
+        let e = factory("[factory]\nstation = 1\n").unwrap_err();
+        assert_eq!((e.line, e.column, e.key.as_str()), (7, 11, "factory.station"));
+        assert_eq!(e.message, "expected an array, found 1");
+    }
+}
