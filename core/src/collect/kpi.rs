@@ -20,7 +20,7 @@ struct Acc {
     count: u64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 struct KindSlot {
     aggregate: Aggregate,
     /// Index of the first subject's accumulator in `accs`.
@@ -89,16 +89,18 @@ impl Collector for KpiCollector {
     fn batch(&mut self, records: &[Record]) -> Result<(), CollectError> {
         let (start, end) = (self.start, self.end);
         for r in records {
-            let Some(slot) = self.kinds.get(r.kind as usize) else {
+            // One bounds check per record: a malformed record is an error, never a panic.
+            let Some(&KindSlot { aggregate, offset, subjects }) = self.kinds.get(r.kind as usize) else {
                 return Err(self.error(format!("record of unknown kind {}", r.kind)));
             };
-            if r.subject as usize >= slot.subjects {
+            let Some(acc) =
+                self.accs.get_mut(offset + r.subject as usize).filter(|_| (r.subject as usize) < subjects)
+            else {
                 return Err(
                     self.error(format!("record of kind {} has unknown subject {}", r.kind, r.subject))
                 );
-            }
-            let acc = &mut self.accs[slot.offset + r.subject as usize];
-            match slot.aggregate {
+            };
+            match aggregate {
                 Aggregate::Level => {
                     // Before the window the level is only tracked; `since` stays at the window
                     // start so the first in-window change integrates from there.
@@ -126,7 +128,9 @@ impl Collector for KpiCollector {
         let length = end - start;
         let mut out = Vec::new();
         for (kind, slot) in self.catalogue.kinds.iter().zip(&self.kinds) {
-            let accs = &mut self.accs[slot.offset..slot.offset + slot.subjects];
+            let Some(accs) = self.accs.get_mut(slot.offset..slot.offset + slot.subjects) else {
+                continue;
+            };
             let value = |acc: &Acc| match slot.aggregate {
                 Aggregate::Level => acc.sum / length,
                 Aggregate::Sample => acc.sum / acc.count as f64,

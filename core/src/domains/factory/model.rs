@@ -1,7 +1,7 @@
 //! Event handlers of the factory.
 
 use bevy_ecs::entity::Entity;
-use bevy_ecs::world::World;
+use bevy_ecs::world::{Mut, World};
 
 use super::config::FactoryConfig;
 use super::state::{Blocked, Job, Station};
@@ -67,8 +67,8 @@ pub struct FactoryModel {
     buffers: Vec<Option<u32>>,
     wip: u64,
     next_job: u64,
-    /// Reused worklist of stations that gained a free place.
-    freed: Vec<(u32, bool)>,
+    /// Reused worklist of stations whose blocked machine was released.
+    released: Vec<u32>,
 }
 
 fn index(i: usize) -> u32 {
@@ -138,21 +138,15 @@ impl FactoryModel {
             buffers: config.stations.iter().map(|s| s.buffer).collect(),
             wip: 0,
             next_job: 0,
-            freed: Vec::new(),
+            released: Vec::new(),
         }
     }
 
-    fn station<'w>(
-        &self,
-        world: &'w mut World,
-        s: u32,
-    ) -> Result<bevy_ecs::world::Mut<'w, Station>, ModelError> {
-        world.get_mut::<Station>(self.stations[s as usize].entity).ok_or_else(|| {
-            ModelError::Invalid(format!(
-                "station `{}` is missing from the world",
-                self.stations[s as usize].name
-            ))
-        })
+    fn station<'w>(&self, world: &'w mut World, s: u32) -> Result<Mut<'w, Station>, ModelError> {
+        let slot = &self.stations[s as usize];
+        world
+            .get_mut::<Station>(slot.entity)
+            .ok_or_else(|| ModelError::Invalid(format!("station `{}` is missing from the world", slot.name)))
     }
 
     fn schedule_arrival(&mut self, ctx: &mut Ctx<FactoryEvent>, source: u32) -> Result<(), ModelError> {
@@ -165,7 +159,19 @@ impl FactoryModel {
         Ok(())
     }
 
-    /// Puts `job` on a free machine of `st` and schedules its completion.
+    /// Records the station's busy and queue levels if they changed since `before`.
+    fn record_levels(&self, ctx: &mut Ctx<FactoryEvent>, st: &Station, before: (u32, usize)) {
+        if st.busy != before.0 {
+            let machines = f64::from(self.stations[st.index as usize].machines);
+            ctx.record(self.kinds.busy, st.index, f64::from(st.busy) / machines);
+        }
+        if st.queue.len() != before.1 {
+            ctx.record(self.kinds.queue, st.index, st.queue.len() as f64);
+        }
+    }
+
+    /// Puts `job` on a free machine of `st` and schedules its completion (levels are recorded by
+    /// the caller, once per event, so a machine that is freed and refilled at once records nothing).
     fn start_service(
         &mut self,
         ctx: &mut Ctx<FactoryEvent>,
@@ -176,7 +182,6 @@ impl FactoryModel {
         job.waited += now - job.queued_at;
         st.busy += 1;
         let s = st.index as usize;
-        ctx.record(self.kinds.busy, st.index, f64::from(st.busy) / f64::from(self.stations[s].machines));
         let (_, sampler) = &self.routes[job.product as usize][job.step as usize];
         let slot = &mut self.stations[s];
         let rng = slot.rng.as_mut().ok_or_else(|| ModelError::Invalid("model not started".into()))?;
@@ -197,59 +202,68 @@ impl FactoryModel {
         mut job: Job,
     ) -> Result<bool, ModelError> {
         let mut st = self.station(world, s)?;
+        let before = (st.busy, st.queue.len());
         job.queued_at = ctx.now().as_f64();
         if st.free_machines() > 0 {
             self.start_service(ctx, &mut st, job)?;
         } else if st.has_room() {
             st.queue.push_back(job);
-            ctx.record(self.kinds.queue, s, st.queue.len() as f64);
         } else {
             return Ok(false);
         }
+        self.record_levels(ctx, &st, before);
         Ok(true)
     }
 
-    /// A machine of station `s` became free: start the next queued job and let blocked upstream
-    /// jobs move in, cascading up the line as their machines are freed in turn.
-    fn release_machine(
+    /// A machine of `st` became free (its busy or blocked count was already lowered): start the
+    /// next queued job and let blocked upstream jobs move in. Returns the upstream stations whose
+    /// blocked machines were released, for [`FactoryModel::cascade`]. `before` is the station's
+    /// (busy, queue length) at the start of the event, for recording level changes once.
+    fn refill(
+        &mut self,
+        ctx: &mut Ctx<FactoryEvent>,
+        st: &mut Station,
+        before: (u32, usize),
+        released: &mut Vec<u32>,
+    ) -> Result<(), ModelError> {
+        if st.free_machines() > 0
+            && let Some(job) = st.queue.pop_front()
+        {
+            self.start_service(ctx, st, job)?;
+        }
+        // Each admission frees one upstream machine, which may admit a job from further up.
+        while st.free_machines() > 0 || st.has_room() {
+            let Some(Blocked { mut job, from }) = st.blocked_upstream.pop_front() else { break };
+            job.queued_at = ctx.now().as_f64();
+            if st.free_machines() > 0 {
+                self.start_service(ctx, st, job)?;
+            } else {
+                st.queue.push_back(job);
+            }
+            released.push(from);
+        }
+        self.record_levels(ctx, st, before);
+        Ok(())
+    }
+
+    /// Unblocks the machines listed in `released`, refilling each station in turn, up the line.
+    fn cascade(
         &mut self,
         world: &mut World,
         ctx: &mut Ctx<FactoryEvent>,
-        s: u32,
+        released: &mut Vec<u32>,
     ) -> Result<(), ModelError> {
-        // (station, whether one of its machines was blocked and is now released)
-        let mut worklist = std::mem::take(&mut self.freed);
-        worklist.push((s, false));
-        while let Some((s, unblocked)) = worklist.pop() {
+        while let Some(s) = released.pop() {
             let mut st = self.station(world, s)?;
-            if unblocked {
-                st.blocked -= 1;
-                ctx.record(
-                    self.kinds.blocked,
-                    s,
-                    f64::from(st.blocked) / f64::from(self.stations[s as usize].machines),
-                );
-            }
-            if st.free_machines() > 0
-                && let Some(job) = st.queue.pop_front()
-            {
-                ctx.record(self.kinds.queue, s, st.queue.len() as f64);
-                self.start_service(ctx, &mut st, job)?;
-            }
-            // Each admission frees one upstream machine, which may admit a job from further up.
-            while st.free_machines() > 0 || st.has_room() {
-                let Some(Blocked { mut job, from }) = st.blocked_upstream.pop_front() else { break };
-                job.queued_at = ctx.now().as_f64();
-                if st.free_machines() > 0 {
-                    self.start_service(ctx, &mut st, job)?;
-                } else {
-                    st.queue.push_back(job);
-                    ctx.record(self.kinds.queue, s, st.queue.len() as f64);
-                }
-                worklist.push((from, true));
-            }
+            let before = (st.busy, st.queue.len());
+            st.blocked -= 1;
+            ctx.record(
+                self.kinds.blocked,
+                s,
+                f64::from(st.blocked) / f64::from(self.stations[s as usize].machines),
+            );
+            self.refill(ctx, &mut st, before, released)?;
         }
-        self.freed = worklist;
         Ok(())
     }
 
@@ -291,34 +305,50 @@ impl FactoryModel {
         s: u32,
         mut job: Job,
     ) -> Result<(), ModelError> {
-        {
-            let mut st = self.station(world, s)?;
-            st.busy -= 1;
-            ctx.record(
-                self.kinds.busy,
-                s,
-                f64::from(st.busy) / f64::from(self.stations[s as usize].machines),
-            );
-        }
+        let mut released = std::mem::take(&mut self.released);
         job.step += 1;
-        let route = &self.routes[job.product as usize];
-        let Some(&(next, _)) = route.get(job.step as usize) else {
-            self.complete(ctx, job);
-            return self.release_machine(world, ctx, s);
-        };
-        if self.enter(world, ctx, next, job)? {
-            return self.release_machine(world, ctx, s);
+        let next = self.routes[job.product as usize].get(job.step as usize).map(|&(next, _)| next);
+        match next {
+            None => {
+                // Done: the machine is free at once; one station lookup for the whole event.
+                self.complete(ctx, job);
+                let mut st = self.station(world, s)?;
+                let before = (st.busy, st.queue.len());
+                st.busy -= 1;
+                self.refill(ctx, &mut st, before, &mut released)?;
+            }
+            Some(next) => {
+                // The machine stays occupied until the job has somewhere to go.
+                if self.enter(world, ctx, next, job)? {
+                    let mut st = self.station(world, s)?;
+                    let before = (st.busy, st.queue.len());
+                    st.busy -= 1;
+                    self.refill(ctx, &mut st, before, &mut released)?;
+                } else if next == s {
+                    // Back to the same full station: it keeps its machine and starts again rather
+                    // than blocking on itself.
+                    let mut st = self.station(world, s)?;
+                    let before = (st.busy, st.queue.len());
+                    st.busy -= 1;
+                    job.queued_at = ctx.now().as_f64();
+                    self.start_service(ctx, &mut st, job)?;
+                    self.record_levels(ctx, &st, before);
+                } else {
+                    // Blocking after service: the job keeps this machine until `next` has room.
+                    let mut st = self.station(world, s)?;
+                    let before = (st.busy, st.queue.len());
+                    st.busy -= 1;
+                    st.blocked += 1;
+                    let machines = f64::from(self.stations[s as usize].machines);
+                    ctx.record(self.kinds.blocked, s, f64::from(st.blocked) / machines);
+                    self.record_levels(ctx, &st, before);
+                    drop(st);
+                    self.station(world, next)?.blocked_upstream.push_back(Blocked { job, from: s });
+                }
+            }
         }
-        // Blocking after service: the job keeps this machine until `next` has room.
-        let mut st = self.station(world, s)?;
-        st.blocked += 1;
-        ctx.record(
-            self.kinds.blocked,
-            s,
-            f64::from(st.blocked) / f64::from(self.stations[s as usize].machines),
-        );
-        drop(st);
-        self.station(world, next)?.blocked_upstream.push_back(Blocked { job, from: s });
+        self.cascade(world, ctx, &mut released)?;
+        self.released = released;
         Ok(())
     }
 }
