@@ -3,7 +3,7 @@
 //! Same model, same random streams and the same KPI arithmetic as Xinzhi's factory domain (see
 //! `core/src/domains/factory/model.rs` and `core/src/collect/kpi.rs`), so with the same seed and
 //! horizon it must print the same metrics as `xinzhi run` (bit for bit, as long as the framework
-//! samples exponentials as `Exp::new(1 / mean)` and integrates levels at every change). What it
+//! samples exponentials as `Exp::new(1 / mean)` and records a level only when it changes). What it
 //! leaves out is everything generic: the ECS World, boxed collectors, the record buffer, the
 //! catalogue, error plumbing, scenario loading and output files.
 //!
@@ -218,8 +218,6 @@ fn main() -> ExitCode {
             }
             Kind::Departure { arrived, waited } => {
                 completions += 1;
-                busy = false;
-                busy_level.set(now, 0.0, end);
                 wip -= 1;
                 if now >= start && now <= end {
                     completed += 1;
@@ -227,12 +225,15 @@ fn main() -> ExitCode {
                 cycle_time.add(now, now - arrived, start, end);
                 wait_time.add(now, waited, start, end);
                 wip_level.set(now, wip as f64, end);
+                // Levels are recorded once per change, as the framework does: a server that is
+                // freed and refilled at the same instant records nothing.
                 if let Some(next) = queue.pop_front() {
                     queue_level.set(now, queue.len() as f64, end);
-                    busy = true;
-                    busy_level.set(now, 1.0, end);
                     let done = now + service.sample(&mut service_rng);
                     schedule(&mut calendar, done, Kind::Departure { arrived: next, waited: now - next });
+                } else {
+                    busy = false;
+                    busy_level.set(now, 0.0, end);
                 }
             }
         }
