@@ -57,12 +57,12 @@ fn check(value: f64) -> Result<f64, InvalidTime> {
 }
 
 /// An instant of simulated time [scenario time unit], finite and `>= 0`.
-#[derive(Clone, Copy, Default, PartialEq, PartialOrd, Serialize)]
+#[derive(Clone, Copy, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct SimTime(f64);
 
 /// A span of simulated time [scenario time unit], finite and `>= 0`.
-#[derive(Clone, Copy, Default, PartialEq, PartialOrd, Serialize)]
+#[derive(Clone, Copy, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct SimDuration(f64);
 
@@ -117,7 +117,19 @@ impl Ord for SimTime {
         self.0.total_cmp(&other.0)
     }
 }
+impl PartialOrd for SimTime {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 impl Eq for SimDuration {}
+impl PartialOrd for SimDuration {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 impl Ord for SimDuration {
     #[inline]
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {

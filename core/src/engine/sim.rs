@@ -167,7 +167,7 @@ impl<M: Model> Sim<M> {
             if self.ctx.records.len() >= FLUSH_LEN {
                 self.flush()?;
             }
-            if events % PROGRESS_EVERY == 0 {
+            if events.is_multiple_of(PROGRESS_EVERY) {
                 // Without an App nobody else frees bevy's removed-component buffers.
                 self.world.clear_trackers();
                 progress(entry.time);

@@ -1,32 +1,242 @@
-//! Factory config (interim; replaced by the scenario branch).
-#![allow(missing_docs, reason = "interim")]
-use crate::dist::Dist;
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+//! The `[factory]` tables of a scenario: sources of orders, products with routes, stations of
+//! parallel machines.
+//!
+//! ```toml
+//! [[factory.source]]
+//! name = "orders"
+//! product = "widget"           # must name a product
+//! interarrival = { dist = "exponential", mean = 1.25 }
+//!
+//! [[factory.product]]
+//! name = "widget"
+//! route = ["mill", "lathe"]    # non-empty; each must name a station; revisits allowed
+//! process = { mill = { dist = "exponential", mean = 0.5 }, lathe = 2.5 }   # optional overrides
+//!
+//! [[factory.station]]
+//! name = "mill"
+//! machines = 1                 # integer >= 1
+//! buffer = 10                  # optional: waiting places, not counting jobs in service
+//! process = { dist = "exponential", mean = 1.0 }   # optional if every product overrides it
+//! ```
+//!
+//! Names are unique within their kind; there is at least one source, product and station.
+//! A product's `process` overrides the station's for every visit of that station on its route;
+//! keys must be stations on the route, and a bare number means a constant time.
+
+#![allow(clippy::result_large_err, reason = "ScenarioError is a fixed public type; errors are cold")]
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+use toml::de::DeValue;
+
+use crate::dist::{Dist, DistSpec};
+use crate::scenario::suggest::{list, nearest};
+use crate::scenario::{Ctx, ScenarioError};
+
+/// The value of `scenario.domain` for factories, and the name of their root table.
+pub const DOMAIN: &str = "factory";
+
+/// A validated factory: names resolved to indices, processing times resolved per route step.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FactoryConfig {
+    /// Order sources, in file order.
     pub sources: Vec<SourceConfig>,
+    /// Products, in file order.
     pub products: Vec<ProductConfig>,
+    /// Stations, in file order.
     pub stations: Vec<StationConfig>,
 }
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+
+/// A stream of orders for one product.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SourceConfig {
+    /// Unique among sources.
     pub name: String,
+    /// Index into [`FactoryConfig::products`].
     pub product: usize,
+    /// Time between orders [time unit].
     pub interarrival: Dist,
 }
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+
+/// A product and the stations it visits.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ProductConfig {
+    /// Unique among products.
     pub name: String,
+    /// The stations visited, in order; never empty.
     pub route: Vec<RouteStep>,
 }
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+
+/// One visit of a station.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RouteStep {
+    /// Index into [`FactoryConfig::stations`].
     pub station: usize,
+    /// Processing time [time unit]: the product's override, else the station's default.
     pub process: Dist,
 }
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+
+/// A station of identical parallel machines sharing one FIFO queue.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StationConfig {
+    /// Unique among stations.
     pub name: String,
+    /// Parallel machines, `>= 1`.
     pub machines: u32,
+    /// Waiting places, not counting jobs in service; `None` means unlimited.
     pub buffer: Option<u32>,
+    /// Default processing time [time unit]; `None` if every product visiting overrides it.
     pub process: Option<Dist>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFactory {
+    source: Option<Spanned<Vec<Spanned<RawSource>>>>,
+    product: Option<Spanned<Vec<Spanned<RawProduct>>>>,
+    station: Option<Spanned<Vec<Spanned<RawStation>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    name: Spanned<String>,
+    product: Spanned<String>,
+    interarrival: Spanned<DistSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProduct {
+    name: Spanned<String>,
+    route: Spanned<Vec<Spanned<String>>>,
+    process: Option<BTreeMap<Spanned<String>, Spanned<DistSpec>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStation {
+    name: Spanned<String>,
+    machines: Spanned<u32>,
+    buffer: Option<u32>,
+    process: Option<Spanned<DistSpec>>,
+}
+
+/// A product's processing-time overrides: (station index, distribution).
+type Overrides = Vec<(usize, Dist)>;
+
+/// The entries of an array of tables, or an error if there are none.
+fn required<'r, T>(
+    ctx: &Ctx<'_>,
+    whole: &Spanned<DeValue<'_>>,
+    items: &'r Option<Spanned<Vec<Spanned<T>>>>,
+    kind: &str,
+) -> Result<Vec<&'r T>, ScenarioError> {
+    let message = format!("at least one `[[{DOMAIN}.{kind}]]` is required");
+    match items {
+        None => Err(ctx.error_with_key(&whole.span(), format!("{DOMAIN}.{kind}"), message)),
+        Some(list) if list.get_ref().is_empty() => Err(ctx.error(&list.span(), message)),
+        Some(list) => Ok(list.get_ref().iter().map(Spanned::get_ref).collect()),
+    }
+}
+
+/// Validates the `factory` table.
+pub(crate) fn parse(value: &Spanned<DeValue<'_>>, ctx: &Ctx<'_>) -> Result<FactoryConfig, ScenarioError> {
+    let raw: RawFactory = ctx.deserialize(value)?;
+    let sources = required(ctx, value, &raw.source, "source")?;
+    let products = required(ctx, value, &raw.product, "product")?;
+    let stations = required(ctx, value, &raw.station, "station")?;
+    let source_names = ctx.names("source", sources.iter().map(|s| &s.name))?;
+    let product_names = ctx.names("product", products.iter().map(|p| &p.name))?;
+    let station_names = ctx.names("station", stations.iter().map(|s| &s.name))?;
+
+    // Checked in the order the tables are usually written: sources, products, stations.
+    let mut source_configs = Vec::with_capacity(sources.len());
+    for (source, name) in sources.iter().zip(source_names) {
+        source_configs.push(SourceConfig {
+            name: name.to_owned(),
+            product: ctx.lookup("product", &source.product, &product_names)?,
+            interarrival: ctx.dist(&source.interarrival)?,
+        });
+    }
+
+    // Per product: the route's station indices and the validated overrides (station, time).
+    let mut routes: Vec<(Vec<usize>, Overrides)> = Vec::with_capacity(products.len());
+    for product in &products {
+        let route = &product.route;
+        if route.get_ref().is_empty() {
+            return Err(ctx.error(&route.span(), "`route` must list at least one station"));
+        }
+        let steps = route
+            .get_ref()
+            .iter()
+            .map(|step| ctx.lookup("station", step, &station_names))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut overrides = Vec::new();
+        let mut entries: Vec<_> = product.process.iter().flatten().collect();
+        entries.sort_by_key(|(k, _)| k.span().start);
+        for (station, spec) in entries {
+            let on_route =
+                station_names.iter().position(|s| s == station.get_ref()).filter(|i| steps.contains(i));
+            let Some(index) = on_route else {
+                let route_names: Vec<&str> = route.get_ref().iter().map(|s| s.get_ref().as_str()).collect();
+                let known = if station_names.contains(&station.get_ref().as_str()) {
+                    "station"
+                } else {
+                    "unknown station"
+                };
+                return Err(ctx
+                    .error(
+                        &station.span(),
+                        format!(
+                            "{known} `{}` is not on the route of product `{}` (route: {})",
+                            station.get_ref(),
+                            product.name.get_ref(),
+                            list(route_names.iter().copied())
+                        ),
+                    )
+                    .with_suggestion(nearest(station.get_ref(), route_names.iter().copied())));
+            };
+            overrides.push((index, ctx.dist(spec)?));
+        }
+        routes.push((steps, overrides));
+    }
+
+    let mut station_configs = Vec::with_capacity(stations.len());
+    for (station, name) in stations.iter().zip(&station_names) {
+        if *station.machines.get_ref() == 0 {
+            return Err(ctx.error(&station.machines.span(), "`machines` must be >= 1, found 0"));
+        }
+        station_configs.push(StationConfig {
+            name: (*name).to_owned(),
+            machines: *station.machines.get_ref(),
+            buffer: station.buffer,
+            process: station.process.as_ref().map(|p| ctx.dist(p)).transpose()?,
+        });
+    }
+
+    let mut product_configs = Vec::with_capacity(products.len());
+    for ((product, name), (steps, overrides)) in products.iter().zip(&product_names).zip(routes) {
+        let mut route = Vec::with_capacity(steps.len());
+        for (&station, written) in steps.iter().zip(product.route.get_ref()) {
+            let own = overrides.iter().find(|(s, _)| *s == station).map(|(_, d)| d);
+            let default = station_configs.get(station).and_then(|s| s.process.as_ref());
+            let Some(process) = own.or(default) else {
+                let s = written.get_ref();
+                return Err(ctx.error(
+                    &written.span(),
+                    format!(
+                        "station `{s}` has no default `process` and product `{name}` does not override it: add \
+                         `process = {{ dist = ... }}` to station `{s}`, or `process = {{ {s} = ... }}` to product `{name}`"
+                    ),
+                ));
+            };
+            route.push(RouteStep { station, process: process.clone() });
+        }
+        product_configs.push(ProductConfig { name: (*name).to_owned(), route });
+    }
+
+    Ok(FactoryConfig { sources: source_configs, products: product_configs, stations: station_configs })
 }

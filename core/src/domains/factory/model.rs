@@ -4,7 +4,7 @@ use bevy_ecs::entity::Entity;
 use bevy_ecs::world::{Mut, World};
 
 use super::config::FactoryConfig;
-use super::state::{Blocked, Job, Station};
+use super::state::{Blocked, Job, MachineState, Station};
 use crate::dist::Sampler;
 use crate::engine::{Ctx, Model, ModelError};
 use crate::record::{Aggregate, Catalogue, KindId, KindInfo, Report};
@@ -19,12 +19,12 @@ pub enum FactoryEvent {
         /// Source index.
         source: u32,
     },
-    /// A machine of a station finishes its job.
+    /// A machine of a station finishes its job (the job is held by the machine).
     ServiceDone {
         /// Station index.
         station: u32,
-        /// The finished job.
-        job: Job,
+        /// Machine index within the station.
+        machine: u32,
     },
 }
 
@@ -68,7 +68,7 @@ pub struct FactoryModel {
     wip: u64,
     next_job: u64,
     /// Reused worklist of stations whose blocked machine was released.
-    released: Vec<u32>,
+    released: Vec<(u32, u32)>,
 }
 
 fn index(i: usize) -> u32 {
@@ -170,7 +170,7 @@ impl FactoryModel {
         }
     }
 
-    /// Puts `job` on a free machine of `st` and schedules its completion (levels are recorded by
+    /// Puts `job` on an idle machine of `st` and schedules its completion (levels are recorded by
     /// the caller, once per event, so a machine that is freed and refilled at once records nothing).
     fn start_service(
         &mut self,
@@ -178,17 +178,33 @@ impl FactoryModel {
         st: &mut Station,
         mut job: Job,
     ) -> Result<(), ModelError> {
-        let now = ctx.now().as_f64();
-        job.waited += now - job.queued_at;
+        let Some(machine) = st.idle.pop() else {
+            return Err(ModelError::Invalid(format!(
+                "station `{}`: no idle machine",
+                self.stations[st.index as usize].name
+            )));
+        };
+        job.waited += ctx.now().as_f64() - job.queued_at;
+        self.process(ctx, st, machine, job)
+    }
+
+    /// Runs the current operation of `job` on `machine` of `st`.
+    fn process(
+        &mut self,
+        ctx: &mut Ctx<FactoryEvent>,
+        st: &mut Station,
+        machine: u32,
+        job: Job,
+    ) -> Result<(), ModelError> {
+        st.machines[machine as usize] = MachineState::Busy(job);
         st.busy += 1;
-        let s = st.index as usize;
         let (_, sampler) = &self.routes[job.product as usize][job.step as usize];
-        let slot = &mut self.stations[s];
+        let slot = &mut self.stations[st.index as usize];
         let rng = slot.rng.as_mut().ok_or_else(|| ModelError::Invalid("model not started".into()))?;
         let d = sampler.sample(rng);
         let delay =
             SimDuration::new(d).map_err(|e| ModelError::Invalid(format!("station `{}`: {e}", slot.name)))?;
-        ctx.schedule_in(delay, FactoryEvent::ServiceDone { station: st.index, job })?;
+        ctx.schedule_in(delay, FactoryEvent::ServiceDone { station: st.index, machine })?;
         Ok(())
     }
 
@@ -204,7 +220,7 @@ impl FactoryModel {
         let mut st = self.station(world, s)?;
         let before = (st.busy, st.queue.len());
         job.queued_at = ctx.now().as_f64();
-        if st.free_machines() > 0 {
+        if st.has_idle_machine() {
             self.start_service(ctx, &mut st, job)?;
         } else if st.has_room() {
             st.queue.push_back(job);
@@ -224,23 +240,23 @@ impl FactoryModel {
         ctx: &mut Ctx<FactoryEvent>,
         st: &mut Station,
         before: (u32, usize),
-        released: &mut Vec<u32>,
+        released: &mut Vec<(u32, u32)>,
     ) -> Result<(), ModelError> {
-        if st.free_machines() > 0
+        if st.has_idle_machine()
             && let Some(job) = st.queue.pop_front()
         {
             self.start_service(ctx, st, job)?;
         }
         // Each admission frees one upstream machine, which may admit a job from further up.
-        while st.free_machines() > 0 || st.has_room() {
-            let Some(Blocked { mut job, from }) = st.blocked_upstream.pop_front() else { break };
+        while st.has_idle_machine() || st.has_room() {
+            let Some(Blocked { mut job, from, machine }) = st.blocked_upstream.pop_front() else { break };
             job.queued_at = ctx.now().as_f64();
-            if st.free_machines() > 0 {
+            if st.has_idle_machine() {
                 self.start_service(ctx, st, job)?;
             } else {
                 st.queue.push_back(job);
             }
-            released.push(from);
+            released.push((from, machine));
         }
         self.record_levels(ctx, st, before);
         Ok(())
@@ -251,12 +267,13 @@ impl FactoryModel {
         &mut self,
         world: &mut World,
         ctx: &mut Ctx<FactoryEvent>,
-        released: &mut Vec<u32>,
+        released: &mut Vec<(u32, u32)>,
     ) -> Result<(), ModelError> {
-        while let Some(s) = released.pop() {
+        while let Some((s, machine)) = released.pop() {
             let mut st = self.station(world, s)?;
             let before = (st.busy, st.queue.len());
             st.blocked -= 1;
+            st.free(machine);
             ctx.record(
                 self.kinds.blocked,
                 s,
@@ -303,47 +320,57 @@ impl FactoryModel {
         world: &mut World,
         ctx: &mut Ctx<FactoryEvent>,
         s: u32,
-        mut job: Job,
+        machine: u32,
     ) -> Result<(), ModelError> {
         let mut released = std::mem::take(&mut self.released);
+        let mut st = self.station(world, s)?;
+        let before = (st.busy, st.queue.len());
+        let MachineState::Busy(mut job) = st.machines[machine as usize] else {
+            let name = &self.stations[s as usize].name;
+            return Err(ModelError::Invalid(format!(
+                "station `{name}`: machine {machine} finished without a job"
+            )));
+        };
+        st.busy -= 1;
         job.step += 1;
-        let next = self.routes[job.product as usize].get(job.step as usize).map(|&(next, _)| next);
-        match next {
+        match self.routes[job.product as usize].get(job.step as usize).map(|&(next, _)| next) {
             None => {
-                // Done: the machine is free at once; one station lookup for the whole event.
+                // Done: one station lookup for the whole event.
+                st.free(machine);
                 self.complete(ctx, job);
-                let mut st = self.station(world, s)?;
-                let before = (st.busy, st.queue.len());
-                st.busy -= 1;
                 self.refill(ctx, &mut st, before, &mut released)?;
+            }
+            Some(next) if next == s => {
+                // Back to the same station: join its queue like any arrival; if it is full, keep
+                // the machine and start again rather than block on itself.
+                job.queued_at = ctx.now().as_f64();
+                if st.has_room() && !st.queue.is_empty() {
+                    st.free(machine);
+                    st.queue.push_back(job);
+                    self.refill(ctx, &mut st, before, &mut released)?;
+                } else {
+                    self.process(ctx, &mut st, machine, job)?;
+                    self.record_levels(ctx, &st, before);
+                }
             }
             Some(next) => {
                 // The machine stays occupied until the job has somewhere to go.
+                st.machines[machine as usize] = MachineState::Blocked;
+                st.blocked += 1;
                 if self.enter(world, ctx, next, job)? {
                     let mut st = self.station(world, s)?;
-                    let before = (st.busy, st.queue.len());
-                    st.busy -= 1;
+                    st.blocked -= 1;
+                    st.free(machine);
                     self.refill(ctx, &mut st, before, &mut released)?;
-                } else if next == s {
-                    // Back to the same full station: it keeps its machine and starts again rather
-                    // than blocking on itself.
-                    let mut st = self.station(world, s)?;
-                    let before = (st.busy, st.queue.len());
-                    st.busy -= 1;
-                    job.queued_at = ctx.now().as_f64();
-                    self.start_service(ctx, &mut st, job)?;
-                    self.record_levels(ctx, &st, before);
                 } else {
                     // Blocking after service: the job keeps this machine until `next` has room.
-                    let mut st = self.station(world, s)?;
-                    let before = (st.busy, st.queue.len());
-                    st.busy -= 1;
-                    st.blocked += 1;
-                    let machines = f64::from(self.stations[s as usize].machines);
-                    ctx.record(self.kinds.blocked, s, f64::from(st.blocked) / machines);
-                    self.record_levels(ctx, &st, before);
-                    drop(st);
-                    self.station(world, next)?.blocked_upstream.push_back(Blocked { job, from: s });
+                    {
+                        let st = self.station(world, s)?;
+                        let machines = f64::from(self.stations[s as usize].machines);
+                        ctx.record(self.kinds.blocked, s, f64::from(st.blocked) / machines);
+                        self.record_levels(ctx, &st, before);
+                    }
+                    self.station(world, next)?.blocked_upstream.push_back(Blocked { job, from: s, machine });
                 }
             }
         }
@@ -383,7 +410,7 @@ impl Model for FactoryModel {
     ) -> Result<(), ModelError> {
         match event {
             FactoryEvent::Arrival { source } => self.arrival(world, ctx, source),
-            FactoryEvent::ServiceDone { station, job } => self.service_done(world, ctx, station, job),
+            FactoryEvent::ServiceDone { station, machine } => self.service_done(world, ctx, station, machine),
         }
     }
 }

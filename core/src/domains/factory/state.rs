@@ -4,8 +4,8 @@ use std::collections::VecDeque;
 
 use bevy_ecs::component::Component;
 
-/// A job moving through the factory. Jobs are plain data inside stations and calendar entries,
-/// not entities: spawning one entity per job would halve the engine's throughput.
+/// A job moving through the factory. Jobs are plain data inside stations, not entities:
+/// spawning one entity per job would halve the engine's throughput.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Job {
     /// Unique within a replication, in release order.
@@ -22,6 +22,18 @@ pub struct Job {
     pub waited: f64,
 }
 
+/// What a machine is doing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MachineState {
+    /// Free for the next job.
+    Idle,
+    /// Processing this job.
+    Busy(Job),
+    /// Holding a finished job that found no room downstream (the job itself waits in the
+    /// downstream station's `blocked_upstream` list).
+    Blocked,
+}
+
 /// A job that finished service upstream but found no room here; it keeps its upstream machine
 /// blocked until it can enter.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -30,6 +42,8 @@ pub struct Blocked {
     pub job: Job,
     /// Index of the station whose machine it occupies.
     pub from: u32,
+    /// Index of that machine within its station.
+    pub machine: u32,
 }
 
 /// A station of identical parallel machines with a FIFO queue.
@@ -37,10 +51,12 @@ pub struct Blocked {
 pub struct Station {
     /// Index in the factory's station list.
     pub index: u32,
-    /// Number of machines.
-    pub machines: u32,
     /// Waiting places, not counting jobs in service; `None` = unlimited.
     pub buffer: Option<u32>,
+    /// The machines, addressed by index.
+    pub machines: Vec<MachineState>,
+    /// Indices of idle machines; the most recently freed is reused first.
+    pub idle: Vec<u32>,
     /// Machines processing a job.
     pub busy: u32,
     /// Machines holding a finished job that cannot move on.
@@ -52,12 +68,14 @@ pub struct Station {
 }
 
 impl Station {
-    /// A station with all machines idle.
+    /// A station with `machines` idle machines.
     pub fn new(index: u32, machines: u32, buffer: Option<u32>) -> Self {
         Station {
             index,
-            machines,
             buffer,
+            machines: vec![MachineState::Idle; machines as usize],
+            // Reversed so that machine 0 is used first.
+            idle: (0..machines).rev().collect(),
             busy: 0,
             blocked: 0,
             queue: VecDeque::new(),
@@ -65,13 +83,19 @@ impl Station {
         }
     }
 
-    /// Machines neither processing nor blocked.
-    pub fn free_machines(&self) -> u32 {
-        self.machines - self.busy - self.blocked
+    /// Whether a machine is idle.
+    pub fn has_idle_machine(&self) -> bool {
+        !self.idle.is_empty()
     }
 
     /// Whether the queue has a free waiting place.
     pub fn has_room(&self) -> bool {
         self.buffer.is_none_or(|cap| self.queue.len() < cap as usize)
+    }
+
+    /// Frees machine `m` (busy or blocked before).
+    pub fn free(&mut self, m: u32) {
+        self.machines[m as usize] = MachineState::Idle;
+        self.idle.push(m);
     }
 }
