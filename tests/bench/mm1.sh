@@ -55,7 +55,7 @@ timed() {
     shift
     /usr/bin/time -f '%U %S %M' -o "$TMP/$name.time" "$@" >"$TMP/$name.out"
     read -r user sys rss <"$TMP/$name.time"
-    echo "$name $(python3 -c "print($user + $sys)") $rss" >>"$TMP/times"
+    echo "$name $(python3 -c "print(f'{$user + $sys:.2f}')") $rss" >>"$TMP/times"
 }
 
 framework() {
