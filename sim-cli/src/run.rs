@@ -1,6 +1,6 @@
 //! `xinzhi run` and `xinzhi validate`.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
@@ -120,7 +120,7 @@ fn write_outputs(
     file: &ScenarioFile,
     results: &ExperimentResults,
     summaries: &[experiment::MetricSummary],
-    dir: &PathBuf,
+    dir: &Path,
     threads: usize,
     wall: Duration,
 ) -> anyhow::Result<()> {

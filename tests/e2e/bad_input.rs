@@ -203,8 +203,17 @@ fn non_empty_output_folder_is_refused_without_force() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("keep.txt"), "precious").expect("write");
     let d = dir.path().to_str().expect("utf-8");
-    let (code, err) =
-        exit_code(&["run", "scenarios/mm1.toml", "--quiet", "--out", d, "--set", "scenario.horizon=1000"]);
+    let (code, err) = exit_code(&[
+        "run",
+        "scenarios/mm1.toml",
+        "--quiet",
+        "--out",
+        d,
+        "--set",
+        "scenario.horizon=1000",
+        "--set",
+        "scenario.warmup=100",
+    ]);
     assert_eq!(code, Some(2), "{err}");
     assert_eq!(std::fs::read_to_string(dir.path().join("keep.txt")).expect("kept"), "precious");
     let (code, err) = exit_code(&[
@@ -216,6 +225,8 @@ fn non_empty_output_folder_is_refused_without_force() {
         "--force",
         "--set",
         "scenario.horizon=1000",
+        "--set",
+        "scenario.warmup=100",
     ]);
     assert_eq!(code, Some(0), "{err}");
     assert!(dir.path().join("summary.csv").exists());

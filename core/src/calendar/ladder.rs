@@ -55,17 +55,31 @@ use crate::time::SimTime;
 /// std's max-heap [`BinaryHeap`] pops the earliest entry first; the payload never takes part.
 pub(super) struct Item<P> {
     pub(super) time: SimTime,
-    pub(super) priority: Priority,
+    /// The [`Priority`], widened: with an `i16` field the heap's element moves (wide copies)
+    /// followed by 2-byte loads defeated store forwarding, and a 2-entry hold took ~1.5x as long
+    /// (measured with `benches/hold.rs`). With an 8-byte payload the size is the same (32 bytes).
+    prio: i64,
     pub(super) seq: u64,
     pub(super) payload: P,
 }
 
 impl<P> Item<P> {
+    #[inline]
+    pub(super) fn new(time: SimTime, priority: Priority, seq: u64, payload: P) -> Self {
+        Item { time, prio: i64::from(priority.0), seq, payload }
+    }
+
+    #[inline]
+    pub(super) fn priority(&self) -> Priority {
+        // Lossless: `prio` was widened from an `i16`.
+        Priority(self.prio as i16)
+    }
+
     /// The sort key. Times are finite and `>= +0.0`, so their bit patterns order like the values,
     /// and integer comparison is cheaper than a float total order.
-    #[inline(always)]
-    fn key(&self) -> (u64, i16, u64) {
-        (self.time.as_f64().to_bits(), self.priority.0, self.seq)
+    #[inline]
+    fn key(&self) -> (u64, i64, u64) {
+        (self.time.as_f64().to_bits(), self.prio, self.seq)
     }
 }
 
@@ -105,10 +119,11 @@ pub(super) struct Tuning {
 }
 
 impl Tuning {
-    /// Measured with `benches/hold.rs`: buckets of a few dozen entries keep the bottom heap tiny
-    /// (a handful of levels, always in L1) while the bucket array stays small enough to be cached.
+    /// Chosen with the hold benchmark (`benches/hold.rs`): buckets of ~64 entries keep the bottom
+    /// heap small (a few levels, in L1) while the bucket array stays small enough to be mostly
+    /// cached at N = 10^6 (32 entries per bucket was ~15% slower there, 128 slower at N = 10^3).
     pub(super) const DEFAULT: Tuning =
-        Tuning { bottom_limit: 256, split_above: 64, per_bucket: 32, max_depth: 16 };
+        Tuning { bottom_limit: 256, split_above: 128, per_bucket: 64, max_depth: 16 };
 }
 
 /// A rung: `nb` equal-width buckets over `[lo, hi]`.
@@ -129,7 +144,7 @@ struct Rung<P> {
 
 impl<P> Rung<P> {
     /// Monotone bucket index of `t`, clamped to the rung.
-    #[inline(always)]
+    #[inline]
     fn index(&self, t: f64) -> usize {
         // `as usize` saturates: negative (earlier than `lo`) becomes 0.
         (((t - self.lo) * self.inv_width) as usize).min(self.nb - 1)

@@ -167,7 +167,7 @@ impl<P> Calendar<P> {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.pending.insert_next(seq);
-        self.queue.push(Item { time, priority, seq, payload });
+        self.queue.push(Item::new(time, priority, seq, payload));
         self.stored += 1;
         Ok(EntryHandle(seq))
     }
@@ -205,7 +205,7 @@ impl<P> Calendar<P> {
                 self.now = item.time;
                 return Some(Entry {
                     time: item.time,
-                    priority: item.priority,
+                    priority: item.priority(),
                     handle: EntryHandle(item.seq),
                     payload: item.payload,
                 });

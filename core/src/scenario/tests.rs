@@ -460,8 +460,8 @@ fn unknown_key_in_scenario() {
     assert_eq!(e.suggestion.as_deref(), Some("horizon"));
     assert_eq!(
         e.to_string(),
-        "s.toml:5:1: scenario.horizn: unknown key `horizn` (expected `name`, `description`, `domain`, \
-         `time_unit`, `horizon` and `warmup`) (did you mean `horizon`?)"
+        "s.toml:5:1: scenario.horizn: unknown key `horizn` (expected one of `name`, `description`, `domain`, \
+         `time_unit`, `horizon`, `warmup`) (did you mean `horizon`?)"
     );
 }
 
@@ -562,7 +562,7 @@ fn missing_domain_table_and_empty_kinds() {
 fn unknown_time_unit() {
     let e = check(&with_line(4, r#"time_unit = "minutes""#), 4, 13, "scenario.time_unit");
     assert_eq!(e.suggestion.as_deref(), Some("minute"));
-    assert_eq!(e.message, "unknown time unit `minutes` (expected `second`, `minute`, `hour` and `day`)");
+    assert_eq!(e.message, "unknown time unit `minutes` (expected one of `second`, `minute`, `hour`, `day`)");
 }
 
 #[test]
@@ -682,7 +682,7 @@ fn unknown_distribution() {
     assert_eq!(
         e.message,
         "unknown distribution `expo` (expected one of `exponential`, `constant`, `uniform`, `triangular`, `normal`, \
-         `lognormal`, `gamma`, `weibull`, `erlang` and `empirical`)"
+         `lognormal`, `gamma`, `weibull`, `erlang`, `empirical`)"
     );
 }
 
@@ -694,7 +694,7 @@ fn misspelt_distribution_parameter() {
         40,
         "factory.source[orders].interarrival.mena",
     );
-    assert_eq!(e.message, "unknown parameter `mena` for `exponential` (expected `mean` and `rate`)");
+    assert_eq!(e.message, "unknown parameter `mena` for `exponential` (expected one of `mean`, `rate`)");
     assert_eq!(e.suggestion.as_deref(), Some("mean"));
     let e = check(
         &with_line(11, r#"interarrival = { dsit = "exponential", mean = 1.25 }"#),

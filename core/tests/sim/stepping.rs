@@ -75,8 +75,7 @@ fn run_sampler(priority: Priority) -> Vec<(f64, f64)> {
     };
     sim.add_stepper(last, export).unwrap();
     sim.run(&mut |_| {}).unwrap();
-    let out = seen.lock().unwrap().clone();
-    out
+    seen.lock().unwrap().clone()
 }
 
 #[test]
