@@ -63,6 +63,10 @@ pub struct KindInfo {
     pub report: Report,
     /// Subject names, indexed by [`Record::subject`]; one entry for a kind with a single subject.
     pub subjects: Vec<String>,
+    /// For a [`Aggregate::Sample`] kind: also report the number of in-window observations per
+    /// time unit under this metric name (with the same [`Report`]), so that a model need not
+    /// emit a separate [`Aggregate::Rate`] record for every observation.
+    pub rate_metric: Option<String>,
 }
 
 /// Everything a collector needs to interpret a record stream.

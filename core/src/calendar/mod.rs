@@ -22,8 +22,8 @@
 //! [`Calendar::cancel`] is exact: it returns `true` iff the entry was pending, a cancelled entry
 //! never pops and every other entry pops exactly once. Deletion is lazy (the entry is skipped when
 //! it reaches the front, and purged in bulk once cancelled entries outnumber pending ones), so
-//! cancelling is O(1) and a calendar that never cancels pays one bit operation per entry for the
-//! possibility.
+//! cancelling is O(1), and a calendar that never cancels pays nothing for the possibility: the
+//! pending set is built from the stored entries at the first cancellation.
 //!
 //! # Performance
 //! The queue is a ladder queue (see `ladder.rs`): unsorted time buckets refined on demand, and a
@@ -100,8 +100,10 @@ const PURGE_MIN: usize = 1024;
 /// The event calendar; see the module docs for the order contract.
 pub struct Calendar<P> {
     queue: Ladder<P>,
-    /// Sequence numbers of the pending (scheduled, not popped, not cancelled) entries.
-    pending: PendingSet,
+    /// Sequence numbers of the pending (scheduled, not popped, not cancelled) entries; `None`
+    /// until the first cancellation, so models that never cancel pay nothing for it. While it is
+    /// `None`, every stored entry is pending.
+    pending: Option<PendingSet>,
     now: SimTime,
     next_seq: u64,
     /// Entries physically in `queue`: pending ones plus lazily cancelled ones.
@@ -131,13 +133,7 @@ impl<P> Calendar<P> {
     }
 
     fn with_tuning(tuning: Tuning) -> Self {
-        Calendar {
-            queue: Ladder::new(tuning),
-            pending: PendingSet::default(),
-            now: SimTime::ZERO,
-            next_seq: 0,
-            stored: 0,
-        }
+        Calendar { queue: Ladder::new(tuning), pending: None, now: SimTime::ZERO, next_seq: 0, stored: 0 }
     }
 
     /// Time of the last popped entry; [`SimTime::ZERO`] before the first pop.
@@ -166,7 +162,9 @@ impl<P> Calendar<P> {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.pending.insert_next(seq);
+        if let Some(pending) = &mut self.pending {
+            pending.insert_next(seq);
+        }
         self.queue.push(Item::new(time, priority, seq, payload));
         self.stored += 1;
         Ok(EntryHandle(seq))
@@ -175,24 +173,44 @@ impl<P> Calendar<P> {
     /// Cancels a pending entry; true iff it was pending (false if it already popped, was already
     /// cancelled, or the handle comes from another calendar and matches nothing pending here).
     pub fn cancel(&mut self, handle: EntryHandle) -> bool {
-        if !self.pending.remove(handle.0) {
+        let pending = self.track();
+        if !pending.remove(handle.0) {
             return false;
         }
-        let cancelled = self.stored - self.pending.len();
-        if cancelled > PURGE_MIN && cancelled > self.pending.len() {
+        let live = pending.len();
+        let cancelled = self.stored - live;
+        if cancelled > PURGE_MIN && cancelled > live {
             // Lazy deletion would otherwise keep memory proportional to everything ever
             // cancelled; purging after this many cancels keeps it amortised O(1) per cancel.
             let pending = &self.pending;
-            self.queue.retain(|item| pending.contains(item.seq));
-            self.stored = self.pending.len();
+            self.queue.retain(|item| pending.as_ref().is_some_and(|p| p.contains(item.seq)));
+            self.stored = live;
         }
         true
     }
 
     /// Whether `handle` is still pending (scheduled here, neither popped nor cancelled).
-    #[inline]
-    pub fn is_pending(&self, handle: EntryHandle) -> bool {
-        self.pending.contains(handle.0)
+    pub fn is_pending(&mut self, handle: EntryHandle) -> bool {
+        self.track().contains(handle.0)
+    }
+
+    /// The pending set, built on first use from the stored entries (all of which are pending
+    /// until something is cancelled).
+    fn track(&mut self) -> &mut PendingSet {
+        if self.pending.is_none() {
+            let mut seqs = Vec::with_capacity(self.stored);
+            self.queue.retain(|item| {
+                seqs.push(item.seq);
+                true
+            });
+            seqs.sort_unstable();
+            let mut set = PendingSet::default();
+            for seq in seqs {
+                set.insert_next(seq);
+            }
+            self.pending = Some(set);
+        }
+        self.pending.get_or_insert_default()
     }
 
     /// Removes and returns the next entry, advancing [`Self::now`] to its time.
@@ -201,7 +219,7 @@ impl<P> Calendar<P> {
         loop {
             let item = self.queue.pop()?;
             self.stored -= 1;
-            if self.pending.remove(item.seq) {
+            if self.pending.as_mut().is_none_or(|p| p.remove(item.seq)) {
                 self.now = item.time;
                 return Some(Entry {
                     time: item.time,
@@ -220,7 +238,7 @@ impl<P> Calendar<P> {
     pub fn peek_time(&mut self) -> Option<SimTime> {
         loop {
             let item = self.queue.peek()?;
-            if self.pending.contains(item.seq) {
+            if self.pending.as_ref().is_none_or(|p| p.contains(item.seq)) {
                 return Some(item.time);
             }
             self.queue.pop();
@@ -231,7 +249,7 @@ impl<P> Calendar<P> {
     /// Number of pending entries (cancelled ones excluded).
     #[inline]
     pub fn len(&self) -> usize {
-        self.pending.len()
+        self.pending.as_ref().map_or(self.stored, PendingSet::len)
     }
 
     /// Whether no entry is pending.

@@ -139,9 +139,14 @@ impl Collector for KpiCollector {
             for acc in accs.iter_mut() {
                 Self::integrate(acc, end, end);
             }
+            let rate = |acc: &Acc| acc.count as f64 / length;
+            let rate_metric = kind.rate_metric.as_ref().filter(|_| slot.aggregate == Aggregate::Sample);
             if matches!(kind.report, Report::PerSubject | Report::Both) {
                 for (subject, acc) in kind.subjects.iter().zip(accs.iter()) {
                     out.push(Metric { name: format!("{}.{subject}", kind.metric), value: value(acc) });
+                    if let Some(r) = rate_metric {
+                        out.push(Metric { name: format!("{r}.{subject}"), value: rate(acc) });
+                    }
                 }
             }
             if matches!(kind.report, Report::Total | Report::Both) {
@@ -152,6 +157,9 @@ impl Collector for KpiCollector {
                     ..a
                 });
                 out.push(Metric { name: kind.metric.clone(), value: value(&total) });
+                if let Some(r) = rate_metric {
+                    out.push(Metric { name: r.clone(), value: rate(&total) });
+                }
             }
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -172,6 +180,7 @@ mod tests {
             aggregate,
             report,
             subjects: subjects.iter().map(|s| s.to_string()).collect(),
+            rate_metric: None,
         }
     }
 
@@ -238,6 +247,27 @@ mod tests {
                 ("ct.q".into(), 4.0),
                 ("tp.p".into(), 0.2),
                 ("tp.q".into(), 0.0)
+            ]
+        );
+    }
+
+    #[test]
+    fn sample_kind_can_also_report_its_rate() {
+        let mut cat = Catalogue::default();
+        let mut ct = kind("ct", Aggregate::Sample, Report::Both, &["p", "q"]);
+        ct.rate_metric = Some("tp".into());
+        cat.add(ct);
+        let got =
+            run(&cat, window(10.0, 20.0), &[rec(5.0, 0, 0, 9.0), rec(11.0, 0, 0, 2.0), rec(12.0, 0, 1, 4.0)]);
+        assert_eq!(
+            got,
+            vec![
+                ("ct".into(), 3.0),
+                ("ct.p".into(), 2.0),
+                ("ct.q".into(), 4.0),
+                ("tp".into(), 0.2),
+                ("tp.p".into(), 0.1),
+                ("tp.q".into(), 0.1)
             ]
         );
     }

@@ -185,6 +185,7 @@ fn economy(agents: usize, steps: f64) -> Vec<(String, f64)> {
         aggregate: Aggregate::Level,
         report: Report::Total,
         subjects: vec!["all".into()],
+        rate_metric: None,
     };
     let kinds = Kinds { gini: catalogue.add(level("gini")), total: catalogue.add(level("total")) };
     let mut sim = Sim::new(Economy { catalogue, kinds, agents }, config(steps));

@@ -9,4 +9,4 @@ mod model;
 mod state;
 
 pub use model::{FactoryEvent, FactoryModel};
-pub use state::{Job, Station};
+pub use state::{Blocked, Job, MachineState, Station, Stations};

@@ -1,10 +1,9 @@
 //! Event handlers of the factory.
 
-use bevy_ecs::entity::Entity;
-use bevy_ecs::world::{Mut, World};
+use bevy_ecs::world::World;
 
 use super::config::FactoryConfig;
-use super::state::{Blocked, Job, MachineState, Station};
+use super::state::{Blocked, Job, MachineState, Station, Stations};
 use crate::dist::Sampler;
 use crate::engine::{Ctx, Model, ModelError};
 use crate::record::{Aggregate, Catalogue, KindId, KindInfo, Report};
@@ -32,7 +31,6 @@ pub enum FactoryEvent {
 #[derive(Clone, Copy, Debug)]
 struct Kinds {
     lost: KindId,
-    completed: KindId,
     cycle_time: KindId,
     wait_time: KindId,
     wip: KindId,
@@ -51,12 +49,12 @@ struct SourceSlot {
 struct StationSlot {
     name: String,
     machines: u32,
-    entity: Entity,
     /// One processing-time stream per station, whichever product is processed.
     rng: Option<StreamRng>,
 }
 
-/// The factory model: static topology and random streams; station state lives in the World.
+/// The factory model: static topology and random streams; station state lives in the World
+/// (the [`Stations`] resource).
 pub struct FactoryModel {
     catalogue: Catalogue,
     kinds: Kinds,
@@ -88,12 +86,13 @@ impl FactoryModel {
                 aggregate,
                 report,
                 subjects: subjects.to_vec(),
+                rate_metric: None,
             })
         };
+        // Throughput is the rate of cycle-time observations: one record per completion, not two.
         let kinds = Kinds {
             // 1 for a rejected arrival, 0 for an admitted one: the mean is the loss fraction.
             lost: kind("arrival_lost", "loss_fraction", Aggregate::Sample, Report::Total, &products),
-            completed: kind("completed", "throughput", Aggregate::Rate, Report::Both, &products),
             cycle_time: kind("cycle_time", "cycle_time_mean", Aggregate::Sample, Report::Both, &products),
             wait_time: kind("wait_time", "wait_time_mean", Aggregate::Sample, Report::Both, &products),
             wip: kind("wip", "wip_mean", Aggregate::Level, Report::Total, &["system".to_owned()]),
@@ -107,6 +106,7 @@ impl FactoryModel {
                 &stations,
             ),
         };
+        catalogue.kinds[kinds.cycle_time.0 as usize].rate_metric = Some("throughput".into());
         FactoryModel {
             catalogue,
             kinds,
@@ -123,12 +123,7 @@ impl FactoryModel {
             stations: config
                 .stations
                 .iter()
-                .map(|s| StationSlot {
-                    name: s.name.clone(),
-                    machines: s.machines,
-                    entity: Entity::PLACEHOLDER,
-                    rng: None,
-                })
+                .map(|s| StationSlot { name: s.name.clone(), machines: s.machines, rng: None })
                 .collect(),
             routes: config
                 .products
@@ -142,11 +137,8 @@ impl FactoryModel {
         }
     }
 
-    fn station<'w>(&self, world: &'w mut World, s: u32) -> Result<Mut<'w, Station>, ModelError> {
-        let slot = &self.stations[s as usize];
-        world
-            .get_mut::<Station>(slot.entity)
-            .ok_or_else(|| ModelError::Invalid(format!("station `{}` is missing from the world", slot.name)))
+    fn station<'a>(&self, stations: &'a mut [Station], s: u32) -> Result<&'a mut Station, ModelError> {
+        stations.get_mut(s as usize).ok_or_else(|| ModelError::Invalid(format!("no station with index {s}")))
     }
 
     fn schedule_arrival(&mut self, ctx: &mut Ctx<FactoryEvent>, source: u32) -> Result<(), ModelError> {
@@ -212,12 +204,12 @@ impl FactoryModel {
     /// station is full.
     fn enter(
         &mut self,
-        world: &mut World,
+        stations: &mut [Station],
         ctx: &mut Ctx<FactoryEvent>,
         s: u32,
         mut job: Job,
     ) -> Result<bool, ModelError> {
-        let mut st = self.station(world, s)?;
+        let mut st = self.station(stations, s)?;
         let before = (st.busy, st.queue.len());
         job.queued_at = ctx.now().as_f64();
         if st.has_idle_machine() {
@@ -265,12 +257,12 @@ impl FactoryModel {
     /// Unblocks the machines listed in `released`, refilling each station in turn, up the line.
     fn cascade(
         &mut self,
-        world: &mut World,
+        stations: &mut [Station],
         ctx: &mut Ctx<FactoryEvent>,
         released: &mut Vec<(u32, u32)>,
     ) -> Result<(), ModelError> {
         while let Some((s, machine)) = released.pop() {
-            let mut st = self.station(world, s)?;
+            let mut st = self.station(stations, s)?;
             let before = (st.busy, st.queue.len());
             st.blocked -= 1;
             st.free(machine);
@@ -287,7 +279,6 @@ impl FactoryModel {
     fn complete(&mut self, ctx: &mut Ctx<FactoryEvent>, job: Job) {
         let now = ctx.now().as_f64();
         self.wip -= 1;
-        ctx.record(self.kinds.completed, job.product, 1.0);
         ctx.record(self.kinds.cycle_time, job.product, now - job.released);
         ctx.record(self.kinds.wait_time, job.product, job.waited);
         ctx.record(self.kinds.wip, 0, self.wip as f64);
@@ -295,7 +286,7 @@ impl FactoryModel {
 
     fn arrival(
         &mut self,
-        world: &mut World,
+        stations: &mut [Station],
         ctx: &mut Ctx<FactoryEvent>,
         source: u32,
     ) -> Result<(), ModelError> {
@@ -305,7 +296,7 @@ impl FactoryModel {
         let job = Job { id: self.next_job, product, step: 0, released: now, queued_at: now, waited: 0.0 };
         self.next_job += 1;
         let first = self.routes[product as usize][0].0;
-        if self.enter(world, ctx, first, job)? {
+        if self.enter(stations, ctx, first, job)? {
             ctx.record(self.kinds.lost, product, 0.0);
             self.wip += 1;
             ctx.record(self.kinds.wip, 0, self.wip as f64);
@@ -317,13 +308,13 @@ impl FactoryModel {
 
     fn service_done(
         &mut self,
-        world: &mut World,
+        stations: &mut [Station],
         ctx: &mut Ctx<FactoryEvent>,
         s: u32,
         machine: u32,
     ) -> Result<(), ModelError> {
         let mut released = std::mem::take(&mut self.released);
-        let mut st = self.station(world, s)?;
+        let mut st = self.station(stations, s)?;
         let before = (st.busy, st.queue.len());
         let MachineState::Busy(mut job) = st.machines[machine as usize] else {
             let name = &self.stations[s as usize].name;
@@ -357,24 +348,28 @@ impl FactoryModel {
                 // The machine stays occupied until the job has somewhere to go.
                 st.machines[machine as usize] = MachineState::Blocked;
                 st.blocked += 1;
-                if self.enter(world, ctx, next, job)? {
-                    let mut st = self.station(world, s)?;
+                if self.enter(stations, ctx, next, job)? {
+                    let mut st = self.station(stations, s)?;
                     st.blocked -= 1;
                     st.free(machine);
                     self.refill(ctx, &mut st, before, &mut released)?;
                 } else {
                     // Blocking after service: the job keeps this machine until `next` has room.
                     {
-                        let st = self.station(world, s)?;
+                        let st = self.station(stations, s)?;
                         let machines = f64::from(self.stations[s as usize].machines);
                         ctx.record(self.kinds.blocked, s, f64::from(st.blocked) / machines);
                         self.record_levels(ctx, &st, before);
                     }
-                    self.station(world, next)?.blocked_upstream.push_back(Blocked { job, from: s, machine });
+                    self.station(stations, next)?.blocked_upstream.push_back(Blocked {
+                        job,
+                        from: s,
+                        machine,
+                    });
                 }
             }
         }
-        self.cascade(world, ctx, &mut released)?;
+        self.cascade(stations, ctx, &mut released)?;
         self.released = released;
         Ok(())
     }
@@ -388,13 +383,15 @@ impl Model for FactoryModel {
     }
 
     fn start(&mut self, world: &mut World, ctx: &mut Ctx<FactoryEvent>) -> Result<(), ModelError> {
+        let mut stations = Vec::with_capacity(self.stations.len());
         for (i, slot) in self.stations.iter_mut().enumerate() {
-            slot.entity = world.spawn(Station::new(index(i), slot.machines, self.buffers[i])).id();
+            stations.push(Station::new(index(i), slot.machines, self.buffers[i]));
             slot.rng = Some(ctx.stream(StreamKey::new(&format!("station:{}", slot.name), "process")));
         }
         for slot in &mut self.sources {
             slot.rng = Some(ctx.stream(StreamKey::new(&format!("source:{}", slot.name), "interarrival")));
         }
+        world.insert_resource(Stations(stations));
         ctx.record(self.kinds.wip, 0, 0.0);
         for source in 0..self.sources.len() {
             self.schedule_arrival(ctx, index(source))?;
@@ -408,9 +405,13 @@ impl Model for FactoryModel {
         ctx: &mut Ctx<FactoryEvent>,
         event: FactoryEvent,
     ) -> Result<(), ModelError> {
+        // One resource lookup per event; stations are then plain slice accesses.
+        let mut stations = world.resource_mut::<Stations>();
         match event {
-            FactoryEvent::Arrival { source } => self.arrival(world, ctx, source),
-            FactoryEvent::ServiceDone { station, machine } => self.service_done(world, ctx, station, machine),
+            FactoryEvent::Arrival { source } => self.arrival(&mut stations.0, ctx, source),
+            FactoryEvent::ServiceDone { station, machine } => {
+                self.service_done(&mut stations.0, ctx, station, machine)
+            }
         }
     }
 }
