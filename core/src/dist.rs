@@ -32,6 +32,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use toml::Spanned;
 
 use crate::scenario::suggest::{nearest, one_of};
+use crate::time::SimDuration;
 
 /// A validated distribution of a non-negative duration.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -318,6 +319,12 @@ impl Sampler {
         // Heavy tails (lognormal, weibull with small shape) can overflow to infinity; durations
         // must stay finite for the calendar, so clamp. `+ 0.0` turns -0.0 into 0.0.
         if x.is_nan() || x <= 0.0 { 0.0 } else { x.min(f64::MAX) + 0.0 }
+    }
+
+    /// [`Sampler::sample`] as a duration: the draw is already finite and `>= 0`.
+    #[inline]
+    pub fn sample_duration<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
+        SimDuration::new_unchecked(self.sample(rng))
     }
 }
 

@@ -108,6 +108,13 @@ impl SimDuration {
     pub fn as_f64(self) -> f64 {
         self.0
     }
+
+    /// For callers that already guarantee a finite value `>= +0.0` (samplers clamp their draws).
+    #[inline]
+    pub(crate) fn new_unchecked(value: f64) -> SimDuration {
+        debug_assert!(value.is_finite() && value.is_sign_positive(), "invalid duration {value}");
+        SimDuration(value)
+    }
 }
 
 impl Eq for SimTime {}

@@ -8,7 +8,6 @@ use crate::dist::Sampler;
 use crate::engine::{Ctx, Model, ModelError};
 use crate::record::{Aggregate, Catalogue, KindId, KindInfo, Report};
 use crate::rng::{StreamKey, StreamRng};
-use crate::time::SimDuration;
 
 /// Calendar payloads of the factory.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -144,9 +143,7 @@ impl FactoryModel {
     fn schedule_arrival(&mut self, ctx: &mut Ctx<FactoryEvent>, source: u32) -> Result<(), ModelError> {
         let slot = &mut self.sources[source as usize];
         let rng = slot.rng.as_mut().ok_or_else(|| ModelError::Invalid("model not started".into()))?;
-        let gap = slot.interarrival.sample(rng);
-        let delay =
-            SimDuration::new(gap).map_err(|e| ModelError::Invalid(format!("source `{}`: {e}", slot.name)))?;
+        let delay = slot.interarrival.sample_duration(rng);
         ctx.schedule_in(delay, FactoryEvent::Arrival { source })?;
         Ok(())
     }
@@ -193,9 +190,7 @@ impl FactoryModel {
         let (_, sampler) = &self.routes[job.product as usize][job.step as usize];
         let slot = &mut self.stations[st.index as usize];
         let rng = slot.rng.as_mut().ok_or_else(|| ModelError::Invalid("model not started".into()))?;
-        let d = sampler.sample(rng);
-        let delay =
-            SimDuration::new(d).map_err(|e| ModelError::Invalid(format!("station `{}`: {e}", slot.name)))?;
+        let delay = sampler.sample_duration(rng);
         ctx.schedule_in(delay, FactoryEvent::ServiceDone { station: st.index, machine })?;
         Ok(())
     }
@@ -209,17 +204,17 @@ impl FactoryModel {
         s: u32,
         mut job: Job,
     ) -> Result<bool, ModelError> {
-        let mut st = self.station(stations, s)?;
+        let st = self.station(stations, s)?;
         let before = (st.busy, st.queue.len());
         job.queued_at = ctx.now().as_f64();
         if st.has_idle_machine() {
-            self.start_service(ctx, &mut st, job)?;
+            self.start_service(ctx, st, job)?;
         } else if st.has_room() {
             st.queue.push_back(job);
         } else {
             return Ok(false);
         }
-        self.record_levels(ctx, &st, before);
+        self.record_levels(ctx, st, before);
         Ok(true)
     }
 
@@ -262,7 +257,7 @@ impl FactoryModel {
         released: &mut Vec<(u32, u32)>,
     ) -> Result<(), ModelError> {
         while let Some((s, machine)) = released.pop() {
-            let mut st = self.station(stations, s)?;
+            let st = self.station(stations, s)?;
             let before = (st.busy, st.queue.len());
             st.blocked -= 1;
             st.free(machine);
@@ -271,7 +266,7 @@ impl FactoryModel {
                 s,
                 f64::from(st.blocked) / f64::from(self.stations[s as usize].machines),
             );
-            self.refill(ctx, &mut st, before, released)?;
+            self.refill(ctx, st, before, released)?;
         }
         Ok(())
     }
@@ -314,7 +309,7 @@ impl FactoryModel {
         machine: u32,
     ) -> Result<(), ModelError> {
         let mut released = std::mem::take(&mut self.released);
-        let mut st = self.station(stations, s)?;
+        let st = self.station(stations, s)?;
         let before = (st.busy, st.queue.len());
         let MachineState::Busy(mut job) = st.machines[machine as usize] else {
             let name = &self.stations[s as usize].name;
@@ -329,7 +324,7 @@ impl FactoryModel {
                 // Done: one station lookup for the whole event.
                 st.free(machine);
                 self.complete(ctx, job);
-                self.refill(ctx, &mut st, before, &mut released)?;
+                self.refill(ctx, st, before, &mut released)?;
             }
             Some(next) if next == s => {
                 // Back to the same station: join its queue like any arrival; if it is full, keep
@@ -338,10 +333,10 @@ impl FactoryModel {
                 if st.has_room() && !st.queue.is_empty() {
                     st.free(machine);
                     st.queue.push_back(job);
-                    self.refill(ctx, &mut st, before, &mut released)?;
+                    self.refill(ctx, st, before, &mut released)?;
                 } else {
-                    self.process(ctx, &mut st, machine, job)?;
-                    self.record_levels(ctx, &st, before);
+                    self.process(ctx, st, machine, job)?;
+                    self.record_levels(ctx, st, before);
                 }
             }
             Some(next) => {
@@ -349,17 +344,17 @@ impl FactoryModel {
                 st.machines[machine as usize] = MachineState::Blocked;
                 st.blocked += 1;
                 if self.enter(stations, ctx, next, job)? {
-                    let mut st = self.station(stations, s)?;
+                    let st = self.station(stations, s)?;
                     st.blocked -= 1;
                     st.free(machine);
-                    self.refill(ctx, &mut st, before, &mut released)?;
+                    self.refill(ctx, st, before, &mut released)?;
                 } else {
                     // Blocking after service: the job keeps this machine until `next` has room.
                     {
                         let st = self.station(stations, s)?;
                         let machines = f64::from(self.stations[s as usize].machines);
                         ctx.record(self.kinds.blocked, s, f64::from(st.blocked) / machines);
-                        self.record_levels(ctx, &st, before);
+                        self.record_levels(ctx, st, before);
                     }
                     self.station(stations, next)?.blocked_upstream.push_back(Blocked {
                         job,
