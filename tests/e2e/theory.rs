@@ -106,3 +106,74 @@ fn finite_buffers_block_upstream_and_lose_arrivals() {
     let tp = get("baseline", "throughput");
     assert!((tp - 0.8 * (1.0 - get("baseline", "loss_fraction"))).abs() < 0.01, "throughput {tp}");
 }
+
+/// Blocking after service, checked exactly against a hand-worked schedule. Constant times:
+/// an arrival every 1.0 (t = 1, 2, …); station `a` takes 0.5, has no waiting places (a busy or
+/// blocked `a` loses the arrival); station `b` takes 2.5 and has no waiting places either, so a
+/// job finished at `a` blocks `a` until `b` is free.
+///
+/// From t = 9 the schedule repeats every 5.0: `b` finishes at 11.5, 14, 16.5, … (always busy);
+/// jobs released at t ≡ 2, 4 (mod 5) are admitted, with cycle times 4.5 and 5.0 (0.5 at `a`,
+/// 1.5 or 2.0 blocked on `a`, 2.5 at `b`); the rest are lost. Over [10, 1010] (200 periods):
+/// throughput 2/5, loss (1001 − 400)/1001, utilization a = 2·0.5/5 = 0.2, b = 1, blocked a =
+/// 3.5/5 = 0.7, wip = 1 + 0.9 = 1.9 = λW = 0.4 · 4.75, no queue waiting.
+#[test]
+fn blocking_after_service_matches_a_hand_worked_schedule() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("blocking.toml");
+    std::fs::write(
+        &file,
+        r#"
+[scenario]
+name = "blocking"
+domain = "factory"
+time_unit = "minute"
+horizon = 1010.0
+warmup = 10.0
+
+[experiment]
+replications = 2
+
+[[factory.source]]
+name = "orders"
+product = "part"
+interarrival = 1.0
+
+[[factory.product]]
+name = "part"
+route = ["a", "b"]
+
+[[factory.station]]
+name = "a"
+machines = 1
+buffer = 0
+process = 0.5
+
+[[factory.station]]
+name = "b"
+machines = 1
+buffer = 0
+process = 2.5
+"#,
+    )
+    .expect("write scenario");
+    let (out, _) = run_ok(file.to_str().expect("utf-8"), &[]);
+    let s = summary(out.path());
+    let expected = [
+        ("throughput", 0.4),
+        ("loss_fraction", 601.0 / 1001.0),
+        ("utilization.a", 0.2),
+        ("utilization.b", 1.0),
+        ("blocked_fraction.a", 0.7),
+        ("blocked_fraction.b", 0.0),
+        ("wip_mean", 1.9),
+        ("cycle_time_mean", 4.75),
+        ("wait_time_mean", 0.0),
+        ("queue_mean.a", 0.0),
+    ];
+    for (metric, value) in expected {
+        let row = &s[&("baseline".to_owned(), metric.to_owned())];
+        assert!((row.mean - value).abs() < 1e-9, "{metric}: {} (expected {value})", row.mean);
+        assert_eq!(row.sd, 0.0, "{metric}: no randomness, replications must agree");
+    }
+}
