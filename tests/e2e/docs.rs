@@ -19,3 +19,17 @@ fn paths_named_in_the_docs_exist() {
         }
     }
 }
+
+/// The README's quick start runs `cargo run --release -- run <scenario>`: `cargo run` at the
+/// workspace root must pick the `xinzhi` binary unambiguously (checked in the test profile, with
+/// `validate` so that nothing is written).
+#[test]
+fn cargo_run_at_the_root_runs_xinzhi() {
+    let out = std::process::Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args(["run", "--quiet", "--", "validate", "scenarios/machining-line.toml"])
+        .output()
+        .expect("cargo runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
+}
