@@ -142,6 +142,11 @@ fn zero_machines() {
 }
 
 #[test]
+fn absurd_machine_count_is_an_input_error_not_an_allocation_failure() {
+    check(Edit::Line(19, "machines = 4000000000"), 19, &["machines", "1000000"]);
+}
+
+#[test]
 fn negative_mean() {
     check(Edit::Line(20, r#"process = { dist = "exponential", mean = -1.0 }"#), 20, &["mean"]);
 }

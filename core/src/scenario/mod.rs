@@ -86,6 +86,10 @@ pub struct Scenario {
     pub model: ModelConfig,
 }
 
+/// Most replications per variant (far beyond any precision target; guards against typos that
+/// would allocate a job list larger than memory).
+pub const MAX_REPLICATIONS: u32 = 1_000_000;
+
 /// How many replications to run, from which master seed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ExperimentConfig {
@@ -378,8 +382,10 @@ fn build(doc: &DeTable<'_>, ctx: &Ctx<'_>) -> Result<Scenario, ScenarioError> {
     if let Some(experiment) = experiment {
         let raw: RawExperiment = ctx.deserialize(experiment)?;
         if let Some(r) = raw.replications {
-            if *r.get_ref() == 0 {
-                return Err(ctx.error(&r.span(), "`replications` must be >= 1, found 0"));
+            let n = *r.get_ref();
+            if n == 0 || n > MAX_REPLICATIONS {
+                let msg = format!("`replications` must be from 1 to {MAX_REPLICATIONS}, found {n}");
+                return Err(ctx.error(&r.span(), &msg));
             }
             config.replications = r.into_inner();
         }

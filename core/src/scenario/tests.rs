@@ -416,7 +416,7 @@ fn cli_override_bad_path_names_the_override() {
 fn cli_override_bad_value_names_the_override() {
     let e = with_sets(BASE, &["factory.station.mill.machines=0"]).unwrap_err();
     assert_eq!((e.line, e.key.as_str()), (0, "factory.station[mill].machines"));
-    assert_has(&e, &["`machines` must be >= 1", "--set factory.station.mill.machines=0"]);
+    assert_has(&e, &["`machines` must be from 1", "--set factory.station.mill.machines=0"]);
     let e =
         with_sets(BASE, &["factory.station.mill.process={ dist = \"exponential\", mena = 1 }"]).unwrap_err();
     assert_eq!((e.line, e.key.as_str()), (0, "factory.station[mill].process.mena"));
@@ -434,7 +434,7 @@ fn cli_overrides_built_in_code() {
     let o = Override { path: "experiment.replications".into(), value: toml::Value::Integer(0) };
     let e = parse(Path::new("s.toml"), BASE, &[o]).unwrap_err();
     assert_eq!(e.key, "experiment.replications");
-    assert_has(&e, &["must be >= 1"]);
+    assert_has(&e, &["must be from 1"]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -607,7 +607,7 @@ fn warmup_not_before_horizon() {
 #[test]
 fn replications_zero_and_negative_seed() {
     let e = check(&format!("{BASE}[experiment]\nreplications = 0\n"), 22, 16, "experiment.replications");
-    assert_eq!(e.message, "`replications` must be >= 1, found 0");
+    assert_eq!(e.message, "`replications` must be from 1 to 1000000, found 0");
     let e = check(&format!("{BASE}[experiment]\nseed = -1\n"), 22, 8, "experiment.seed");
     assert_eq!(e.message, "expected an integer >= 0, found -1");
 }
@@ -635,7 +635,7 @@ fn empty_route() {
 #[test]
 fn zero_machines() {
     let e = check(&with_line(19, "machines = 0"), 19, 12, "factory.station[mill].machines");
-    assert_eq!(e.message, "`machines` must be >= 1, found 0");
+    assert_eq!(e.message, "`machines` must be from 1 to 1000000, found 0");
 }
 
 #[test]

@@ -38,6 +38,10 @@ use crate::scenario::{Ctx, ScenarioError};
 /// The value of `scenario.domain` for factories, and the name of their root table.
 pub const DOMAIN: &str = "factory";
 
+/// Most machines a station may have: every machine is a slot in memory, and a typo such as
+/// `machines = 4000000000` must be an input error, not an allocation failure.
+pub const MAX_MACHINES: u32 = 1_000_000;
+
 /// A validated factory: names resolved to indices, processing times resolved per route step.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FactoryConfig {
@@ -83,7 +87,7 @@ pub struct RouteStep {
 pub struct StationConfig {
     /// Unique among stations.
     pub name: String,
-    /// Parallel machines, `>= 1`.
+    /// Parallel machines, from 1 to [`MAX_MACHINES`].
     pub machines: u32,
     /// Waiting places, not counting jobs in service; `None` means unlimited.
     pub buffer: Option<u32>,
@@ -206,8 +210,10 @@ pub(crate) fn parse(value: &Spanned<DeValue<'_>>, ctx: &Ctx<'_>) -> Result<Facto
 
     let mut station_configs = Vec::with_capacity(stations.len());
     for (station, name) in stations.iter().zip(&station_names) {
-        if *station.machines.get_ref() == 0 {
-            return Err(ctx.error(&station.machines.span(), "`machines` must be >= 1, found 0"));
+        let machines = *station.machines.get_ref();
+        if machines == 0 || machines > MAX_MACHINES {
+            let msg = format!("`machines` must be from 1 to {MAX_MACHINES}, found {machines}");
+            return Err(ctx.error(&station.machines.span(), &msg));
         }
         station_configs.push(StationConfig {
             name: (*name).to_owned(),
