@@ -191,8 +191,26 @@ pub fn summary_json(rows: &[SummaryRow]) -> Vec<u8> {
 }
 
 /// `runs/<scenario-name>/<timestamp>/`. The caller supplies the timestamp: core reads no clock.
+///
+/// Both parts are made safe as single folder names (characters other than ASCII letters, digits,
+/// `-`, `_` and `.` become `_`, and so does a leading `.`), so a scenario named `../x` cannot
+/// write outside `runs/`.
 pub fn default_dir(scenario_name: &str, timestamp: &str) -> PathBuf {
-    Path::new("runs").join(scenario_name).join(timestamp)
+    Path::new("runs").join(folder_name(scenario_name)).join(folder_name(timestamp))
+}
+
+fn folder_name(raw: &str) -> String {
+    let mut out: String = raw
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .collect();
+    if out.is_empty() || out.starts_with('.') {
+        out.replace_range(..out.chars().next().map_or(0, char::len_utf8), "_");
+        if out.is_empty() {
+            out.push('_');
+        }
+    }
+    out
 }
 
 /// Creates `dir` (and parents) if missing. An existing non-empty folder is refused unless
@@ -307,6 +325,14 @@ mod tests {
         let names: Vec<_> = fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("f.csv")]);
         assert!(write_atomic(&tmp.path().join("missing/f.csv"), b"x").is_err());
+    }
+
+    #[test]
+    fn default_dir_cannot_escape_runs() {
+        assert_eq!(default_dir("mm1", "20261128-120000"), Path::new("runs/mm1/20261128-120000"));
+        assert_eq!(default_dir("../etc", "x"), Path::new("runs/_._etc/x"));
+        assert_eq!(default_dir("a/b c", ".."), Path::new("runs/a_b_c/_."));
+        assert_eq!(default_dir("", "t"), Path::new("runs/_/t"));
     }
 
     #[test]
