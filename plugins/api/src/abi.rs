@@ -1,0 +1,640 @@
+//! The C ABI itself: every type that crosses between host and plugin.
+//!
+//! Only `#[repr(C)]` structs of integers, `f64`, raw pointers and `extern "C"` function pointers
+//! cross; no Rust enums (an unknown discriminant would be undefined behaviour), no `String`,
+//! `Vec`, `Box` or trait objects (their layout is not stable). Whoever allocates frees: inputs
+//! are borrowed for one call, outputs go into host buffers or host callbacks.
+//!
+//! Versioning: [`AbiHeader`] never changes. [`ABI_MAJOR`] must match exactly; [`ABI_MINOR`]
+//! grows when fields are appended, and readers only read fields inside the peer's
+//! `struct_size`. The layouts are pinned by tests (`size_of`, `align_of`, `offset_of!`).
+
+use std::ffi::c_void;
+use std::marker::PhantomData;
+
+/// First eight bytes of every Xinzhi plugin descriptor.
+pub const MAGIC: [u8; 8] = *b"XINZHIPL";
+/// Plugin ABI major version: host and plugin must agree exactly.
+pub const ABI_MAJOR: u32 = 1;
+/// Plugin ABI minor version: fields appended since the major began.
+pub const ABI_MINOR: u32 = 0;
+/// Prefix of the one exported entry symbol; the plugin crate's name (with `-` as `_`) follows.
+pub const ENTRY_PREFIX: &str = "xinzhi_plugin_entry__";
+/// [`AbiHeader::flags`] bit: the plugin was built with `panic = "unwind"`, so its panics can be
+/// caught inside the plugin. Plugins without it are refused.
+pub const FLAG_PANIC_UNWIND: u32 = 1;
+
+/// Result of every fallible call. A `u32`, not an enum: a newer plugin may return codes this
+/// host does not know.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Status(pub u32);
+
+impl Status {
+    /// Success.
+    pub const OK: Status = Status(0);
+    /// The parameters given at creation are wrong.
+    pub const INVALID_CONFIG: Status = Status(1);
+    /// An input of the call is malformed.
+    pub const INVALID_INPUT: Status = Status(2);
+    /// The plugin could not do what was asked.
+    pub const FAILED: Status = Status(3);
+    /// The plugin panicked; the instance is now poisoned.
+    pub const PANICKED: Status = Status(4);
+    /// The instance panicked earlier and refuses further calls.
+    pub const POISONED: Status = Status(5);
+    /// An output did not fit the host's buffer.
+    pub const BUFFER_TOO_SMALL: Status = Status(6);
+
+    /// Short name for messages, e.g. `invalid_config`.
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            0 => "ok",
+            1 => "invalid_config",
+            2 => "invalid_input",
+            3 => "failed",
+            4 => "panicked",
+            5 => "poisoned",
+            6 => "buffer_too_small",
+            _ => "unknown_status",
+        }
+    }
+}
+
+/// What a component is. A `u32`: hosts skip kinds they do not know.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ComponentKind(pub u32);
+
+impl ComponentKind {
+    /// A [`crate::Scheduler`]; its vtable is a [`SchedulerVTable`].
+    pub const SCHEDULER: ComponentKind = ComponentKind(1);
+    /// A [`crate::Predictor`]; its vtable is a [`PredictorVTable`].
+    pub const PREDICTOR: ComponentKind = ComponentKind(2);
+    /// A [`crate::Collector`]; its vtable is a [`CollectorVTable`].
+    pub const COLLECTOR: ComponentKind = ComponentKind(3);
+
+    /// Name for messages: `scheduler`, `predictor`, `collector`.
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            1 => "scheduler",
+            2 => "predictor",
+            3 => "collector",
+            _ => "unknown",
+        }
+    }
+}
+
+/// Borrowed UTF-8 text. `ptr` may be null when `len == 0`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct StrRef {
+    /// First byte.
+    pub ptr: *const u8,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+impl StrRef {
+    /// The empty string (null pointer, length 0).
+    pub const EMPTY: StrRef = StrRef { ptr: std::ptr::null(), len: 0 };
+
+    /// Borrows `s`; usable in `static` initialisers.
+    pub const fn new(s: &str) -> StrRef {
+        StrRef { ptr: s.as_ptr(), len: s.len() }
+    }
+
+    /// The text, or `None` if it is not UTF-8.
+    ///
+    /// # Safety
+    /// `ptr` must be null with `len == 0`, or point to `len` readable bytes that stay valid and
+    /// unchanged for `'a`.
+    pub unsafe fn as_str<'a>(self) -> Option<&'a str> {
+        // SAFETY: forwarded to the caller.
+        std::str::from_utf8(unsafe { bytes(self.ptr, self.len) }).ok()
+    }
+}
+
+/// A borrowed slice. `ptr` may be null when `len == 0`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SliceRef<T> {
+    /// First element.
+    pub ptr: *const T,
+    /// Number of elements.
+    pub len: usize,
+    _marker: PhantomData<T>,
+}
+
+impl<T> Clone for SliceRef<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for SliceRef<T> {}
+
+impl<T> SliceRef<T> {
+    /// Borrows `s` for the duration of one call.
+    pub const fn new(s: &[T]) -> SliceRef<T> {
+        SliceRef { ptr: s.as_ptr(), len: s.len(), _marker: PhantomData }
+    }
+
+    /// The elements.
+    ///
+    /// # Safety
+    /// `ptr` must be null with `len == 0`, or point to `len` initialised `T`s that stay valid and
+    /// unchanged for `'a`.
+    pub unsafe fn as_slice<'a>(self) -> &'a [T] {
+        if self.len == 0 || self.ptr.is_null() {
+            return &[];
+        }
+        // SAFETY: non-null and valid for `len` elements, by the caller's promise.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+/// # Safety
+/// See [`StrRef::as_str`].
+unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
+    // SAFETY: forwarded.
+    unsafe { SliceRef { ptr, len, _marker: PhantomData }.as_slice() }
+}
+
+/// A row-major matrix of `rows × cols` values: one row per observation.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MatrixRef {
+    /// `rows * cols` values, row after row; may be null when empty.
+    pub data: *const f64,
+    /// Number of rows (observations).
+    pub rows: usize,
+    /// Number of columns (features).
+    pub cols: usize,
+}
+
+/// One observation made by a model: the unit of the record stream collectors receive.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Record {
+    /// When it was observed [time unit].
+    pub time: f64,
+    /// Index into the catalogue's kinds.
+    pub kind: u32,
+    /// Index into the kind's subjects (0 when the kind has a single subject).
+    pub subject: u32,
+    /// The observed value; its meaning is given by the kind's aggregate.
+    pub value: f64,
+}
+
+/// A waiting job, as a scheduler sees it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct JobRecord {
+    /// Unique within a replication, in release order.
+    pub id: u64,
+    /// Index of its product.
+    pub product: u32,
+    /// Index of this operation in the product's route.
+    pub step: u32,
+    /// When the job was released into the system [time unit].
+    pub release_time: f64,
+    /// Due date [time unit]; `+∞` when the job has none.
+    pub due_date: f64,
+    /// Weight (priority) of the job, `> 0`; 1 by default.
+    pub weight: f64,
+    /// When it joined this queue [time unit].
+    pub queued_at: f64,
+    /// Processing time of this operation [time unit]: the mean of its distribution, or the true
+    /// sampled value when the product declares `known_times`.
+    pub processing_time: f64,
+    /// Index in [`SchedulingSnapshot::ops`] of the first operation after this one.
+    pub ops_start: u32,
+    /// Number of operations after this one.
+    pub ops_len: u32,
+}
+
+/// An operation a job still has to do after the current one.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OperationRecord {
+    /// Station index.
+    pub station: u32,
+    /// Reserved, 0.
+    pub _reserved: u32,
+    /// Processing time [time unit], estimated or known as for [`JobRecord::processing_time`].
+    pub processing_time: f64,
+}
+
+/// A machine of the station being scheduled.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MachineRecord {
+    /// Index within the station.
+    pub index: u32,
+    /// [`MachineRecord::IDLE`], [`MachineRecord::BUSY`] or [`MachineRecord::BLOCKED`].
+    pub state: u32,
+    /// When it will be free [time unit]: now when idle; start plus the processing-time estimate
+    /// when busy (earlier than now if the job overran its estimate); `+∞` when blocked.
+    pub available_at: f64,
+}
+
+impl MachineRecord {
+    /// Free for the next job.
+    pub const IDLE: u32 = 0;
+    /// Processing a job.
+    pub const BUSY: u32 = 1;
+    /// Holding a finished job that has no room downstream.
+    pub const BLOCKED: u32 = 2;
+}
+
+/// Everything a scheduler is given for one decision.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SchedulingSnapshot {
+    /// `size_of::<SchedulingSnapshot>()` as the host compiled it.
+    pub struct_size: u32,
+    /// Index of the station being scheduled.
+    pub station: u32,
+    /// Current simulated time [time unit].
+    pub now: f64,
+    /// The waiting jobs, in arrival order; never empty.
+    pub jobs: SliceRef<JobRecord>,
+    /// Remaining operations of all jobs, addressed by [`JobRecord::ops_start`].
+    pub ops: SliceRef<OperationRecord>,
+    /// The station's machines.
+    pub machines: SliceRef<MachineRecord>,
+}
+
+/// One record kind of a model, as collectors are told at the start.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct KindRecord {
+    /// Kind name, e.g. `cycle_time`.
+    pub name: StrRef,
+    /// Base name of the metric it produces, e.g. `cycle_time_mean`.
+    pub metric: StrRef,
+    /// Name of the rate metric of a sample kind; empty when none.
+    pub rate_metric: StrRef,
+    /// 0 = level (time average), 1 = sample (mean), 2 = rate (count per time unit).
+    pub aggregate: u32,
+    /// 0 = total, 1 = per subject, 2 = both.
+    pub report: u32,
+    /// Subject names, indexed by [`Record::subject`].
+    pub subjects: SliceRef<StrRef>,
+}
+
+/// What a collector is told before the first record.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct CollectorStart {
+    /// `size_of::<CollectorStart>()` as the host compiled it.
+    pub struct_size: u32,
+    /// Reserved, 0.
+    pub _reserved: u32,
+    /// Start of measurement: the end of the warm-up [time unit].
+    pub warmup: f64,
+    /// End of the run [time unit].
+    pub horizon: f64,
+    /// The model's record kinds, indexed by [`Record::kind`].
+    pub kinds: SliceRef<KindRecord>,
+}
+
+/// Host callback receiving an error message; copies the text, never panics.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorOut {
+    /// Host state.
+    pub ctx: *mut c_void,
+    /// Receives the message (UTF-8, valid for the call).
+    pub write: unsafe extern "C" fn(ctx: *mut c_void, message: StrRef),
+}
+
+/// Host callbacks receiving a collector's results at the end of a replication.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MetricSink {
+    /// Host state.
+    pub ctx: *mut c_void,
+    /// A metric with a finite value.
+    pub metric: unsafe extern "C" fn(ctx: *mut c_void, name: StrRef, value: f64),
+    /// A metric that is undefined in this replication (e.g. a mean over no observations).
+    pub undefined: unsafe extern "C" fn(ctx: *mut c_void, name: StrRef),
+    /// One point of a time series.
+    pub point: unsafe extern "C" fn(ctx: *mut c_void, series: StrRef, time: f64, value: f64),
+}
+
+/// Host log callback: level (see [`crate::LogLevel`]), component name, message.
+pub type LogFn = unsafe extern "C" fn(level: u32, component: StrRef, message: StrRef);
+
+/// What the host offers a component at creation.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct HostServices {
+    /// `size_of::<HostServices>()` as the host compiled it.
+    pub struct_size: u32,
+    /// Replication index, for messages.
+    pub replication: u32,
+    /// Seed for the component's randomness; reproducible per scenario seed, replication and
+    /// component instance.
+    pub seed: u64,
+    /// Log callback; the pointer stays valid for the life of the process.
+    pub log: LogFn,
+}
+
+/// Creates an instance from its parameters (JSON object text). On success writes the instance
+/// to `out` and returns [`Status::OK`]; otherwise writes a message to `err`.
+pub type CreateFn = unsafe extern "C" fn(
+    config_json: StrRef,
+    host: *const HostServices,
+    out: *mut *mut c_void,
+    err: *mut ErrorOut,
+) -> Status;
+
+/// Destroys an instance made by the same vtable's `create`.
+pub type DestroyFn = unsafe extern "C" fn(instance: *mut c_void);
+
+/// Functions of a scheduler.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct SchedulerVTable {
+    /// `size_of::<SchedulerVTable>()` as the plugin compiled it.
+    pub struct_size: usize,
+    /// See [`CreateFn`].
+    pub create: CreateFn,
+    /// See [`DestroyFn`].
+    pub destroy: DestroyFn,
+    /// Writes indices into the snapshot's jobs, in dispatch order, to `out[..*out_len]`
+    /// (`out_cap` = number of jobs).
+    pub schedule: unsafe extern "C" fn(
+        instance: *mut c_void,
+        snapshot: *const SchedulingSnapshot,
+        out: *mut u32,
+        out_cap: usize,
+        out_len: *mut usize,
+        err: *mut ErrorOut,
+    ) -> Status,
+}
+
+/// Functions of a predictor.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct PredictorVTable {
+    /// `size_of::<PredictorVTable>()` as the plugin compiled it.
+    pub struct_size: usize,
+    /// See [`CreateFn`].
+    pub create: CreateFn,
+    /// See [`DestroyFn`].
+    pub destroy: DestroyFn,
+    /// Fits the model to `x` (rows = observations) and targets `y` (`y.len == x.rows`).
+    pub fit: unsafe extern "C" fn(
+        instance: *mut c_void,
+        x: MatrixRef,
+        y: SliceRef<f64>,
+        err: *mut ErrorOut,
+    ) -> Status,
+    /// Writes one prediction per row of `x` to `out[..out_len]` (`out_len == x.rows`).
+    pub predict: unsafe extern "C" fn(
+        instance: *mut c_void,
+        x: MatrixRef,
+        out: *mut f64,
+        out_len: usize,
+        err: *mut ErrorOut,
+    ) -> Status,
+}
+
+/// Functions of a collector.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct CollectorVTable {
+    /// `size_of::<CollectorVTable>()` as the plugin compiled it.
+    pub struct_size: usize,
+    /// See [`CreateFn`].
+    pub create: CreateFn,
+    /// See [`DestroyFn`].
+    pub destroy: DestroyFn,
+    /// Called once before any record.
+    pub start: unsafe extern "C" fn(
+        instance: *mut c_void,
+        start: *const CollectorStart,
+        err: *mut ErrorOut,
+    ) -> Status,
+    /// Called with records in non-decreasing time order.
+    pub batch: unsafe extern "C" fn(instance: *mut c_void, records: SliceRef<Record>, err: *mut ErrorOut) -> Status,
+    /// Called once at the horizon: pushes the metrics (and time series) into `sink`.
+    pub finish: unsafe extern "C" fn(instance: *mut c_void, sink: *const MetricSink, err: *mut ErrorOut) -> Status,
+}
+
+/// One component of a library.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ComponentDescriptor {
+    /// `size_of::<ComponentDescriptor>()` as the plugin compiled it.
+    pub struct_size: u32,
+    /// Which vtable `vtable` points to.
+    pub kind: ComponentKind,
+    /// Unique name within the library, e.g. `spt`.
+    pub name: StrRef,
+    /// One line for listings.
+    pub description: StrRef,
+    /// The accepted parameters, one per line: `name: meaning (type, default)`.
+    pub parameters: StrRef,
+    /// `*const SchedulerVTable`, `*const PredictorVTable` or `*const CollectorVTable`.
+    pub vtable: *const c_void,
+}
+
+/// The frozen prefix of every descriptor: read before anything else, never changed by any
+/// major version, so that even a mismatched host can say what it found.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct AbiHeader {
+    /// [`MAGIC`].
+    pub magic: [u8; 8],
+    /// [`ABI_MAJOR`] as the plugin compiled it.
+    pub abi_major: u32,
+    /// [`ABI_MINOR`] as the plugin compiled it.
+    pub abi_minor: u32,
+    /// `size_of::<PluginLibrary>()` as the plugin compiled it.
+    pub library_struct_size: u32,
+    /// [`FLAG_PANIC_UNWIND`] and future flags.
+    pub flags: u32,
+    /// Version of the `xinzhi-plugin` crate the plugin was built with.
+    pub api_version: StrRef,
+    /// The plugin crate's name.
+    pub crate_name: StrRef,
+    /// The plugin crate's version.
+    pub crate_version: StrRef,
+}
+
+/// What the entry symbol returns: the header and the components.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct PluginLibrary {
+    /// Frozen prefix.
+    pub header: AbiHeader,
+    /// `rustc -V` of the compiler that built the plugin (diagnostics only).
+    pub rustc_version: StrRef,
+    /// Number of entries at `components`.
+    pub n_components: usize,
+    /// The components.
+    pub components: *const ComponentDescriptor,
+}
+
+/// Signature of the entry symbol `xinzhi_plugin_entry__<crate>`.
+pub type EntryFn = unsafe extern "C" fn() -> *const PluginLibrary;
+
+// SAFETY: descriptors and vtables are immutable `'static` data (plugins are never unloaded);
+// their raw pointers only ever point to other immutable statics.
+unsafe impl Sync for PluginLibrary {}
+// SAFETY: as above.
+unsafe impl Send for PluginLibrary {}
+// SAFETY: as above.
+unsafe impl Sync for ComponentDescriptor {}
+// SAFETY: as above.
+unsafe impl Send for ComponentDescriptor {}
+// SAFETY: as above.
+unsafe impl Sync for StrRef {}
+// SAFETY: as above.
+unsafe impl Send for StrRef {}
+
+#[cfg(test)]
+mod tests {
+    use std::mem::{align_of, offset_of, size_of};
+
+    use super::*;
+
+    /// The ABI is a contract with plugins built elsewhere: a field edit must fail here, not
+    /// corrupt memory at run time (x86_64 / aarch64 Linux, 64-bit pointers).
+    #[test]
+    fn layouts_are_pinned() {
+        assert_eq!((size_of::<StrRef>(), align_of::<StrRef>()), (16, 8));
+        assert_eq!((size_of::<SliceRef<u8>>(), align_of::<SliceRef<u8>>()), (16, 8));
+        assert_eq!((size_of::<MatrixRef>(), align_of::<MatrixRef>()), (24, 8));
+        assert_eq!((size_of::<Status>(), size_of::<ComponentKind>()), (4, 4));
+
+        assert_eq!(size_of::<Record>(), 24);
+        assert_eq!((offset_of!(Record, kind), offset_of!(Record, subject), offset_of!(Record, value)), (8, 12, 16));
+
+        assert_eq!(size_of::<JobRecord>(), 64);
+        assert_eq!(
+            [
+                offset_of!(JobRecord, id),
+                offset_of!(JobRecord, product),
+                offset_of!(JobRecord, step),
+                offset_of!(JobRecord, release_time),
+                offset_of!(JobRecord, due_date),
+                offset_of!(JobRecord, weight),
+                offset_of!(JobRecord, queued_at),
+                offset_of!(JobRecord, processing_time),
+                offset_of!(JobRecord, ops_start),
+                offset_of!(JobRecord, ops_len),
+            ],
+            [0, 8, 12, 16, 24, 32, 40, 48, 56, 60]
+        );
+        assert_eq!(size_of::<OperationRecord>(), 16);
+        assert_eq!(offset_of!(OperationRecord, processing_time), 8);
+        assert_eq!(size_of::<MachineRecord>(), 16);
+        assert_eq!((offset_of!(MachineRecord, state), offset_of!(MachineRecord, available_at)), (4, 8));
+
+        assert_eq!(size_of::<SchedulingSnapshot>(), 64);
+        assert_eq!(
+            [
+                offset_of!(SchedulingSnapshot, station),
+                offset_of!(SchedulingSnapshot, now),
+                offset_of!(SchedulingSnapshot, jobs),
+                offset_of!(SchedulingSnapshot, ops),
+                offset_of!(SchedulingSnapshot, machines),
+            ],
+            [4, 8, 16, 32, 48]
+        );
+
+        assert_eq!(size_of::<KindRecord>(), 72);
+        assert_eq!(
+            [
+                offset_of!(KindRecord, metric),
+                offset_of!(KindRecord, rate_metric),
+                offset_of!(KindRecord, aggregate),
+                offset_of!(KindRecord, report),
+                offset_of!(KindRecord, subjects),
+            ],
+            [16, 32, 48, 52, 56]
+        );
+        assert_eq!(size_of::<CollectorStart>(), 40);
+        assert_eq!(
+            [offset_of!(CollectorStart, warmup), offset_of!(CollectorStart, horizon), offset_of!(CollectorStart, kinds)],
+            [8, 16, 24]
+        );
+
+        assert_eq!(size_of::<ErrorOut>(), 16);
+        assert_eq!(size_of::<MetricSink>(), 32);
+        assert_eq!(
+            [offset_of!(MetricSink, metric), offset_of!(MetricSink, undefined), offset_of!(MetricSink, point)],
+            [8, 16, 24]
+        );
+        assert_eq!(size_of::<HostServices>(), 24);
+        assert_eq!(
+            [offset_of!(HostServices, replication), offset_of!(HostServices, seed), offset_of!(HostServices, log)],
+            [4, 8, 16]
+        );
+
+        assert_eq!(size_of::<SchedulerVTable>(), 32);
+        assert_eq!(offset_of!(SchedulerVTable, schedule), 24);
+        assert_eq!(size_of::<PredictorVTable>(), 40);
+        assert_eq!((offset_of!(PredictorVTable, fit), offset_of!(PredictorVTable, predict)), (24, 32));
+        assert_eq!(size_of::<CollectorVTable>(), 48);
+        assert_eq!(
+            [offset_of!(CollectorVTable, start), offset_of!(CollectorVTable, batch), offset_of!(CollectorVTable, finish)],
+            [24, 32, 40]
+        );
+
+        assert_eq!(size_of::<ComponentDescriptor>(), 64);
+        assert_eq!(
+            [
+                offset_of!(ComponentDescriptor, kind),
+                offset_of!(ComponentDescriptor, name),
+                offset_of!(ComponentDescriptor, description),
+                offset_of!(ComponentDescriptor, parameters),
+                offset_of!(ComponentDescriptor, vtable),
+            ],
+            [4, 8, 24, 40, 56]
+        );
+        assert_eq!(size_of::<AbiHeader>(), 72);
+        assert_eq!(
+            [
+                offset_of!(AbiHeader, abi_major),
+                offset_of!(AbiHeader, abi_minor),
+                offset_of!(AbiHeader, library_struct_size),
+                offset_of!(AbiHeader, flags),
+                offset_of!(AbiHeader, api_version),
+                offset_of!(AbiHeader, crate_name),
+                offset_of!(AbiHeader, crate_version),
+            ],
+            [8, 12, 16, 20, 24, 40, 56]
+        );
+        assert_eq!(size_of::<PluginLibrary>(), 104);
+        assert_eq!(
+            [
+                offset_of!(PluginLibrary, rustc_version),
+                offset_of!(PluginLibrary, n_components),
+                offset_of!(PluginLibrary, components),
+            ],
+            [72, 88, 96]
+        );
+    }
+
+    #[test]
+    fn null_refs_read_as_empty() {
+        // SAFETY: null with length 0 is the documented empty value.
+        unsafe {
+            assert_eq!(StrRef::EMPTY.as_str(), Some(""));
+            assert!(SliceRef::<f64> { ptr: std::ptr::null(), len: 0, _marker: PhantomData }.as_slice().is_empty());
+        }
+    }
+
+    #[test]
+    fn unknown_codes_have_names() {
+        assert_eq!(Status(99).name(), "unknown_status");
+        assert_eq!(ComponentKind(7).name(), "unknown");
+        assert_eq!(Status::PANICKED.name(), "panicked");
+    }
+}

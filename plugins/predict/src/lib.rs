@@ -1,0 +1,1 @@
+//! Built-in predictors (being written).
