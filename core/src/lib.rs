@@ -67,7 +67,7 @@
 //! ## Map
 //!
 //! [`time`] · [`calendar`] · [`rng`] · [`record`] · [`collect`] · [`engine`] · [`dist`] ·
-//! [`scenario`] · [`domains`] · [`experiment`] · [`stats`] · [`output`]
+//! [`scenario`] · [`plugin`] · [`domains`] · [`experiment`] · [`stats`] · [`output`]
 
 pub mod calendar;
 pub mod collect;
@@ -76,6 +76,8 @@ pub mod domains;
 pub mod engine;
 pub mod experiment;
 pub mod output;
+#[allow(unsafe_code, reason = "the plugin host calls through the C ABI")]
+pub mod plugin;
 pub mod record;
 pub mod rng;
 pub mod scenario;

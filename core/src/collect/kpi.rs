@@ -4,7 +4,7 @@
 //! metrics to report ([`Report`]). Memory is proportional to the number of (kind, subject) pairs,
 //! never to the horizon.
 
-use super::{CollectError, Collector, Metric, Window};
+use super::{CollectError, Collector, Finished, Metric, Window};
 use crate::record::{Aggregate, Catalogue, Record, Report};
 
 /// Streaming accumulator of one (kind, subject) pair.
@@ -123,7 +123,7 @@ impl Collector for KpiCollector {
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<Vec<Metric>, CollectError> {
+    fn finish(&mut self) -> Result<Finished, CollectError> {
         let (start, end) = (self.start, self.end);
         let length = end - start;
         let mut out = Vec::new();
@@ -163,7 +163,7 @@ impl Collector for KpiCollector {
             }
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(out)
+        Ok(Finished { metrics: out, series: Vec::new() })
     }
 }
 

@@ -20,6 +20,26 @@ pub struct Metric {
     pub value: f64,
 }
 
+/// One point of a collector's time series.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SeriesPoint {
+    /// Series name (usually a metric name).
+    pub series: String,
+    /// Time of the point [time unit].
+    pub time: f64,
+    /// Its value.
+    pub value: f64,
+}
+
+/// What a collector produced at the end of a replication.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Finished {
+    /// Named metrics.
+    pub metrics: Vec<Metric>,
+    /// Time series points, in the order produced.
+    pub series: Vec<SeriesPoint>,
+}
+
 /// The part of the run that metrics are measured over.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Window {
@@ -63,9 +83,9 @@ pub trait Collector: Send {
     /// If a record is malformed (unknown kind or subject).
     fn batch(&mut self, records: &[Record]) -> Result<(), CollectError>;
 
-    /// Called once at the horizon; returns the metrics of this replication.
+    /// Called once at the horizon; returns the metrics (and time series) of this replication.
     ///
     /// # Errors
     /// If the collector cannot produce its metrics.
-    fn finish(&mut self) -> Result<Vec<Metric>, CollectError>;
+    fn finish(&mut self) -> Result<Finished, CollectError>;
 }

@@ -7,7 +7,7 @@ use super::Model;
 use super::ctx::{Ctx, Scheduled};
 use super::stepper::{RecordSink, SimClock, Stepper, StepperConfig};
 use crate::calendar::ScheduleError;
-use crate::collect::{CollectError, Collector, Metric, Window};
+use crate::collect::{CollectError, Collector, Metric, SeriesPoint, Window};
 use crate::rng::StreamSeeder;
 use crate::time::SimTime;
 
@@ -38,6 +38,14 @@ pub enum ModelError {
     /// The model reached a state it cannot handle.
     #[error("{0}")]
     Invalid(String),
+    /// A plugin the model called failed or answered something invalid.
+    #[error("{context}: {source}")]
+    Plugin {
+        /// Where in the model, e.g. "station `mill`".
+        context: String,
+        /// The failed call.
+        source: crate::plugin::CallError,
+    },
 }
 
 /// A replication failed; fatal for that replication only.
@@ -70,6 +78,8 @@ pub enum SimError {
 pub struct RunOutput {
     /// All collectors' metrics, sorted by name.
     pub metrics: Vec<Metric>,
+    /// All collectors' time-series points, collector by collector, in the order produced.
+    pub series: Vec<SeriesPoint>,
     /// Calendar entries processed.
     pub events: u64,
 }
@@ -174,15 +184,17 @@ impl<M: Model> Sim<M> {
             }
         }
         self.flush()?;
-        let mut metrics = Vec::new();
+        let (mut metrics, mut series) = (Vec::new(), Vec::new());
         for c in &mut self.collectors {
-            metrics.extend(c.finish().map_err(|source| SimError::Collector { time: horizon, source })?);
+            let finished = c.finish().map_err(|source| SimError::Collector { time: horizon, source })?;
+            metrics.extend(finished.metrics);
+            series.extend(finished.series);
         }
         metrics.sort_by(|a, b| a.name.cmp(&b.name));
         if let Some(w) = metrics.windows(2).find(|w| w[0].name == w[1].name) {
             return Err(SimError::Config(format!("two collectors report the metric `{}`", w[0].name)));
         }
-        Ok(RunOutput { metrics, events })
+        Ok(RunOutput { metrics, series, events })
     }
 
     fn step(&mut self, index: usize, time: SimTime) -> Result<(), SimError> {

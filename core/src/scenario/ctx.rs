@@ -96,6 +96,11 @@ impl<'a> Ctx<'a> {
         Ctx { src, tree, variant }
     }
 
+    /// The scenario file being loaded.
+    pub(crate) fn file(&self) -> &'a Path {
+        self.src.file
+    }
+
     /// An error at `span` with an explicit key path.
     pub(crate) fn error_with_key(
         &self,

@@ -43,6 +43,7 @@
 mod ctx;
 mod error;
 mod overrides;
+mod plugins;
 pub(crate) mod suggest;
 #[cfg(test)]
 mod tests;
@@ -61,10 +62,13 @@ pub(crate) use ctx::Ctx;
 use ctx::{CliRegion, Source, line_col, line_col_bytes};
 pub use error::ScenarioError;
 pub use overrides::Override;
+pub use plugins::{LibraryRef, PluginRef, Written};
+pub(crate) use plugins::RawPluginTable;
 use overrides::{PathKey, apply, keys_at, keys_in, shift};
 use suggest::{list, nearest, one_of};
 
 use crate::domains::factory::{self, config::FactoryConfig};
+use crate::plugin::ComponentKind;
 use crate::time::{SimTime, TimeUnit};
 
 /// One validated scenario: the baseline, or the baseline with a variant's changes.
@@ -82,8 +86,24 @@ pub struct Scenario {
     pub warmup: SimTime,
     /// Replications and master seed.
     pub experiment: ExperimentConfig,
+    /// Plugin libraries to load, from `[plugins] load`.
+    pub plugins: Vec<LibraryRef>,
+    /// Collectors, from `[[collect]]`; `kpi` first, added when not listed.
+    pub collect: Vec<PluginRef>,
     /// The domain model.
     pub model: ModelConfig,
+}
+
+impl Scenario {
+    /// Every plugin reference of the scenario with the kind of component it needs: collectors
+    /// first, then the model's in the domain's order.
+    pub fn plugin_refs(&self) -> Vec<(&PluginRef, ComponentKind)> {
+        let mut refs: Vec<_> = self.collect.iter().map(|r| (r, ComponentKind::COLLECTOR)).collect();
+        match &self.model {
+            ModelConfig::Factory(f) => refs.extend(f.plugin_refs().map(|r| (r, ComponentKind::SCHEDULER))),
+        }
+        refs
+    }
 }
 
 /// Most replications per variant (far beyond any precision target; guards against typos that
@@ -295,16 +315,28 @@ const DOMAINS: [Domain; 3] = [
     Domain { name: "finance", parse: None },
 ];
 
-const GENERIC_TABLES: [&str; 3] = ["scenario", "experiment", "variant"];
+const GENERIC_TABLES: [&str; 5] = ["scenario", "experiment", "plugins", "collect", "variant"];
+
+/// The collector that always runs.
+pub const DEFAULT_COLLECTOR: &str = "kpi";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlugins {
+    load: Option<Vec<Spanned<toml::Value>>>,
+}
 
 /// Validates one scenario tree (root keys, `[scenario]`, `[experiment]`, the domain's table).
 fn build(doc: &DeTable<'_>, ctx: &Ctx<'_>) -> Result<Scenario, ScenarioError> {
     let known = || GENERIC_TABLES.into_iter().chain(DOMAINS.iter().map(|d| d.name));
     let (mut scenario, mut experiment, mut domain_tables) = (None, None, Vec::new());
+    let (mut plugins_table, mut collect_table) = (None, None);
     for (k, v) in doc {
         match k.get_ref().as_ref() {
             "scenario" => scenario = Some(v),
             "experiment" => experiment = Some(v),
+            "plugins" => plugins_table = Some(v),
+            "collect" => collect_table = Some((k, v)),
             // Variants were taken out of the tree; one here was created by a `set`.
             "variant" => {
                 return Err(ctx.error_with_key(&k.span(), "variant", "a variant cannot change variants"));
@@ -409,6 +441,25 @@ fn build(doc: &DeTable<'_>, ctx: &Ctx<'_>) -> Result<Scenario, ScenarioError> {
             ctx.error(&raw.domain.span(), format!("domain `{domain_name}` needs a `[{domain_name}]` table"))
         );
     };
+    let mut plugins = Vec::new();
+    if let Some(table) = plugins_table {
+        let raw: RawPlugins = ctx.deserialize(table)?;
+        for entry in raw.load.iter().flatten() {
+            plugins.push(ctx.library_ref(entry)?);
+        }
+    }
+    let mut collect = Vec::new();
+    if let Some((key, table)) = collect_table {
+        let raw: Vec<Spanned<RawPluginTable>> = ctx.deserialize(table)?;
+        for entry in &raw {
+            collect.push(ctx.plugin_ref(entry)?);
+        }
+        if !collect.iter().any(|c| c.names(DEFAULT_COLLECTOR)) {
+            collect.insert(0, PluginRef::default_at(ctx, &key.span(), DEFAULT_COLLECTOR));
+        }
+    } else {
+        collect.push(PluginRef::default_at(ctx, &raw.name.span(), DEFAULT_COLLECTOR));
+    }
     let model = parse_domain(table, ctx)?;
 
     Ok(Scenario {
@@ -418,6 +469,8 @@ fn build(doc: &DeTable<'_>, ctx: &Ctx<'_>) -> Result<Scenario, ScenarioError> {
         horizon,
         warmup,
         experiment: config,
+        plugins,
+        collect,
         model,
     })
 }

@@ -6,18 +6,26 @@
 //! name = "orders"
 //! product = "widget"           # must name a product
 //! interarrival = { dist = "exponential", mean = 1.25 }
+//! due = { dist = "uniform", min = 5, max = 15 }   # optional: due date = arrival + sample
+//! weight = 2.0                 # optional, > 0, default 1: the jobs' weight (priority)
 //!
 //! [[factory.product]]
 //! name = "widget"
 //! route = ["mill", "lathe"]    # non-empty; each must name a station; revisits allowed
 //! process = { mill = { dist = "exponential", mean = 0.5 }, lathe = 2.5 }   # optional overrides
+//! known_times = false          # optional: true samples each job's processing times at release
+//!                              # and shows schedulers the true values (clairvoyant scheduling)
 //!
 //! [[factory.station]]
 //! name = "mill"
 //! machines = 1                 # integer >= 1
 //! buffer = 10                  # optional: waiting places, not counting jobs in service
 //! process = { dist = "exponential", mean = 1.0 }   # optional if every product overrides it
+//! dispatch = { plugin = "spt" }   # optional, default fifo: the scheduler picking the next job
 //! ```
+//!
+//! Schedulers see each waiting job's processing-time estimate: the mean of its distribution, or
+//! the true value with `known_times`.
 //!
 //! Names are unique within their kind; there is at least one source, product and station.
 //! A product's `process` overrides the station's for every visit of that station on its route;
@@ -33,7 +41,10 @@ use toml::de::DeValue;
 
 use crate::dist::{Dist, DistSpec};
 use crate::scenario::suggest::{list, nearest};
-use crate::scenario::{Ctx, ScenarioError};
+use crate::scenario::{Ctx, PluginRef, RawPluginTable, ScenarioError};
+
+/// The scheduler of a station that names none.
+pub const DEFAULT_DISPATCH: &str = "fifo";
 
 /// The value of `scenario.domain` for factories, and the name of their root table.
 pub const DOMAIN: &str = "factory";
@@ -53,6 +64,13 @@ pub struct FactoryConfig {
     pub stations: Vec<StationConfig>,
 }
 
+impl FactoryConfig {
+    /// The plugins the factory uses: each station's scheduler.
+    pub fn plugin_refs(&self) -> impl Iterator<Item = &PluginRef> {
+        self.stations.iter().map(|s| &s.dispatch)
+    }
+}
+
 /// A stream of orders for one product.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SourceConfig {
@@ -62,6 +80,10 @@ pub struct SourceConfig {
     pub product: usize,
     /// Time between orders [time unit].
     pub interarrival: Dist,
+    /// Time from arrival to due date [time unit]; jobs have no due date when `None`.
+    pub due: Option<Dist>,
+    /// Weight (priority) of its jobs, `> 0`.
+    pub weight: f64,
 }
 
 /// A product and the stations it visits.
@@ -71,6 +93,8 @@ pub struct ProductConfig {
     pub name: String,
     /// The stations visited, in order; never empty.
     pub route: Vec<RouteStep>,
+    /// Sample each job's processing times at release and show schedulers the true values.
+    pub known_times: bool,
 }
 
 /// One visit of a station.
@@ -93,6 +117,8 @@ pub struct StationConfig {
     pub buffer: Option<u32>,
     /// Default processing time [time unit]; `None` if every product visiting overrides it.
     pub process: Option<Dist>,
+    /// The scheduler choosing the next waiting job (default `fifo`).
+    pub dispatch: PluginRef,
 }
 
 #[derive(Deserialize)]
@@ -109,6 +135,8 @@ struct RawSource {
     name: Spanned<String>,
     product: Spanned<String>,
     interarrival: Spanned<DistSpec>,
+    due: Option<Spanned<DistSpec>>,
+    weight: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -117,6 +145,7 @@ struct RawProduct {
     name: Spanned<String>,
     route: Spanned<Vec<Spanned<String>>>,
     process: Option<BTreeMap<Spanned<String>, Spanned<DistSpec>>>,
+    known_times: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +155,7 @@ struct RawStation {
     machines: Spanned<u32>,
     buffer: Option<u32>,
     process: Option<Spanned<DistSpec>>,
+    dispatch: Option<Spanned<RawPluginTable>>,
 }
 
 /// A product's processing-time overrides: (station index, distribution).
@@ -159,10 +189,19 @@ pub(crate) fn parse(value: &Spanned<DeValue<'_>>, ctx: &Ctx<'_>) -> Result<Facto
     // Checked in the order the tables are usually written: sources, products, stations.
     let mut source_configs = Vec::with_capacity(sources.len());
     for (source, name) in sources.iter().zip(source_names) {
+        let weight = match &source.weight {
+            None => 1.0,
+            Some(w) if w.get_ref().is_finite() && *w.get_ref() > 0.0 => *w.get_ref(),
+            Some(w) => {
+                return Err(ctx.error(&w.span(), format!("`weight` must be a finite number > 0, found {}", w.get_ref())));
+            }
+        };
         source_configs.push(SourceConfig {
             name: name.to_owned(),
             product: ctx.lookup("product", &source.product, &product_names)?,
             interarrival: ctx.dist(&source.interarrival)?,
+            due: source.due.as_ref().map(|d| ctx.dist(d)).transpose()?,
+            weight,
         });
     }
 
@@ -215,11 +254,16 @@ pub(crate) fn parse(value: &Spanned<DeValue<'_>>, ctx: &Ctx<'_>) -> Result<Facto
             let msg = format!("`machines` must be from 1 to {MAX_MACHINES}, found {machines}");
             return Err(ctx.error(&station.machines.span(), &msg));
         }
+        let dispatch = match &station.dispatch {
+            Some(table) => ctx.plugin_ref(table)?,
+            None => PluginRef::default_at(ctx, &station.name.span(), DEFAULT_DISPATCH),
+        };
         station_configs.push(StationConfig {
             name: (*name).to_owned(),
             machines: *station.machines.get_ref(),
             buffer: station.buffer,
             process: station.process.as_ref().map(|p| ctx.dist(p)).transpose()?,
+            dispatch,
         });
     }
 
@@ -241,7 +285,11 @@ pub(crate) fn parse(value: &Spanned<DeValue<'_>>, ctx: &Ctx<'_>) -> Result<Facto
             };
             route.push(RouteStep { station, process: process.clone() });
         }
-        product_configs.push(ProductConfig { name: (*name).to_owned(), route });
+        product_configs.push(ProductConfig {
+            name: (*name).to_owned(),
+            route,
+            known_times: product.known_times.unwrap_or(false),
+        });
     }
 
     Ok(FactoryConfig { sources: source_configs, products: product_configs, stations: station_configs })

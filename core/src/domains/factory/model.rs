@@ -6,7 +6,7 @@ use super::config::FactoryConfig;
 use super::state::{Blocked, Job, MachineState, Station, Stations};
 use crate::dist::Sampler;
 use crate::engine::{Ctx, Model, ModelError};
-use crate::record::{Aggregate, Catalogue, KindId, KindInfo, Report};
+use crate::record::{Aggregate, Catalogue, KindId, KindInfo, Report, add_kind};
 use crate::rng::{StreamKey, StreamRng};
 
 /// Calendar payloads of the factory.
@@ -79,7 +79,7 @@ impl FactoryModel {
         let stations: Vec<String> = config.stations.iter().map(|s| s.name.clone()).collect();
         let mut catalogue = Catalogue::default();
         let mut kind = |name: &str, metric: &str, aggregate, report, subjects: &[String]| {
-            catalogue.add(KindInfo {
+            add_kind(&mut catalogue, KindInfo {
                 name: name.into(),
                 metric: metric.into(),
                 aggregate,

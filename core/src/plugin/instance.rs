@@ -1,0 +1,458 @@
+//! Live plugin instances: safe wrappers that call through the vtables, keep their library alive,
+//! turn statuses into errors, poison panicked instances and validate every output.
+
+use std::ffi::c_void;
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+use xinzhi_plugin::abi::{
+    CollectorStart, CollectorVTable, DestroyFn, ErrorOut, HostServices, JobRecord, KindRecord, MachineRecord,
+    MatrixRef, MetricSink, OperationRecord, PredictorVTable, SchedulerVTable, SchedulingSnapshot, SliceRef, Status,
+    StrRef,
+};
+
+use super::library::{PluginLib, VTable};
+use super::{CallError, Component};
+use crate::collect::{CollectError, Collector, Finished, Metric, SeriesPoint, Window};
+use crate::record::{Catalogue, Record};
+
+/// What the host gives an instance at creation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Services {
+    /// Seed of the instance's randomness.
+    pub seed: u64,
+    /// Replication index, for messages.
+    pub replication: u32,
+}
+
+/// Host callback: appends a plugin's error message to the `String` behind `ctx`.
+unsafe extern "C" fn write_error(ctx: *mut c_void, message: StrRef) {
+    // SAFETY: `ctx` is the `String` the host passed for this call; the message is valid for it.
+    let (Some(out), bytes) = (unsafe { ctx.cast::<String>().as_mut() }, unsafe { bytes(message) }) else {
+        return;
+    };
+    out.push_str(&String::from_utf8_lossy(bytes));
+}
+
+/// # Safety
+/// `s` is valid for the current call.
+unsafe fn bytes<'a>(s: StrRef) -> &'a [u8] {
+    if s.ptr.is_null() || s.len == 0 {
+        return &[];
+    }
+    // SAFETY: by the caller's promise.
+    unsafe { std::slice::from_raw_parts(s.ptr, s.len) }
+}
+
+/// Host callback: a plugin's log line, to stderr. Never panics (a failed write is ignored).
+unsafe extern "C" fn log(level: u32, component: StrRef, message: StrRef) {
+    use std::io::Write;
+    let level = match level {
+        1 => "warning",
+        2 => "info",
+        _ => "debug",
+    };
+    // SAFETY: both are valid for the call.
+    let (component, message) = unsafe { (bytes(component), bytes(message)) };
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "{level}: plugin `{}`: {}",
+        String::from_utf8_lossy(component),
+        String::from_utf8_lossy(message)
+    );
+}
+
+/// The part every instance has: the opaque pointer, its destructor, the library it came from.
+struct RawInstance {
+    inst: NonNull<c_void>,
+    destroy: DestroyFn,
+    poisoned: bool,
+    /// Qualified name for messages.
+    name: String,
+    /// Keeps the code behind `destroy` and the vtables alive; dropped after `destroy` ran.
+    _lib: Arc<PluginLib>,
+}
+
+// SAFETY: plugin components are `Send` (a bound of the author traits), and every call takes
+// `&mut self`, so an instance is never used from two threads at once.
+unsafe impl Send for RawInstance {}
+// SAFETY: as above: no `&self` method calls into the plugin.
+unsafe impl Sync for RawInstance {}
+
+impl Drop for RawInstance {
+    fn drop(&mut self) {
+        // SAFETY: made by this vtable's `create`, destroyed exactly once.
+        unsafe { (self.destroy)(self.inst.as_ptr()) }
+    }
+}
+
+impl RawInstance {
+    /// Calls `f` with an error buffer and turns its status into a result; poisons on panic.
+    fn call(&mut self, call: &'static str, f: impl FnOnce(*mut c_void, *mut ErrorOut) -> Status) -> Result<(), CallError> {
+        if self.poisoned {
+            return Err(self.error(call, Some(Status::POISONED), "the instance panicked earlier"));
+        }
+        let mut message = String::new();
+        let mut err = ErrorOut { ctx: (&raw mut message).cast(), write: write_error };
+        let status = f(self.inst.as_ptr(), &raw mut err);
+        if status == Status::OK {
+            return Ok(());
+        }
+        if status == Status::PANICKED {
+            self.poisoned = true;
+        }
+        Err(self.error(call, Some(status), message))
+    }
+
+    fn error(&self, call: &'static str, status: Option<Status>, message: impl Into<String>) -> CallError {
+        CallError { plugin: self.name.clone(), call, status, message: message.into() }
+    }
+}
+
+/// Creates an instance of `component` through `create`.
+fn create(
+    component: &Component,
+    create: xinzhi_plugin::abi::CreateFn,
+    destroy: DestroyFn,
+    params_json: &str,
+    services: Services,
+) -> Result<RawInstance, CallError> {
+    let host = HostServices {
+        struct_size: size_of::<HostServices>() as u32,
+        replication: services.replication,
+        seed: services.seed,
+        log,
+    };
+    let mut message = String::new();
+    let mut err = ErrorOut { ctx: (&raw mut message).cast(), write: write_error };
+    let mut out: *mut c_void = std::ptr::null_mut();
+    // SAFETY: the vtable's `create` with valid inputs for the call.
+    let status = unsafe { create(StrRef::new(params_json), &raw const host, &raw mut out, &raw mut err) };
+    let name = component.qualified_name();
+    let fail = |status, message| CallError { plugin: name.clone(), call: "create", status: Some(status), message };
+    if status != Status::OK {
+        return Err(fail(status, message));
+    }
+    let Some(inst) = NonNull::new(out) else {
+        return Err(fail(Status::FAILED, "reported success but returned no instance".into()));
+    };
+    Ok(RawInstance { inst, destroy, poisoned: false, name, _lib: Arc::clone(component.library()) })
+}
+
+/// A scheduler instance.
+pub struct SchedulerInstance {
+    raw: RawInstance,
+    vt: &'static SchedulerVTable,
+    /// Scratch bitset for the duplicate check.
+    seen: Vec<u64>,
+}
+
+impl std::fmt::Debug for SchedulerInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchedulerInstance").field("plugin", &self.raw.name).finish_non_exhaustive()
+    }
+}
+
+/// The jobs and machines of one scheduling decision.
+#[derive(Clone, Copy, Debug)]
+pub struct Decision<'a> {
+    /// Station index.
+    pub station: u32,
+    /// Current time [time unit].
+    pub now: f64,
+    /// Waiting jobs, in arrival order; not empty.
+    pub jobs: &'a [JobRecord],
+    /// Their remaining operations.
+    pub ops: &'a [OperationRecord],
+    /// The station's machines.
+    pub machines: &'a [MachineRecord],
+}
+
+impl SchedulerInstance {
+    /// The plugin's qualified name.
+    pub fn name(&self) -> &str {
+        &self.raw.name
+    }
+
+    /// Asks for an order of `decision.jobs`; `order` receives the validated indices (at least
+    /// one, each in range, no duplicates).
+    ///
+    /// # Errors
+    /// The plugin's own error, a panic, or an invalid answer.
+    pub fn schedule(&mut self, decision: &Decision<'_>, order: &mut Vec<u32>) -> Result<(), CallError> {
+        let n = decision.jobs.len();
+        order.clear();
+        order.resize(n, 0);
+        let snapshot = SchedulingSnapshot {
+            struct_size: size_of::<SchedulingSnapshot>() as u32,
+            station: decision.station,
+            now: decision.now,
+            jobs: SliceRef::new(decision.jobs),
+            ops: SliceRef::new(decision.ops),
+            machines: SliceRef::new(decision.machines),
+        };
+        let mut len = 0usize;
+        let vt = self.vt;
+        let buf = order.as_mut_ptr();
+        self.raw.call("schedule", |inst, err| {
+            // SAFETY: inputs valid for the call; `buf` holds `n` initialised u32s.
+            unsafe { (vt.schedule)(inst, &raw const snapshot, buf, n, &raw mut len, err) }
+        })?;
+        if len == 0 || len > n {
+            return Err(self.raw.error(
+                "schedule",
+                None,
+                format!("returned {len} indices for {n} waiting jobs (expected 1 to {n})"),
+            ));
+        }
+        order.truncate(len);
+        self.seen.clear();
+        self.seen.resize(n.div_ceil(64), 0);
+        for &i in order.iter() {
+            let i = i as usize;
+            if i >= n {
+                return Err(self.raw.error(
+                    "schedule",
+                    None,
+                    format!("returned job index {i}, but only {n} jobs wait (indices 0 to {})", n - 1),
+                ));
+            }
+            let (word, bit) = (i / 64, 1u64 << (i % 64));
+            if self.seen[word] & bit != 0 {
+                return Err(self.raw.error("schedule", None, format!("returned job index {i} twice")));
+            }
+            self.seen[word] |= bit;
+        }
+        Ok(())
+    }
+}
+
+/// A predictor instance.
+pub struct PredictorInstance {
+    raw: RawInstance,
+    vt: &'static PredictorVTable,
+}
+
+impl std::fmt::Debug for PredictorInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PredictorInstance").field("plugin", &self.raw.name).finish_non_exhaustive()
+    }
+}
+
+impl PredictorInstance {
+    fn matrix(&self, call: &'static str, x: &[f64], cols: usize) -> Result<MatrixRef, CallError> {
+        if cols == 0 || !x.len().is_multiple_of(cols) {
+            return Err(self.raw.error(call, None, format!("{} values do not fill rows of {cols}", x.len())));
+        }
+        Ok(MatrixRef { data: x.as_ptr(), rows: x.len() / cols, cols })
+    }
+
+    /// Fits to the row-major matrix `x` (`cols` columns) and targets `y` (one per row).
+    ///
+    /// # Errors
+    /// Shape mismatch, or the plugin's error or panic.
+    pub fn fit(&mut self, x: &[f64], cols: usize, y: &[f64]) -> Result<(), CallError> {
+        let m = self.matrix("fit", x, cols)?;
+        if y.len() != m.rows {
+            return Err(self.raw.error("fit", None, format!("{} targets for {} rows", y.len(), m.rows)));
+        }
+        let vt = self.vt;
+        // SAFETY: inputs valid for the call.
+        self.raw.call("fit", |inst, err| unsafe { (vt.fit)(inst, m, SliceRef::new(y), err) })
+    }
+
+    /// Predicts one value per row of `x`; every prediction must be finite.
+    ///
+    /// # Errors
+    /// Shape mismatch, the plugin's error or panic, or a non-finite prediction.
+    pub fn predict(&mut self, x: &[f64], cols: usize) -> Result<Vec<f64>, CallError> {
+        let m = self.matrix("predict", x, cols)?;
+        let mut out = vec![0.0; m.rows];
+        let vt = self.vt;
+        let (buf, len) = (out.as_mut_ptr(), out.len());
+        // SAFETY: inputs valid for the call; `buf` holds `len` values.
+        self.raw.call("predict", |inst, err| unsafe { (vt.predict)(inst, m, buf, len, err) })?;
+        if let Some((row, v)) = out.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(self.raw.error("predict", None, format!("predicted {v} for row {row}")));
+        }
+        Ok(out)
+    }
+}
+
+/// A collector instance; implements the engine's [`Collector`].
+pub struct CollectorInstance {
+    raw: RawInstance,
+    vt: &'static CollectorVTable,
+}
+
+impl std::fmt::Debug for CollectorInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CollectorInstance").field("plugin", &self.raw.name).finish_non_exhaustive()
+    }
+}
+
+/// What the metric sink callbacks collect.
+#[derive(Default)]
+struct SinkState {
+    out: Finished,
+    /// The first invalid output, if any.
+    bad: Option<String>,
+}
+
+impl SinkState {
+    fn name(&mut self, s: StrRef, what: &str) -> Option<String> {
+        // SAFETY: valid for the call.
+        match std::str::from_utf8(unsafe { bytes(s) }) {
+            Ok(name) if !name.is_empty() => Some(name.to_owned()),
+            _ => {
+                self.bad.get_or_insert_with(|| format!("a {what} name that is empty or not UTF-8"));
+                None
+            }
+        }
+    }
+}
+
+/// # Safety
+/// `ctx` is the `SinkState` of the current `finish` call.
+unsafe fn sink<'a>(ctx: *mut c_void) -> Option<&'a mut SinkState> {
+    // SAFETY: by the caller's promise.
+    unsafe { ctx.cast::<SinkState>().as_mut() }
+}
+
+unsafe extern "C" fn sink_metric(ctx: *mut c_void, name: StrRef, value: f64) {
+    // SAFETY: the host's own context for this call.
+    let Some(s) = (unsafe { sink(ctx) }) else { return };
+    let Some(name) = s.name(name, "metric") else { return };
+    if value.is_finite() {
+        s.out.metrics.push(Metric { name, value });
+    } else {
+        s.bad.get_or_insert_with(|| format!("metric `{name}` = {value} (not finite)"));
+    }
+}
+
+unsafe extern "C" fn sink_undefined(ctx: *mut c_void, name: StrRef) {
+    // SAFETY: the host's own context for this call.
+    let Some(s) = (unsafe { sink(ctx) }) else { return };
+    if let Some(name) = s.name(name, "metric") {
+        s.out.metrics.push(Metric { name, value: f64::NAN });
+    }
+}
+
+unsafe extern "C" fn sink_point(ctx: *mut c_void, series: StrRef, time: f64, value: f64) {
+    // SAFETY: the host's own context for this call.
+    let Some(s) = (unsafe { sink(ctx) }) else { return };
+    let Some(series) = s.name(series, "series") else { return };
+    if time.is_finite() && value.is_finite() {
+        s.out.series.push(SeriesPoint { series, time, value });
+    } else {
+        s.bad.get_or_insert_with(|| format!("series `{series}` point ({time}, {value}) (not finite)"));
+    }
+}
+
+impl CollectorInstance {
+    fn collect_error(&self, e: CallError) -> CollectError {
+        CollectError { collector: self.raw.name.clone(), message: e.to_string() }
+    }
+}
+
+impl Collector for CollectorInstance {
+    fn name(&self) -> &str {
+        &self.raw.name
+    }
+
+    fn start(&mut self, catalogue: &Catalogue, window: Window) -> Result<(), CollectError> {
+        let subjects: Vec<Vec<StrRef>> =
+            catalogue.kinds.iter().map(|k| k.subjects.iter().map(|s| StrRef::new(s)).collect()).collect();
+        let kinds: Vec<KindRecord> = catalogue
+            .kinds
+            .iter()
+            .zip(&subjects)
+            .map(|(k, subjects)| KindRecord {
+                name: StrRef::new(&k.name),
+                metric: StrRef::new(&k.metric),
+                rate_metric: k.rate_metric.as_deref().map_or(StrRef::EMPTY, StrRef::new),
+                aggregate: k.aggregate.code(),
+                report: k.report.code(),
+                subjects: SliceRef::new(subjects),
+            })
+            .collect();
+        let start = CollectorStart {
+            struct_size: size_of::<CollectorStart>() as u32,
+            _reserved: 0,
+            warmup: window.warmup.as_f64(),
+            horizon: window.horizon.as_f64(),
+            kinds: SliceRef::new(&kinds),
+        };
+        let vt = self.vt;
+        // SAFETY: inputs (and the strings they borrow) valid for the call.
+        self.raw
+            .call("start", |inst, err| unsafe { (vt.start)(inst, &raw const start, err) })
+            .map_err(|e| self.collect_error(e))
+    }
+
+    fn batch(&mut self, records: &[Record]) -> Result<(), CollectError> {
+        let vt = self.vt;
+        // SAFETY: records valid for the call.
+        self.raw
+            .call("batch", |inst, err| unsafe { (vt.batch)(inst, SliceRef::new(records), err) })
+            .map_err(|e| self.collect_error(e))
+    }
+
+    fn finish(&mut self) -> Result<Finished, CollectError> {
+        let mut state = SinkState::default();
+        let sink = MetricSink {
+            ctx: (&raw mut state).cast(),
+            metric: sink_metric,
+            undefined: sink_undefined,
+            point: sink_point,
+        };
+        let vt = self.vt;
+        // SAFETY: the sink and its state live through the call.
+        self.raw
+            .call("finish", |inst, err| unsafe { (vt.finish)(inst, &raw const sink, err) })
+            .map_err(|e| self.collect_error(e))?;
+        if let Some(bad) = state.bad {
+            return Err(self.collect_error(self.raw.error("finish", None, format!("reported {bad}"))));
+        }
+        Ok(state.out)
+    }
+}
+
+impl Component {
+    fn wrong_kind(&self, expected: &str) -> CallError {
+        CallError {
+            plugin: self.qualified_name(),
+            call: "create",
+            status: None,
+            message: format!("is a {}, not a {expected}", self.info().kind.name()),
+        }
+    }
+
+    /// A new scheduler instance with these parameters (a JSON object).
+    ///
+    /// # Errors
+    /// Not a scheduler, or the plugin refused the parameters (the message names the key).
+    pub fn scheduler(&self, params_json: &str, services: Services) -> Result<SchedulerInstance, CallError> {
+        let VTable::Scheduler(vt) = self.info().vtable else { return Err(self.wrong_kind("scheduler")) };
+        let raw = create(self, vt.create, vt.destroy, params_json, services)?;
+        Ok(SchedulerInstance { raw, vt, seen: Vec::new() })
+    }
+
+    /// A new predictor instance.
+    ///
+    /// # Errors
+    /// As for [`Component::scheduler`].
+    pub fn predictor(&self, params_json: &str, services: Services) -> Result<PredictorInstance, CallError> {
+        let VTable::Predictor(vt) = self.info().vtable else { return Err(self.wrong_kind("predictor")) };
+        Ok(PredictorInstance { raw: create(self, vt.create, vt.destroy, params_json, services)?, vt })
+    }
+
+    /// A new collector instance.
+    ///
+    /// # Errors
+    /// As for [`Component::scheduler`].
+    pub fn collector(&self, params_json: &str, services: Services) -> Result<CollectorInstance, CallError> {
+        let VTable::Collector(vt) = self.info().vtable else { return Err(self.wrong_kind("collector")) };
+        Ok(CollectorInstance { raw: create(self, vt.create, vt.destroy, params_json, services)?, vt })
+    }
+}
