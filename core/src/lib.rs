@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use std::path::Path;
-//! use xinzhi_core::{experiment, scenario};
+//! use xinzhi_core::{experiment, plugin, scenario};
 //!
 //! let text = r#"
 //! [scenario]
@@ -37,7 +37,16 @@
 //! process = { dist = "exponential", mean = 1.0 }
 //! "#;
 //! let file = scenario::parse(Path::new("mm1.toml"), text, &[]).expect("valid scenario");
-//! let results = experiment::run(&file, experiment::RunConfig { threads: 1 }, &|_| {}).expect("runs");
+//! // Plugins: the built-in schedulers and collectors (the CLI registers the same ones), plus any
+//! // library the scenario's `[plugins] load` names; every reference is checked here.
+//! let builtins = plugin::Registry::with_builtins(&[
+//!     xinzhi_dispatch::plugin_library(),
+//!     xinzhi_metrics::plugin_library(),
+//! ])
+//! .expect("built-ins register");
+//! let registry = plugin::prepare(&file, builtins, &[]).expect("plugins check out");
+//! let results =
+//!     experiment::run(&file, &registry, experiment::RunConfig { threads: 1 }, &|_| {}).expect("runs");
 //! let utilization = results
 //!     .summaries()
 //!     .into_iter()

@@ -49,6 +49,7 @@ impl<'a> StreamKey<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StreamSeeder {
     key: [u8; 32],
+    replication: u32,
 }
 
 impl StreamSeeder {
@@ -59,7 +60,12 @@ impl StreamSeeder {
         for chunk in key.chunks_exact_mut(8) {
             chunk.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
         }
-        StreamSeeder { key }
+        StreamSeeder { key, replication }
+    }
+
+    /// The replication these streams belong to.
+    pub fn replication(&self) -> u32 {
+        self.replication
     }
 
     /// A fresh generator for `key`; two calls with the same key give the same sequence.

@@ -18,6 +18,50 @@ pub(crate) enum Command {
     Run(RunArgs),
     /// Check a scenario file (and overrides) without running it.
     Validate(ValidateArgs),
+    /// List every plugin: built-ins and the libraries given with --load.
+    Plugins(PluginsArgs),
+    /// Create something new from a template.
+    #[command(subcommand)]
+    New(NewCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum NewCommand {
+    /// A plugin crate that builds as-is (cargo build) and loads with `[plugins] load`.
+    Plugin(NewPluginArgs),
+}
+
+/// The kinds of plugin component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Kind {
+    /// Chooses the next job of a station.
+    Scheduler,
+    /// Fits and predicts on a row-major matrix.
+    Predictor,
+    /// Turns record batches into metrics.
+    Collector,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct NewPluginArgs {
+    /// Crate name, e.g. `my-rules` (letters, digits, `-`, `_`).
+    pub(crate) name: String,
+    /// The kind of component to start with.
+    #[arg(long, value_enum)]
+    pub(crate) kind: Kind,
+    /// Folder to create (default: ./NAME).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
+    /// Path of the `xinzhi-plugin` crate to depend on (default: the one this xinzhi was built from).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) api_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PluginsArgs {
+    /// Also load this plugin library (repeatable).
+    #[arg(long = "load", value_name = "PATH")]
+    pub(crate) load: Vec<PathBuf>,
 }
 
 /// Overrides shared by `run` and `validate`.
@@ -33,6 +77,9 @@ pub(crate) struct OverrideArgs {
     /// (array elements are selected by `name`; the value is TOML). Repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub(crate) set: Vec<String>,
+    /// Also load this plugin library, besides the scenario's `[plugins] load` (repeatable).
+    #[arg(long = "load", value_name = "PATH")]
+    pub(crate) load: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

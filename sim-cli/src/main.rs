@@ -1,4 +1,4 @@
-//! `xinzhi`: run and validate what-if scenarios.
+//! `xinzhi`: run and validate what-if scenarios, list plugins, create plugin crates.
 //!
 //! The binary is glue: argument parsing, progress, printing and exit codes. All simulation logic
 //! lives in `xinzhi-core`.
@@ -8,6 +8,8 @@
 
 mod args;
 mod clock;
+mod new;
+mod plugins;
 mod run;
 mod table;
 
@@ -32,6 +34,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Validate(args) => run::validate(&args),
+        Command::Plugins(args) => plugins::list(&args),
+        Command::New(args::NewCommand::Plugin(args)) => new::plugin(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

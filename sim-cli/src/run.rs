@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use xinzhi_core::experiment::{self, ExperimentResults, RunConfig};
-use xinzhi_core::output::{self, Manifest, ReplicationRow, SummaryRow};
+use xinzhi_core::output::{self, LibraryRecord, Manifest, ReplicationRow, SeriesRow, SummaryRow};
+use xinzhi_core::plugin::{self, Origin, Registry};
 use xinzhi_core::rng::RNG_NAME;
 use xinzhi_core::scenario::{self, Override, ScenarioFile};
 
@@ -32,14 +33,19 @@ fn overrides(args: &OverrideArgs) -> Result<Vec<Override>, Failure> {
     Ok(out)
 }
 
-fn load(file: &std::path::Path, args: &OverrideArgs) -> Result<ScenarioFile, Failure> {
+/// Loads the scenario, then its plugins (built-ins, `[plugins] load`, `--load`), checking every
+/// plugin reference and parameter before anything runs.
+fn load(file: &std::path::Path, args: &OverrideArgs) -> Result<(ScenarioFile, Registry), Failure> {
     let overrides = overrides(args)?;
-    scenario::load(file, &overrides).map_err(|e| Failure::Input(e.into()))
+    let file = scenario::load(file, &overrides).map_err(|e| Failure::Input(e.into()))?;
+    let registry =
+        plugin::prepare(&file, crate::plugins::builtins()?, &args.load).map_err(|e| Failure::Input(e.into()))?;
+    Ok((file, registry))
 }
 
 /// `xinzhi validate FILE`.
 pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
-    let file = load(&args.file, &args.overrides)?;
+    let (file, _) = load(&args.file, &args.overrides)?;
     let s = &file.baseline;
     println!(
         "{}: ok — scenario `{}`, {} variant(s) besides the baseline, {} replication(s), horizon {} {}",
@@ -56,7 +62,7 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
 /// `xinzhi run FILE`.
 #[expect(clippy::disallowed_methods, reason = "the manifest records the run's wall time")]
 pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
-    let file = load(&args.file, &args.overrides)?;
+    let (file, registry) = load(&args.file, &args.overrides)?;
     let dir =
         args.out.clone().unwrap_or_else(|| output::default_dir(&file.baseline.name, &clock::utc_timestamp()));
     // Refuse a bad output folder before spending any time simulating.
@@ -69,13 +75,14 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let bar = progress_bar(reps, args.quiet);
     let started = Instant::now();
     let results =
-        experiment::run(&file, RunConfig { threads }, &|done| bar.inc((done * 1000.0).round() as u64))
+        experiment::run(&file, &registry, RunConfig { threads }, &|done| bar.inc((done * 1000.0).round() as u64))
             .map_err(|e| Failure::Input(e.into()))?;
     bar.finish_and_clear();
     let wall = started.elapsed();
 
     let summaries = results.summaries();
-    write_outputs(&file, &results, &summaries, &dir, threads, wall).map_err(Failure::Run)?;
+    write_outputs(&Run { file: &file, registry: &registry, results: &results, summaries: &summaries }, &dir, threads, wall)
+        .map_err(Failure::Run)?;
 
     if !args.quiet {
         print!("{}", table::render(&summaries));
@@ -94,8 +101,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     if failures.is_empty() {
         Ok(())
     } else {
+        let skipped = match results.skipped() {
+            0 => String::new(),
+            n => format!(", {n} not run after it"),
+        };
         Err(Failure::Run(anyhow!(
-            "{} replication(s) failed; finished ones are kept in {} (manifest marked incomplete):\n  {}",
+            "{} replication(s) failed{skipped}; finished ones are kept in {} (manifest marked incomplete):\n  {}",
             failures.len(),
             dir.display(),
             failures.join("\n  ")
@@ -116,14 +127,40 @@ fn progress_bar(replications: u64, quiet: bool) -> ProgressBar {
     bar
 }
 
-fn write_outputs(
-    file: &ScenarioFile,
-    results: &ExperimentResults,
-    summaries: &[experiment::MetricSummary],
-    dir: &Path,
-    threads: usize,
-    wall: Duration,
-) -> anyhow::Result<()> {
+/// What a finished experiment hands to the writers.
+struct Run<'a> {
+    file: &'a ScenarioFile,
+    registry: &'a Registry,
+    results: &'a ExperimentResults,
+    summaries: &'a [experiment::MetricSummary],
+}
+
+/// The manifest's record of every plugin library.
+fn libraries(registry: &Registry) -> Vec<LibraryRecord> {
+    registry
+        .entries()
+        .iter()
+        .map(|e| {
+            let (major, minor) = e.lib.abi();
+            let (origin, sha256) = match e.lib.origin() {
+                Origin::Builtin => ("built-in".to_owned(), None),
+                Origin::Path { path, sha256 } => (path.display().to_string(), Some(sha256.clone())),
+            };
+            LibraryRecord {
+                name: e.name.clone(),
+                crate_version: format!("{} {}", e.lib.crate_name(), e.lib.crate_version()),
+                api_version: e.lib.api_version().to_owned(),
+                abi: format!("{major}.{minor}"),
+                rustc: e.lib.rustc_version().to_owned(),
+                origin,
+                sha256,
+            }
+        })
+        .collect()
+}
+
+fn write_outputs(run: &Run<'_>, dir: &Path, threads: usize, wall: Duration) -> anyhow::Result<()> {
+    let Run { file, registry, results, summaries } = *run;
     let rows = results.replications.iter().filter_map(|r| r.outcome.as_ref().ok().map(|o| (r, o))).flat_map(
         |(r, o)| {
             o.metrics.iter().map(move |m| ReplicationRow {
@@ -136,6 +173,18 @@ fn write_outputs(
         },
     );
     let replications_csv = output::replications_csv(rows);
+    let finished = || results.replications.iter().filter_map(|r| r.outcome.as_ref().ok().map(|o| (r, o)));
+    let timeseries_csv = finished().any(|(_, o)| !o.series.is_empty()).then(|| {
+        output::timeseries_csv(finished().flat_map(|(r, o)| {
+            o.series.iter().map(move |p| SeriesRow {
+                variant: &results.variants[r.variant],
+                replication: r.replication,
+                time: p.time,
+                metric: &p.series,
+                value: p.value,
+            })
+        }))
+    });
     let summary_rows: Vec<SummaryRow> = summaries
         .iter()
         .map(|s| SummaryRow { variant: s.variant.clone(), metric: s.metric.clone(), summary: s.summary })
@@ -156,7 +205,8 @@ fn write_outputs(
         wall_time_s: wall.as_secs_f64(),
         complete: failures.is_empty(),
         error: (!failures.is_empty()).then(|| failures.join("; ")),
+        plugins: libraries(registry),
     };
-    output::write_run(dir, &manifest, &replications_csv, &summary_rows)
+    output::write_run(dir, &manifest, &replications_csv, &summary_rows, timeseries_csv.as_deref())
         .with_context(|| format!("writing results to {}", dir.display()))
 }

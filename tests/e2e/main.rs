@@ -5,4 +5,6 @@ mod common;
 mod determinism;
 mod docs;
 mod oracle;
+mod plugins;
+mod predictors;
 mod theory;

@@ -2,11 +2,8 @@
 //!
 //! A collector is told the model's [`Catalogue`] and measurement [`Window`] once, then receives
 //! record batches in time order, and finally returns named metrics. Collectors never see the
-//! World; the interface is shaped so that it can cross the plugin C ABI unchanged.
-
-mod kpi;
-
-pub use kpi::KpiCollector;
+//! World; the interface is shaped so that it can cross the plugin C ABI unchanged. Collectors are
+//! plugins ([`crate::plugin::CollectorInstance`]); the default one, `kpi`, lives in `xinzhi-metrics`.
 
 use crate::record::{Catalogue, Record};
 use crate::time::SimTime;

@@ -5,22 +5,27 @@ pub mod factory;
 
 use crate::collect::Collector;
 use crate::engine::{RunOutput, Sim, SimConfig, SimError};
+use crate::plugin::Registry;
 use crate::scenario::ModelConfig;
 use crate::time::SimTime;
 
-/// Builds the scenario's model and runs one replication with the given collectors.
+/// Builds the scenario's model (its plugins taken from `registry`) and runs one replication with
+/// the given collectors.
 ///
 /// # Errors
 /// The replication's first model or collector failure.
 pub fn run_replication(
     model: &ModelConfig,
+    registry: &Registry,
     config: SimConfig,
     collectors: Vec<Box<dyn Collector>>,
     progress: &mut dyn FnMut(SimTime),
 ) -> Result<RunOutput, SimError> {
     match model {
         ModelConfig::Factory(factory) => {
-            let mut sim = Sim::new(factory::FactoryModel::new(factory), config);
+            let model = factory::FactoryModel::new(factory, registry)
+                .map_err(|source| SimError::Model { time: crate::time::SimTime::ZERO, source })?;
+            let mut sim = Sim::new(model, config);
             for c in collectors {
                 sim.add_collector(c);
             }

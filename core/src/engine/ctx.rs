@@ -79,7 +79,12 @@ impl<E> Ctx<E> {
         self.records.push(Record { time: self.now().as_f64(), kind: kind.0, subject, value });
     }
 
-    /// The random stream with this key in this replication (see [`crate::rng`]).
+    /// Index of the replication being run.
+    pub fn replication(&self) -> u32 {
+        self.seeder.replication()
+    }
+
+    /// A fresh random stream for `key` (see [`crate::rng`]).
     pub fn stream(&self, key: StreamKey<'_>) -> StreamRng {
         self.seeder.stream(key)
     }

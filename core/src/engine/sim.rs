@@ -71,6 +71,9 @@ pub enum SimError {
     /// The engine was configured wrongly (bad stepper, duplicate metric, ...).
     #[error("{0}")]
     Config(String),
+    /// Not run: another replication of the experiment failed first.
+    #[error("not run: another replication failed first")]
+    Skipped,
 }
 
 /// What one replication produced.

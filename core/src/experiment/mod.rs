@@ -7,13 +7,15 @@
 //! computes, and results are collected in (variant, replication) order.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::collect::{Collector, KpiCollector, Metric};
+use crate::collect::{Collector, Metric, SeriesPoint};
 use crate::domains;
 use crate::engine::{SimConfig, SimError};
-use crate::rng::{StreamSeeder, replication_seed};
+use crate::plugin::{ComponentKind, Registry, Services};
+use crate::rng::{StreamKey, StreamSeeder, replication_seed};
 use crate::scenario::{Scenario, ScenarioFile};
 use crate::stats::{Summary, summarize};
 
@@ -68,6 +70,8 @@ pub struct ReplicationResult {
 pub struct ReplicationOutput {
     /// Metrics sorted by name.
     pub metrics: Vec<Metric>,
+    /// Time-series points of the collectors that produce them.
+    pub series: Vec<SeriesPoint>,
     /// Calendar entries processed.
     pub events: u64,
 }
@@ -98,12 +102,18 @@ impl ExperimentResults {
         self.replications.iter().all(|r| r.outcome.is_ok())
     }
 
-    /// The failures, in order.
+    /// The failures, in order (replications skipped after a failure are not listed: see
+    /// [`ExperimentResults::skipped`]).
     pub fn failures(&self) -> impl Iterator<Item = (&str, u32, &SimError)> {
         self.replications.iter().filter_map(|r| match &r.outcome {
+            Err(SimError::Skipped) | Ok(_) => None,
             Err(e) => Some((self.variants[r.variant].as_str(), r.replication, e)),
-            Ok(_) => None,
         })
+    }
+
+    /// How many replications were not run because another failed first.
+    pub fn skipped(&self) -> usize {
+        self.replications.iter().filter(|r| matches!(r.outcome, Err(SimError::Skipped))).count()
     }
 
     /// Total calendar entries processed by the successful replications.
@@ -135,8 +145,11 @@ impl ExperimentResults {
     }
 }
 
-/// Runs every variant of `file` for its replications. Failed replications are reported in the
-/// results, not as an error: finished work is never lost.
+/// Runs every variant of `file` for its replications, with the plugins of `registry` (see
+/// [`crate::plugin::prepare`]). A failed replication is reported in the results, not as an
+/// error, and replications not yet started are then skipped (a plugin bug would most likely
+/// repeat): finished work is never lost. Which replications finished before a failure depends on
+/// the thread count; with no failure, nothing does.
 ///
 /// `progress` receives increments in replication units (1.0 = one replication done).
 ///
@@ -144,6 +157,7 @@ impl ExperimentResults {
 /// Only if the experiment cannot start.
 pub fn run(
     file: &ScenarioFile,
+    registry: &Registry,
     config: RunConfig,
     progress: &(dyn Fn(f64) + Sync),
 ) -> Result<ExperimentResults, ExperimentError> {
@@ -162,11 +176,20 @@ pub fn run(
         .num_threads(config.threads.max(1))
         .build()
         .map_err(|e| ExperimentError::Threads { threads: config.threads, message: e.to_string() })?;
+    let failed = AtomicBool::new(false);
     let replications = pool.install(|| {
         jobs.par_iter()
             .map(|&(variant, replication)| {
                 let scenario = scenarios[variant].1;
-                let outcome = run_one(scenario, seed, replication, progress);
+                let outcome = if failed.load(Ordering::Relaxed) {
+                    progress(1.0);
+                    Err(SimError::Skipped)
+                } else {
+                    run_one(scenario, registry, seed, replication, progress)
+                };
+                if outcome.is_err() {
+                    failed.store(true, Ordering::Relaxed);
+                }
                 ReplicationResult { variant, replication, seed: replication_seed(seed, replication), outcome }
             })
             .collect()
@@ -174,8 +197,29 @@ pub fn run(
     Ok(ExperimentResults { variants: scenarios.iter().map(|(n, _)| (*n).to_owned()).collect(), replications })
 }
 
+/// The collectors of a replication, created from the scenario's `[[collect]]` list.
+fn collectors(
+    scenario: &Scenario,
+    registry: &Registry,
+    seeder: &StreamSeeder,
+) -> Result<Vec<Box<dyn Collector>>, SimError> {
+    let mut out: Vec<Box<dyn Collector>> = Vec::with_capacity(scenario.collect.len());
+    for (i, r) in scenario.collect.iter().enumerate() {
+        let fail = |message: String| SimError::Config(format!("collector `{}`: {message}", r.plugin));
+        let component = registry.find(&r.plugin, ComponentKind::COLLECTOR).map_err(|e| fail(e.to_string()))?;
+        let identity = format!("collect:{i}:{}", r.plugin);
+        let services = Services {
+            seed: seeder.seed_u64(StreamKey::new(&identity, "plugin")),
+            replication: seeder.replication(),
+        };
+        out.push(Box::new(component.collector(&r.params, services).map_err(|e| fail(e.to_string()))?));
+    }
+    Ok(out)
+}
+
 fn run_one(
     scenario: &Scenario,
+    registry: &Registry,
     seed: u64,
     replication: u32,
     progress: &(dyn Fn(f64) + Sync),
@@ -187,12 +231,18 @@ fn run_one(
     };
     let horizon = scenario.horizon.as_f64();
     let mut reported = 0.0;
-    let collectors: Vec<Box<dyn Collector>> = vec![Box::new(KpiCollector::new())];
-    let out = domains::run_replication(&scenario.model, config, collectors, &mut |t| {
+    let collectors = match collectors(scenario, registry, &config.seeder) {
+        Ok(c) => c,
+        Err(e) => {
+            progress(1.0);
+            return Err(e);
+        }
+    };
+    let out = domains::run_replication(&scenario.model, registry, config, collectors, &mut |t| {
         let done = t.as_f64() / horizon;
         progress(done - reported);
         reported = done;
     });
     progress(1.0 - reported);
-    out.map(|o| ReplicationOutput { metrics: o.metrics, events: o.events })
+    out.map(|o| ReplicationOutput { metrics: o.metrics, series: o.series, events: o.events })
 }

@@ -5,7 +5,8 @@
 //! | `replications.csv` | `variant,replication,seed,metric,value` |
 //! | `summary.csv` | `variant,metric,n,mean,sd,ci_low,ci_high` |
 //! | `summary.json` | the same rows as an array of objects |
-//! | `manifest.json` | provenance: version, scenario and its SHA-256, seed, threads, wall time, completeness |
+//! | `timeseries.csv` | `variant,replication,time,metric,value` (only when a collector produces series) |
+//! | `manifest.json` | provenance: version, scenario and its SHA-256, plugin libraries (path, SHA-256, versions), seed, threads, wall time, completeness |
 //!
 //! Floats are written with Rust's shortest round-trip formatting (`{:?}`: `4.0`, `0.1`, `1e-7`,
 //! `NaN`), so they parse back to the identical `f64`; JSON writes NaN as `null`. Nothing
@@ -106,6 +107,52 @@ pub struct Manifest {
     pub complete: bool,
     /// What failed, if anything.
     pub error: Option<String>,
+    /// Every plugin library available to the run.
+    pub plugins: Vec<LibraryRecord>,
+}
+
+/// A plugin library in the manifest.
+#[derive(Clone, Debug, Serialize)]
+pub struct LibraryRecord {
+    /// Name qualifying its components (`name/component`).
+    pub name: String,
+    /// Its crate and version, e.g. `xinzhi-dispatch 0.1.0`.
+    pub crate_version: String,
+    /// `xinzhi-plugin` version it was built with.
+    pub api_version: String,
+    /// Plugin ABI, e.g. `1.0`.
+    pub abi: String,
+    /// Compiler that built it.
+    pub rustc: String,
+    /// `built-in`, or the path it was loaded from.
+    pub origin: String,
+    /// SHA-256 of the library file; `None` for built-ins.
+    pub sha256: Option<String>,
+}
+
+/// One row of `timeseries.csv`.
+#[derive(Clone, Copy, Debug)]
+pub struct SeriesRow<'a> {
+    /// Variant name.
+    pub variant: &'a str,
+    /// Replication index.
+    pub replication: u32,
+    /// Time of the point [time unit].
+    pub time: f64,
+    /// Series (metric) name.
+    pub metric: &'a str,
+    /// Value.
+    pub value: f64,
+}
+
+/// `timeseries.csv`, rows in the given order.
+pub fn timeseries_csv<'a>(rows: impl IntoIterator<Item = SeriesRow<'a>>) -> Vec<u8> {
+    csv_bytes(
+        &["variant", "replication", "time", "metric", "value"],
+        rows.into_iter().map(|r| {
+            vec![r.variant.to_owned(), r.replication.to_string(), float(r.time), r.metric.to_owned(), float(r.value)]
+        }),
+    )
 }
 
 /// Lower-case hex SHA-256 of `bytes`.
@@ -232,8 +279,8 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
     }
 }
 
-/// Writes the whole output folder: `replications.csv`, `summary.csv`, `summary.json`, then
-/// `manifest.json`.
+/// Writes the whole output folder: `replications.csv`, `summary.csv`, `summary.json`,
+/// `timeseries.csv` (when given), then `manifest.json`.
 ///
 /// # Errors
 /// The first file that could not be written.
@@ -242,8 +289,12 @@ pub fn write_run(
     manifest: &Manifest,
     replications_csv: &[u8],
     summary_rows: &[SummaryRow],
+    timeseries_csv: Option<&[u8]>,
 ) -> Result<(), OutputError> {
     write_atomic(&dir.join("replications.csv"), replications_csv)?;
+    if let Some(bytes) = timeseries_csv {
+        write_atomic(&dir.join("timeseries.csv"), bytes)?;
+    }
     write_atomic(&dir.join("summary.csv"), &summary_csv(summary_rows))?;
     write_atomic(&dir.join("summary.json"), &summary_json(summary_rows))?;
     let mut json = serde_json::to_vec_pretty(manifest).expect("manifest serializes");

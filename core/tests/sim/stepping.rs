@@ -3,9 +3,9 @@
 use bevy_ecs::prelude::*;
 use rand::RngExt;
 use xinzhi_core::calendar::Priority;
-use xinzhi_core::collect::KpiCollector;
+use xinzhi_core::plugin::{ComponentKind, Registry, Services};
 use xinzhi_core::engine::{Ctx, Model, ModelError, RecordSink, Sim, SimClock, SimConfig, StepperConfig};
-use xinzhi_core::record::{Aggregate, Catalogue, KindId, KindInfo, Report};
+use xinzhi_core::record::{Aggregate, Catalogue, KindId, KindInfo, Report, add_kind};
 use xinzhi_core::rng::{StreamKey, StreamRng, StreamSeeder};
 use xinzhi_core::time::{SimDuration, SimTime};
 
@@ -187,7 +187,7 @@ fn economy(agents: usize, steps: f64) -> Vec<(String, f64)> {
         subjects: vec!["all".into()],
         rate_metric: None,
     };
-    let kinds = Kinds { gini: catalogue.add(level("gini")), total: catalogue.add(level("total")) };
+    let kinds = Kinds { gini: add_kind(&mut catalogue, level("gini")), total: add_kind(&mut catalogue, level("total")) };
     let mut sim = Sim::new(Economy { catalogue, kinds, agents }, config(steps));
     let mut schedule = Schedule::default();
     schedule.add_systems(exchange);
@@ -198,7 +198,10 @@ fn economy(agents: usize, steps: f64) -> Vec<(String, f64)> {
         priority: Priority::STEP,
     };
     sim.add_stepper(step, schedule).unwrap();
-    sim.add_collector(Box::new(KpiCollector::new()));
+    // The built-in `kpi` collector, called through the plugin ABI as in every run.
+    let registry = Registry::with_builtins(&[xinzhi_metrics::plugin_library()]).unwrap();
+    let kpi = registry.find("kpi", ComponentKind::COLLECTOR).unwrap();
+    sim.add_collector(Box::new(kpi.collector("{}", Services { seed: 0, replication: 0 }).unwrap()));
     let out = sim.run(&mut |_| {}).unwrap();
     assert_eq!(out.events, steps as u64 + u64::from(steps > 50.5), "one entry per step plus the windfall");
     out.metrics.into_iter().map(|m| (m.name, m.value)).collect()

@@ -2,12 +2,17 @@
 
 use bevy_ecs::world::World;
 
+use rand::Rng;
+use xinzhi_plugin::{JobRecord, MachineRecord, OperationRecord};
+
 use super::config::FactoryConfig;
-use super::state::{Blocked, Job, MachineState, Station, Stations};
+use super::state::{Blocked, Job, MachineState, NO_TIMES, Station, Stations};
 use crate::dist::Sampler;
 use crate::engine::{Ctx, Model, ModelError};
+use crate::plugin::{CallError, Component, ComponentKind, Decision, Registry, SchedulerInstance, Services};
 use crate::record::{Aggregate, Catalogue, KindId, KindInfo, Report, add_kind};
 use crate::rng::{StreamKey, StreamRng};
+use crate::time::SimDuration;
 
 /// Calendar payloads of the factory.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -36,6 +41,8 @@ struct Kinds {
     busy: KindId,
     queue: KindId,
     blocked: KindId,
+    /// Present when some source gives due dates.
+    lateness: Option<KindId>,
 }
 
 struct SourceSlot {
@@ -43,6 +50,10 @@ struct SourceSlot {
     product: u32,
     interarrival: Sampler,
     rng: Option<StreamRng>,
+    /// Due-date offset and its stream.
+    due: Option<Sampler>,
+    due_rng: Option<StreamRng>,
+    weight: f64,
 }
 
 struct StationSlot {
@@ -50,6 +61,49 @@ struct StationSlot {
     machines: u32,
     /// One processing-time stream per station, whichever product is processed.
     rng: Option<StreamRng>,
+    /// The scheduler component and its parameters; instantiated per replication.
+    dispatch: (Component, String),
+    scheduler: Option<SchedulerInstance>,
+}
+
+struct ProductSlot {
+    name: String,
+    /// Mean processing time of each route step [time unit]: what schedulers see.
+    estimates: Vec<f64>,
+    /// Processing times are sampled at release (from this stream) instead of at each start.
+    known_rng: Option<StreamRng>,
+    known_times: bool,
+}
+
+/// Processing times sampled at release, one slot per job in the system.
+#[derive(Default)]
+struct KnownTimes {
+    slots: Vec<Vec<f64>>,
+    free: Vec<u32>,
+}
+
+impl KnownTimes {
+    fn take(&mut self) -> u32 {
+        self.free.pop().unwrap_or_else(|| {
+            self.slots.push(Vec::new());
+            index(self.slots.len() - 1)
+        })
+    }
+
+    fn release(&mut self, slot: u32) {
+        if slot != NO_TIMES {
+            self.free.push(slot);
+        }
+    }
+}
+
+/// Reused buffers of one scheduling decision.
+#[derive(Default)]
+struct DecisionBuffers {
+    jobs: Vec<JobRecord>,
+    ops: Vec<OperationRecord>,
+    machines: Vec<MachineRecord>,
+    order: Vec<u32>,
 }
 
 /// The factory model: static topology and random streams; station state lives in the World
@@ -61,6 +115,9 @@ pub struct FactoryModel {
     stations: Vec<StationSlot>,
     /// Per product, per route step: (station index, processing-time sampler).
     routes: Vec<Vec<(u32, Sampler)>>,
+    products: Vec<ProductSlot>,
+    known: KnownTimes,
+    decision: DecisionBuffers,
     buffers: Vec<Option<u32>>,
     wip: u64,
     next_job: u64,
@@ -73,8 +130,12 @@ fn index(i: usize) -> u32 {
 }
 
 impl FactoryModel {
-    /// Builds the model of a validated factory config.
-    pub fn new(config: &FactoryConfig) -> Self {
+    /// Builds the model of a validated factory config; stations' schedulers are looked up in
+    /// `registry` (instances are made per replication, at the start).
+    ///
+    /// # Errors
+    /// If a scheduler is not in the registry.
+    pub fn new(config: &FactoryConfig, registry: &Registry) -> Result<Self, ModelError> {
         let products: Vec<String> = config.products.iter().map(|p| p.name.clone()).collect();
         let stations: Vec<String> = config.stations.iter().map(|s| s.name.clone()).collect();
         let mut catalogue = Catalogue::default();
@@ -104,9 +165,38 @@ impl FactoryModel {
                 Report::PerSubject,
                 &stations,
             ),
+            lateness: None,
         };
         catalogue.kinds[kinds.cycle_time.0 as usize].rate_metric = Some("throughput".into());
-        FactoryModel {
+        let mut kinds = kinds;
+        if config.sources.iter().any(|s| s.due.is_some()) {
+            // completion − due date of every job that has one; collectors such as `tardiness` use it.
+            kinds.lateness = Some(add_kind(
+                &mut catalogue,
+                KindInfo {
+                    name: "lateness".into(),
+                    metric: "lateness_mean".into(),
+                    aggregate: Aggregate::Sample,
+                    report: Report::Total,
+                    subjects: products.clone(),
+                    rate_metric: None,
+                },
+            ));
+        }
+        let mut stations = Vec::with_capacity(config.stations.len());
+        for s in &config.stations {
+            let component = registry.find(&s.dispatch.plugin, ComponentKind::SCHEDULER).map_err(|e| {
+                ModelError::Invalid(format!("station `{}`: {e}", s.name))
+            })?;
+            stations.push(StationSlot {
+                name: s.name.clone(),
+                machines: s.machines,
+                rng: None,
+                dispatch: (component, s.dispatch.params.clone()),
+                scheduler: None,
+            });
+        }
+        Ok(FactoryModel {
             catalogue,
             kinds,
             sources: config
@@ -117,23 +207,101 @@ impl FactoryModel {
                     product: index(s.product),
                     interarrival: s.interarrival.sampler(),
                     rng: None,
+                    due: s.due.as_ref().map(|d| d.sampler()),
+                    due_rng: None,
+                    weight: s.weight,
                 })
                 .collect(),
-            stations: config
-                .stations
-                .iter()
-                .map(|s| StationSlot { name: s.name.clone(), machines: s.machines, rng: None })
-                .collect(),
+            stations,
             routes: config
                 .products
                 .iter()
                 .map(|p| p.route.iter().map(|step| (index(step.station), step.process.sampler())).collect())
                 .collect(),
+            products: config
+                .products
+                .iter()
+                .map(|p| ProductSlot {
+                    name: p.name.clone(),
+                    estimates: p.route.iter().map(|step| step.process.mean()).collect(),
+                    known_rng: None,
+                    known_times: p.known_times,
+                })
+                .collect(),
+            known: KnownTimes::default(),
+            decision: DecisionBuffers::default(),
             buffers: config.stations.iter().map(|s| s.buffer).collect(),
             wip: 0,
             next_job: 0,
             released: Vec::new(),
+        })
+    }
+
+    /// Processing time of `job`'s operation `step` as schedulers see it: the true value when
+    /// known in advance, else the mean.
+    fn estimate(&self, job: &Job, step: usize) -> f64 {
+        match self.known.slots.get(job.times as usize) {
+            Some(times) if job.times != NO_TIMES => times[step],
+            _ => self.products[job.product as usize].estimates[step],
         }
+    }
+
+    /// Index in `st.queue` of the job to start next. With one job there is no choice; otherwise
+    /// the station's scheduler decides.
+    fn choose(&mut self, ctx: &Ctx<FactoryEvent>, st: &Station) -> Result<usize, ModelError> {
+        if st.queue.len() <= 1 {
+            return Ok(0);
+        }
+        let now = ctx.now().as_f64();
+        let mut d = std::mem::take(&mut self.decision);
+        d.jobs.clear();
+        d.ops.clear();
+        d.machines.clear();
+        for job in &st.queue {
+            let route = &self.routes[job.product as usize];
+            let ops_start = index(d.ops.len());
+            for step in job.step as usize + 1..route.len() {
+                let processing_time = self.estimate(job, step);
+                d.ops.push(OperationRecord { station: route[step].0, _reserved: 0, processing_time });
+            }
+            d.jobs.push(JobRecord {
+                id: job.id,
+                product: job.product,
+                step: job.step,
+                release_time: job.released,
+                due_date: job.due,
+                weight: job.weight,
+                queued_at: job.queued_at,
+                processing_time: self.estimate(job, job.step as usize),
+                ops_start,
+                ops_len: index(d.ops.len()) - ops_start,
+            });
+        }
+        for (i, m) in st.machines.iter().enumerate() {
+            let (state, available_at) = match m {
+                MachineState::Idle => (MachineRecord::IDLE, now),
+                MachineState::Busy(job) => (MachineRecord::BUSY, job.busy_until),
+                MachineState::Blocked => (MachineRecord::BLOCKED, f64::INFINITY),
+            };
+            d.machines.push(MachineRecord { index: index(i), state, available_at });
+        }
+        let slot = &mut self.stations[st.index as usize];
+        let result = match slot.scheduler.as_mut() {
+            Some(scheduler) => scheduler.schedule(
+                &Decision { station: st.index, now, jobs: &d.jobs, ops: &d.ops, machines: &d.machines },
+                &mut d.order,
+            ),
+            None => Err(CallError {
+                plugin: slot.dispatch.0.qualified_name(),
+                call: "schedule",
+                status: None,
+                message: "not created (model not started)".into(),
+            }),
+        };
+        let chosen = d.order.first().copied();
+        self.decision = d;
+        result.map_err(|source| ModelError::Plugin { context: format!("station `{}`", slot.name), source })?;
+        Ok(chosen.map_or(0, |i| i as usize))
     }
 
     fn station<'a>(&self, stations: &'a mut [Station], s: u32) -> Result<&'a mut Station, ModelError> {
@@ -183,14 +351,23 @@ impl FactoryModel {
         ctx: &mut Ctx<FactoryEvent>,
         st: &mut Station,
         machine: u32,
-        job: Job,
+        mut job: Job,
     ) -> Result<(), ModelError> {
+        let step = job.step as usize;
+        let delay = if job.times == NO_TIMES {
+            let (_, sampler) = &self.routes[job.product as usize][step];
+            let slot = &mut self.stations[st.index as usize];
+            let rng = slot.rng.as_mut().ok_or_else(|| ModelError::Invalid("model not started".into()))?;
+            let delay = sampler.sample_duration(rng);
+            job.busy_until = ctx.now().as_f64() + self.products[job.product as usize].estimates[step];
+            delay
+        } else {
+            let t = self.estimate(&job, step);
+            job.busy_until = ctx.now().as_f64() + t;
+            SimDuration::new(t).map_err(|e| ModelError::Invalid(format!("known processing time: {e}")))?
+        };
         st.machines[machine as usize] = MachineState::Busy(job);
         st.busy += 1;
-        let (_, sampler) = &self.routes[job.product as usize][job.step as usize];
-        let slot = &mut self.stations[st.index as usize];
-        let rng = slot.rng.as_mut().ok_or_else(|| ModelError::Invalid("model not started".into()))?;
-        let delay = sampler.sample_duration(rng);
         ctx.schedule_in(delay, FactoryEvent::ServiceDone { station: st.index, machine })?;
         Ok(())
     }
@@ -229,9 +406,9 @@ impl FactoryModel {
         before: (u32, usize),
         released: &mut Vec<(u32, u32)>,
     ) -> Result<(), ModelError> {
-        if st.has_idle_machine()
-            && let Some(job) = st.queue.pop_front()
-        {
+        while st.has_idle_machine() && !st.queue.is_empty() {
+            let i = self.choose(ctx, st)?;
+            let Some(job) = st.queue.remove(i) else { break };
             self.start_service(ctx, st, job)?;
         }
         // Each admission frees one upstream machine, which may admit a job from further up.
@@ -277,6 +454,50 @@ impl FactoryModel {
         ctx.record(self.kinds.cycle_time, job.product, now - job.released);
         ctx.record(self.kinds.wait_time, job.product, job.waited);
         ctx.record(self.kinds.wip, 0, self.wip as f64);
+        if let Some(lateness) = self.kinds.lateness
+            && job.due.is_finite()
+        {
+            ctx.record(lateness, job.product, now - job.due);
+        }
+        self.known.release(job.times);
+    }
+
+    /// A new job of `source`, released now: its due date, weight and (if known in advance)
+    /// processing times.
+    fn release(&mut self, ctx: &Ctx<FactoryEvent>, source: u32) -> Result<Job, ModelError> {
+        let now = ctx.now().as_f64();
+        let slot = &mut self.sources[source as usize];
+        let product = slot.product;
+        let due = match (&slot.due, slot.due_rng.as_mut()) {
+            (Some(sampler), Some(rng)) => now + sampler.sample_duration(rng).as_f64(),
+            _ => f64::INFINITY,
+        };
+        let weight = slot.weight;
+        let p = &mut self.products[product as usize];
+        let times = if p.known_times {
+            let rng = p.known_rng.as_mut().ok_or_else(|| ModelError::Invalid("model not started".into()))?;
+            let slot = self.known.take();
+            let times = &mut self.known.slots[slot as usize];
+            times.clear();
+            times.extend(self.routes[product as usize].iter().map(|(_, s)| s.sample_duration(rng).as_f64()));
+            slot
+        } else {
+            NO_TIMES
+        };
+        let id = self.next_job;
+        self.next_job += 1;
+        Ok(Job {
+            id,
+            product,
+            step: 0,
+            released: now,
+            queued_at: now,
+            waited: 0.0,
+            due,
+            weight,
+            times,
+            busy_until: now,
+        })
     }
 
     fn arrival(
@@ -286,10 +507,8 @@ impl FactoryModel {
         source: u32,
     ) -> Result<(), ModelError> {
         self.schedule_arrival(ctx, source)?;
-        let product = self.sources[source as usize].product;
-        let now = ctx.now().as_f64();
-        let job = Job { id: self.next_job, product, step: 0, released: now, queued_at: now, waited: 0.0 };
-        self.next_job += 1;
+        let job = self.release(ctx, source)?;
+        let product = job.product;
         let first = self.routes[product as usize][0].0;
         if self.enter(stations, ctx, first, job)? {
             ctx.record(self.kinds.lost, product, 0.0);
@@ -297,6 +516,7 @@ impl FactoryModel {
             ctx.record(self.kinds.wip, 0, self.wip as f64);
         } else {
             ctx.record(self.kinds.lost, product, 1.0);
+            self.known.release(job.times);
         }
         Ok(())
     }
@@ -384,7 +604,21 @@ impl Model for FactoryModel {
             slot.rng = Some(ctx.stream(StreamKey::new(&format!("station:{}", slot.name), "process")));
         }
         for slot in &mut self.sources {
-            slot.rng = Some(ctx.stream(StreamKey::new(&format!("source:{}", slot.name), "interarrival")));
+            let identity = format!("source:{}", slot.name);
+            slot.rng = Some(ctx.stream(StreamKey::new(&identity, "interarrival")));
+            slot.due_rng = slot.due.is_some().then(|| ctx.stream(StreamKey::new(&identity, "due")));
+        }
+        for p in &mut self.products {
+            p.known_rng = p.known_times.then(|| ctx.stream(StreamKey::new(&format!("product:{}", p.name), "known_times")));
+        }
+        let replication = ctx.replication();
+        for slot in &mut self.stations {
+            let seed = ctx.stream(StreamKey::new(&format!("station:{}", slot.name), "dispatch")).next_u64();
+            let (component, params) = &slot.dispatch;
+            let scheduler = component
+                .scheduler(params, Services { seed, replication })
+                .map_err(|source| ModelError::Plugin { context: format!("station `{}`", slot.name), source })?;
+            slot.scheduler = Some(scheduler);
         }
         world.insert_resource(Stations(stations));
         ctx.record(self.kinds.wip, 0, 0.0);

@@ -20,7 +20,20 @@ pub struct Job {
     pub queued_at: f64,
     /// Total time spent waiting in queues so far [time unit].
     pub waited: f64,
+    /// Due date [time unit]; `+∞` when it has none.
+    pub due: f64,
+    /// Weight (priority), `> 0`.
+    pub weight: f64,
+    /// Slot of its processing times, sampled at release, in the model's store; [`NO_TIMES`]
+    /// when they are sampled at each operation's start instead.
+    pub times: u32,
+    /// Estimated end of its current operation [time unit] (exact with known times), for
+    /// schedulers.
+    pub busy_until: f64,
 }
+
+/// [`Job::times`] of a job whose processing times are not known in advance.
+pub(crate) const NO_TIMES: u32 = u32::MAX;
 
 /// What a machine is doing.
 #[derive(Clone, Copy, Debug, PartialEq)]
