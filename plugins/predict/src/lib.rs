@@ -85,8 +85,10 @@ mod tests {
         // text tie each descriptor to its component.
         let components = __XINZHI_COMPONENTS;
         assert!(!library.components.is_null());
-        let expected =
-            [(Linear::NAME, Linear::DESCRIPTION, Linear::PARAMETERS), (Logistic::NAME, Logistic::DESCRIPTION, Logistic::PARAMETERS)];
+        let expected = [
+            (Linear::NAME, Linear::DESCRIPTION, Linear::PARAMETERS),
+            (Logistic::NAME, Logistic::DESCRIPTION, Logistic::PARAMETERS),
+        ];
         for (d, (name, description, parameters)) in components.iter().zip(expected) {
             assert_eq!(d.kind, ComponentKind::PREDICTOR);
             assert!(!d.vtable.is_null());
