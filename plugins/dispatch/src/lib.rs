@@ -32,6 +32,15 @@
 //! (`weighted_tardiness`, the default) or `max finish_j` (`makespan`). All its randomness derives
 //! from the host's seed.
 //!
+//! ## Parameters
+//!
+//! Unknown keys are errors naming the key. Only two rules take parameters:
+//! - `atc`: `k`, the look-ahead in mean processing times (`> 0`, default 2);
+//! - `anneal`: `objective` (`"weighted_tardiness"` or `"makespan"`), `iterations` (moves per
+//!   decision, default 2000), `temperature` (initial, in units of the queue's mean `w·p`, or mean
+//!   `p` for makespan; default 3) and `reanneal` (moves without a new best before the temperature
+//!   is reset; default 200). See [`Annealing`].
+//!
 //! The crate is a `cdylib` (loaded by the host) and an `rlib` (linked statically);
 //! [`plugin_library`] is its descriptor.
 

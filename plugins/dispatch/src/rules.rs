@@ -70,9 +70,14 @@ pub(crate) fn sort_wspt(jobs: &[JobRecord], seq: &mut [u32]) {
     sort_jobs(jobs, seq, |a, b| wspt_ratio(b).total_cmp(&wspt_ratio(a)));
 }
 
+/// Work the job needs after this station: the sum of its later operations' times.
+pub(crate) fn later_work(snapshot: &Snapshot<'_>, job: &JobRecord) -> f64 {
+    snapshot.remaining(job).iter().map(|op| op.processing_time).sum()
+}
+
 /// Work the job still needs: this operation plus every later one.
-pub(crate) fn remaining_work(snapshot: &Snapshot<'_>, job: &JobRecord) -> f64 {
-    job.processing_time + snapshot.remaining(job).iter().map(|op| op.processing_time).sum::<f64>()
+fn remaining_work(snapshot: &Snapshot<'_>, job: &JobRecord) -> f64 {
+    job.processing_time + later_work(snapshot, job)
 }
 
 /// `slack / work`, extended to `work = 0` by its limit as `work → 0⁺` (`±∞`, or 0 when the slack is
