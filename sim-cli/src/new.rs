@@ -108,7 +108,7 @@ serde = {{ version = "1", features = ["derive"] }}
     vec![("Cargo.toml", cargo), ("src/lib.rs", lib), (".gitignore", "/target\n".to_owned())]
 }
 
-const SCHEDULER: &str = r#"//! `__NAME__`: a Xinzhi scheduler plugin — least slack first.
+const SCHEDULER: &str = r##"//! `__NAME__`: a Xinzhi scheduler plugin — least slack first.
 //!
 //! Slack = due date − now − remaining work (this operation, plus the rest of the route when
 //! `include_route` is true). Jobs without a due date go last, in arrival order.
@@ -219,9 +219,9 @@ mod tests {
         assert!(e.message.contains("include_rout"), "{}", e.message);
     }
 }
-"#;
+"##;
 
-const PREDICTOR: &str = r#"//! `__NAME__`: a Xinzhi predictor plugin — k-nearest-neighbour regression.
+const PREDICTOR: &str = r##"//! `__NAME__`: a Xinzhi predictor plugin — k-nearest-neighbour regression.
 //!
 //! Predicts the mean target of the `k` training rows nearest (Euclidean) to each row.
 
@@ -314,9 +314,9 @@ mod tests {
         assert_eq!(out, [3.0]);
     }
 }
-"#;
+"##;
 
-const COLLECTOR: &str = r#"//! `__NAME__`: a Xinzhi collector plugin — the largest in-window observation of every sample kind.
+const COLLECTOR: &str = r##"//! `__NAME__`: a Xinzhi collector plugin — the largest in-window observation of every sample kind.
 //!
 //! For each record kind that is a sample (e.g. `cycle_time`), reports `<metric>_max`, e.g.
 //! `cycle_time_mean_max`: the largest value observed inside the measurement window.
@@ -385,7 +385,7 @@ impl Collector for __TYPE__ {
 xinzhi_plugin::export_plugins! {
     collectors: [__TYPE__],
 }
-"#;
+"##;
 
 #[cfg(test)]
 mod tests {

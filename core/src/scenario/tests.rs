@@ -128,27 +128,28 @@ fn parses_the_example() {
     let ModelConfig::Factory(f) = &s.model;
     assert_eq!(
         f.sources,
-        [SourceConfig { name: "orders".into(), product: 0, interarrival: Dist::Exponential { mean: 1.25 } }]
+        [SourceConfig {
+            name: "orders".into(),
+            product: 0,
+            interarrival: Dist::Exponential { mean: 1.25 },
+            due: None,
+            weight: 1.0
+        }]
     );
     let sigma2 = (1.0f64 + 0.25).ln();
     let lognormal = Dist::LogNormal { mu: 2.0f64.ln() - sigma2 / 2.0, sigma: sigma2.sqrt() };
+    let stations: Vec<_> = f.stations.iter().map(|s| (s.name.as_str(), s.machines, s.buffer, &s.process)).collect();
     assert_eq!(
-        f.stations,
+        stations,
         [
-            StationConfig {
-                name: "mill".into(),
-                machines: 1,
-                buffer: Some(10),
-                process: Some(Dist::Exponential { mean: 1.0 })
-            },
-            StationConfig {
-                name: "lathe".into(),
-                machines: 2,
-                buffer: None,
-                process: Some(lognormal.clone())
-            },
+            ("mill", 1, Some(10), &Some(Dist::Exponential { mean: 1.0 })),
+            ("lathe", 2, None, &Some(lognormal.clone())),
         ]
     );
+    for s in &f.stations {
+        assert_eq!((s.dispatch.plugin.as_str(), s.dispatch.params.as_str()), ("fifo", "{}"), "the default");
+    }
+    assert_eq!(s.collect.iter().map(|c| c.plugin.as_str()).collect::<Vec<_>>(), ["kpi"]);
     assert_eq!(
         f.products,
         [
@@ -159,10 +160,12 @@ fn parses_the_example() {
                     RouteStep { station: 1, process: Dist::Constant { value: 2.5 } },
                     RouteStep { station: 0, process: Dist::Exponential { mean: 0.5 } },
                 ],
+                known_times: false,
             },
             ProductConfig {
                 name: "gadget".into(),
-                route: vec![RouteStep { station: 1, process: lognormal }]
+                route: vec![RouteStep { station: 1, process: lognormal }],
+                known_times: false,
             },
         ]
     );
