@@ -22,7 +22,8 @@ pub(crate) fn builtins() -> Result<Registry, Failure> {
 /// Adds the libraries of `--load` flags.
 fn with_loaded(mut registry: Registry, paths: &[PathBuf]) -> Result<Registry, Failure> {
     for path in paths {
-        let lib = PluginLib::load(path).map_err(|e| Failure::Input(anyhow!("--load {}: {e}", path.display())))?;
+        let lib =
+            PluginLib::load(path).map_err(|e| Failure::Input(anyhow!("--load {}: {e}", path.display())))?;
         registry.add(lib, None).map_err(|e| Failure::Input(anyhow!("--load {}: {e}", path.display())))?;
     }
     Ok(registry)

@@ -38,8 +38,8 @@ fn overrides(args: &OverrideArgs) -> Result<Vec<Override>, Failure> {
 fn load(file: &std::path::Path, args: &OverrideArgs) -> Result<(ScenarioFile, Registry), Failure> {
     let overrides = overrides(args)?;
     let file = scenario::load(file, &overrides).map_err(|e| Failure::Input(e.into()))?;
-    let registry =
-        plugin::prepare(&file, crate::plugins::builtins()?, &args.load).map_err(|e| Failure::Input(e.into()))?;
+    let registry = plugin::prepare(&file, crate::plugins::builtins()?, &args.load)
+        .map_err(|e| Failure::Input(e.into()))?;
     Ok((file, registry))
 }
 
@@ -74,15 +74,21 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let reps = file.baseline.experiment.replications as u64 * (1 + file.variants.len() as u64);
     let bar = progress_bar(reps, args.quiet);
     let started = Instant::now();
-    let results =
-        experiment::run(&file, &registry, RunConfig { threads }, &|done| bar.inc((done * 1000.0).round() as u64))
-            .map_err(|e| Failure::Input(e.into()))?;
+    let results = experiment::run(&file, &registry, RunConfig { threads }, &|done| {
+        bar.inc((done * 1000.0).round() as u64);
+    })
+    .map_err(|e| Failure::Input(e.into()))?;
     bar.finish_and_clear();
     let wall = started.elapsed();
 
     let summaries = results.summaries();
-    write_outputs(&Run { file: &file, registry: &registry, results: &results, summaries: &summaries }, &dir, threads, wall)
-        .map_err(Failure::Run)?;
+    write_outputs(
+        &Run { file: &file, registry: &registry, results: &results, summaries: &summaries },
+        &dir,
+        threads,
+        wall,
+    )
+    .map_err(Failure::Run)?;
 
     if !args.quiet {
         print!("{}", table::render(&summaries));

@@ -121,7 +121,11 @@ fn builtins_loaded_from_their_own_so_give_byte_identical_results() {
     let metrics = build_so("xinzhi-metrics");
     let statics = line("", r#"{ plugin = "atc", k = 1.5 }"#, "[[collect]]\nplugin = \"tardiness\"\n");
     let loaded = line(
-        &format!("{{ path = {}, name = \"d\" }}, {{ path = {}, name = \"m\" }}", quoted(&dispatch), quoted(&metrics)),
+        &format!(
+            "{{ path = {}, name = \"d\" }}, {{ path = {}, name = \"m\" }}",
+            quoted(&dispatch),
+            quoted(&metrics)
+        ),
         r#"{ plugin = "d/atc", k = 1.5 }"#,
         "[[collect]]\nplugin = \"m/kpi\"\n[[collect]]\nplugin = \"m/tardiness\"\n",
     );
@@ -141,7 +145,8 @@ fn builtins_loaded_from_their_own_so_give_byte_identical_results() {
 #[test]
 fn ambiguous_names_must_be_qualified() {
     let dispatch = build_so("xinzhi-dispatch");
-    let text = line(&format!("{{ path = {}, name = \"d\" }}", quoted(&dispatch)), r#"{ plugin = "spt" }"#, "");
+    let text =
+        line(&format!("{{ path = {}, name = \"d\" }}", quoted(&dispatch)), r#"{ plugin = "spt" }"#, "");
     let (_dir, file) = scenario("amb.toml", &text);
     let (stderr, _) = run_expect(&file, 2, &[]);
     assert!(stderr.contains("amb.toml:30:"), "{stderr}");
@@ -162,7 +167,10 @@ fn refusals_name_the_problem_and_exit_2() {
     std::fs::write(&junk, "this is not a library").expect("write junk");
     let cases: Vec<(PathBuf, Vec<&str>)> = vec![
         (copy_as(libs.path(), "wrong_magic"), vec!["not a Xinzhi plugin", "NOTXINZH"]),
-        (copy_as(libs.path(), "abi_v2"), vec!["plugin ABI v2.0", "this host speaks plugin ABI v1", "rebuild"]),
+        (
+            copy_as(libs.path(), "abi_v2"),
+            vec!["plugin ABI v2.0", "this host speaks plugin ABI v1", "rebuild"],
+        ),
         (copy_as(libs.path(), "no_entry"), vec!["does not export `xinzhi_plugin_entry__no_entry`"]),
         (junk.clone(), vec!["cannot load plugin library", "libjunk.so"]),
         (libs.path().join("libmissing.so"), vec!["cannot load plugin library", "libmissing.so"]),
@@ -205,7 +213,10 @@ fn unknown_plugins_and_bad_parameters_are_located() {
     let (stderr, _) = run_expect(&file, 2, &[]);
     assert!(stderr.contains("names.toml:30:"), "{stderr}");
     assert!(stderr.contains("unknown scheduler plugin `sptt`"), "{stderr}");
-    assert!(stderr.contains("known schedulers:") && stderr.contains("edd") && stderr.contains("wspt"), "{stderr}");
+    assert!(
+        stderr.contains("known schedulers:") && stderr.contains("edd") && stderr.contains("wspt"),
+        "{stderr}"
+    );
     assert!(stderr.contains("did you mean `spt`"), "{stderr}");
 
     let (_d, file) = scenario("params.toml", &line("", "{ plugin = \"atc\",\n  kk = 2.0 }", ""));
@@ -218,7 +229,10 @@ fn unknown_plugins_and_bad_parameters_are_located() {
     let (stderr, _) = run_expect(&file, 2, &[]);
     assert!(stderr.contains("`linear` is a predictor, not a scheduler"), "{stderr}");
 
-    let (_d, file) = scenario("collect.toml", &line("", r#"{ plugin = "fifo" }"#, "[[collect]]\nplugin = \"timeseries\"\nperiod = -1.0\n"));
+    let (_d, file) = scenario(
+        "collect.toml",
+        &line("", r#"{ plugin = "fifo" }"#, "[[collect]]\nplugin = \"timeseries\"\nperiod = -1.0\n"),
+    );
     let (stderr, _) = run_expect(&file, 2, &[]);
     assert!(stderr.contains("collect.toml:33:") && stderr.contains("period"), "{stderr}");
 }
@@ -234,10 +248,12 @@ fn fault(dispatch: &str, extra: &str) -> (String, tempfile::TempDir) {
 
 fn assert_partial(out: &Path, stderr: &str) {
     let reps = std::fs::read_to_string(out.join("out/replications.csv")).expect("finished ones are kept");
-    let kept: std::collections::BTreeSet<&str> = reps.lines().skip(1).filter_map(|l| l.split(',').nth(1)).collect();
+    let kept: std::collections::BTreeSet<&str> =
+        reps.lines().skip(1).filter_map(|l| l.split(',').nth(1)).collect();
     assert_eq!(kept.into_iter().collect::<Vec<_>>(), ["0", "1"], "{stderr}");
     let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("out/manifest.json")).expect("manifest")).expect("json");
+        serde_json::from_slice(&std::fs::read(out.join("out/manifest.json")).expect("manifest"))
+            .expect("json");
     assert_eq!(manifest["complete"], false);
     assert!(manifest["error"].as_str().is_some_and(|e| e.contains("replication 2")), "{manifest}");
     assert!(stderr.contains("1 not run after it"), "{stderr}");
@@ -250,7 +266,9 @@ fn faulty_schedulers_stop_the_run_and_keep_finished_replications() {
         ("out_of_range", "returned job index"),
         ("duplicate", "returned job index 0 twice"),
     ] {
-        let dispatch = format!(r#"{{ plugin = "faulty", fault = "{fault_name}", after = 500.0, from_replication = 2 }}"#);
+        let dispatch = format!(
+            r#"{{ plugin = "faulty", fault = "{fault_name}", after = 500.0, from_replication = 2 }}"#
+        );
         let (stderr, out) = fault(&dispatch, "");
         assert!(stderr.contains("replication 2: at t=5"), "the simulated time is named: {stderr}");
         assert!(stderr.contains("station `mill`: plugin `faulty-plugin/faulty` schedule"), "{stderr}");
@@ -261,7 +279,8 @@ fn faulty_schedulers_stop_the_run_and_keep_finished_replications() {
 
 #[test]
 fn a_collector_reporting_nan_is_a_fault() {
-    let (stderr, out) = fault(r#"{ plugin = "fifo" }"#, "[[collect]]\nplugin = \"nan_metric\"\nfrom_replication = 2\n");
+    let (stderr, out) =
+        fault(r#"{ plugin = "fifo" }"#, "[[collect]]\nplugin = \"nan_metric\"\nfrom_replication = 2\n");
     assert!(stderr.contains("at t=2000: collector `faulty-plugin/nan_metric`"), "{stderr}");
     assert!(stderr.contains("metric `nan_metric` = NaN (not finite)"), "{stderr}");
     assert_partial(out.path(), &stderr);
@@ -272,8 +291,27 @@ fn plugins_lists_every_component_with_origin_versions_and_parameters() {
     let o = xinzhi(&["plugins", "--load", faulty_so().to_str().expect("utf-8")]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8_lossy(&o.stdout);
-    for name in ["fifo", "spt", "lpt", "edd", "cr", "atc", "wspt", "anneal", "linear", "logistic", "kpi", "tardiness", "timeseries", "faulty", "nan_metric"] {
-        assert!(text.lines().any(|l| l.split_whitespace().nth(1) == Some(name)), "{name} missing from:\n{text}");
+    for name in [
+        "fifo",
+        "spt",
+        "lpt",
+        "edd",
+        "cr",
+        "atc",
+        "wspt",
+        "anneal",
+        "linear",
+        "logistic",
+        "kpi",
+        "tardiness",
+        "timeseries",
+        "faulty",
+        "nan_metric",
+    ] {
+        assert!(
+            text.lines().any(|l| l.split_whitespace().nth(1) == Some(name)),
+            "{name} missing from:\n{text}"
+        );
     }
     assert!(text.contains("origin: built-in") && text.contains("libfaulty_plugin.so (sha256 "), "{text}");
     assert!(text.contains("xinzhi-dispatch 0.1.0, xinzhi-plugin 0.1.0, ABI 1.0, rustc "), "{text}");
@@ -304,9 +342,21 @@ fn new_plugin_crates_build_as_is_and_load() {
         let so = target_dir.join("debug").join(format!("lib{}.so", name.replace('-', "_")));
         let o = xinzhi(&["plugins", "--load", so.to_str().expect("utf-8")]);
         let text = String::from_utf8_lossy(&o.stdout);
-        assert!(o.status.success() && text.contains(component), "{text}\n{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success() && text.contains(component),
+            "{text}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
-    let o = xinzhi(&["new", "plugin", "demo-sched", "--kind", "scheduler", "--dir", dir.path().join("demo-sched").to_str().expect("utf-8")]);
+    let o = xinzhi(&[
+        "new",
+        "plugin",
+        "demo-sched",
+        "--kind",
+        "scheduler",
+        "--dir",
+        dir.path().join("demo-sched").to_str().expect("utf-8"),
+    ]);
     assert_eq!(o.status.code(), Some(2), "an existing folder is refused");
 }
 
@@ -314,11 +364,23 @@ fn new_plugin_crates_build_as_is_and_load() {
 fn the_example_plugin_is_what_new_plugin_generates() {
     let dir = tempfile::tempdir().expect("temp dir");
     let generated = dir.path().join("slack-rule");
-    let o = xinzhi(&["new", "plugin", "slack-rule", "--kind", "scheduler", "--dir", generated.to_str().expect("utf-8")]);
+    let o = xinzhi(&[
+        "new",
+        "plugin",
+        "slack-rule",
+        "--kind",
+        "scheduler",
+        "--dir",
+        generated.to_str().expect("utf-8"),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let ours = std::fs::read_to_string(root().join("plugins/examples/slack-rule/src/lib.rs")).expect("example");
+    let ours =
+        std::fs::read_to_string(root().join("plugins/examples/slack-rule/src/lib.rs")).expect("example");
     let theirs = std::fs::read_to_string(generated.join("src/lib.rs")).expect("generated");
-    assert!(ours == theirs, "plugins/examples/slack-rule/src/lib.rs drifted from the `xinzhi new plugin` template");
+    assert!(
+        ours == theirs,
+        "plugins/examples/slack-rule/src/lib.rs drifted from the `xinzhi new plugin` template"
+    );
 }
 
 /// `summary.csv` as (variant, metric) → (ci_low, ci_high).
@@ -331,7 +393,10 @@ fn intervals(dir: &Path) -> std::collections::BTreeMap<(String, String), (f64, f
         .records()
         .map(|r| {
             let r = r.expect("row");
-            ((r[0].to_owned(), r[1].to_owned()), (r[lo].parse().expect("number"), r[hi].parse().expect("number")))
+            (
+                (r[0].to_owned(), r[1].to_owned()),
+                (r[lo].parse().expect("number"), r[hi].parse().expect("number")),
+            )
         })
         .collect()
 }

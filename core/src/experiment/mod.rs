@@ -206,7 +206,8 @@ fn collectors(
     let mut out: Vec<Box<dyn Collector>> = Vec::with_capacity(scenario.collect.len());
     for (i, r) in scenario.collect.iter().enumerate() {
         let fail = |message: String| SimError::Config(format!("collector `{}`: {message}", r.plugin));
-        let component = registry.find(&r.plugin, ComponentKind::COLLECTOR).map_err(|e| fail(e.to_string()))?;
+        let component =
+            registry.find(&r.plugin, ComponentKind::COLLECTOR).map_err(|e| fail(e.to_string()))?;
         let identity = format!("collect:{i}:{}", r.plugin);
         let services = Services {
             seed: seeder.seed_u64(StreamKey::new(&identity, "plugin")),

@@ -150,7 +150,13 @@ pub fn timeseries_csv<'a>(rows: impl IntoIterator<Item = SeriesRow<'a>>) -> Vec<
     csv_bytes(
         &["variant", "replication", "time", "metric", "value"],
         rows.into_iter().map(|r| {
-            vec![r.variant.to_owned(), r.replication.to_string(), float(r.time), r.metric.to_owned(), float(r.value)]
+            vec![
+                r.variant.to_owned(),
+                r.replication.to_string(),
+                float(r.time),
+                r.metric.to_owned(),
+                float(r.value),
+            ]
         }),
     )
 }

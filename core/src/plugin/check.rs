@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use super::{ComponentKind, LookupError, PluginLib, Registry, Services};
-use crate::scenario::{ScenarioError, ScenarioFile};
 use crate::scenario::suggest::nearest;
+use crate::scenario::{ScenarioError, ScenarioFile};
 
 /// Adds the libraries of `[plugins] load` and of `extra` (e.g. `--load` flags) to `registry`,
 /// then checks that every plugin the scenario and its variants name exists with the right kind
@@ -16,7 +16,11 @@ use crate::scenario::suggest::nearest;
 /// # Errors
 /// The first library that cannot be loaded, or the first bad reference, located in the
 /// scenario (a library from `extra` is reported with its path).
-pub fn prepare(file: &ScenarioFile, mut registry: Registry, extra: &[PathBuf]) -> Result<Registry, ScenarioError> {
+pub fn prepare(
+    file: &ScenarioFile,
+    mut registry: Registry,
+    extra: &[PathBuf],
+) -> Result<Registry, ScenarioError> {
     let base = &file.baseline;
     if let Some(v) = file.variants.iter().find(|v| v.scenario.plugins != base.plugins) {
         return Err(ScenarioError::new(
@@ -41,7 +45,9 @@ pub fn prepare(file: &ScenarioFile, mut registry: Registry, extra: &[PathBuf]) -
             }
             let component = registry.find(&r.plugin, kind).map_err(|e| {
                 let suggestion = match &e {
-                    LookupError::Unknown { known, .. } => nearest(&r.plugin, known.iter().map(String::as_str)),
+                    LookupError::Unknown { known, .. } => {
+                        nearest(&r.plugin, known.iter().map(String::as_str))
+                    }
                     _ => None,
                 };
                 r.written.name_error(e.to_string()).with_suggestion(suggestion)
@@ -54,7 +60,10 @@ pub fn prepare(file: &ScenarioFile, mut registry: Registry, extra: &[PathBuf]) -
             };
             created.map_err(|e| {
                 let at = r.written.params_error(e.message.clone());
-                ScenarioError { message: format!("plugin `{}` refused its parameters: {}", r.plugin, e.message), ..at }
+                ScenarioError {
+                    message: format!("plugin `{}` refused its parameters: {}", r.plugin, e.message),
+                    ..at
+                }
             })?;
             checked.push((&r.plugin, &r.params, kind));
         }

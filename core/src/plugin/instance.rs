@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use xinzhi_plugin::abi::{
     CollectorStart, CollectorVTable, DestroyFn, ErrorOut, HostServices, JobRecord, KindRecord, MachineRecord,
-    MatrixRef, MetricSink, OperationRecord, PredictorVTable, SchedulerVTable, SchedulingSnapshot, SliceRef, Status,
-    StrRef,
+    MatrixRef, MetricSink, OperationRecord, PredictorVTable, SchedulerVTable, SchedulingSnapshot, SliceRef,
+    Status, StrRef,
 };
 
 use super::library::{PluginLib, VTable};
@@ -88,7 +88,11 @@ impl Drop for RawInstance {
 
 impl RawInstance {
     /// Calls `f` with an error buffer and turns its status into a result; poisons on panic.
-    fn call(&mut self, call: &'static str, f: impl FnOnce(*mut c_void, *mut ErrorOut) -> Status) -> Result<(), CallError> {
+    fn call(
+        &mut self,
+        call: &'static str,
+        f: impl FnOnce(*mut c_void, *mut ErrorOut) -> Status,
+    ) -> Result<(), CallError> {
         if self.poisoned {
             return Err(self.error(call, Some(Status::POISONED), "the instance panicked earlier"));
         }
@@ -129,7 +133,8 @@ fn create(
     // SAFETY: the vtable's `create` with valid inputs for the call.
     let status = unsafe { create(StrRef::new(params_json), &raw const host, &raw mut out, &raw mut err) };
     let name = component.qualified_name();
-    let fail = |status, message| CallError { plugin: name.clone(), call: "create", status: Some(status), message };
+    let fail =
+        |status, message| CallError { plugin: name.clone(), call: "create", status: Some(status), message };
     if status != Status::OK {
         return Err(fail(status, message));
     }
@@ -258,7 +263,10 @@ impl PredictorInstance {
         }
         let vt = self.vt;
         // SAFETY: inputs valid for the call.
-        self.raw.call("fit", |inst, err| unsafe { (vt.fit)(inst, m, SliceRef::new(y), err) })
+        self.raw.call("fit", |inst, err| {
+            // SAFETY: inputs valid for the call.
+            unsafe { (vt.fit)(inst, m, SliceRef::new(y), err) }
+        })
     }
 
     /// Predicts one value per row of `x`; every prediction must be finite.
@@ -271,7 +279,10 @@ impl PredictorInstance {
         let vt = self.vt;
         let (buf, len) = (out.as_mut_ptr(), out.len());
         // SAFETY: inputs valid for the call; `buf` holds `len` values.
-        self.raw.call("predict", |inst, err| unsafe { (vt.predict)(inst, m, buf, len, err) })?;
+        self.raw.call("predict", |inst, err| {
+            // SAFETY: inputs valid for the call; `buf` holds `len` values.
+            unsafe { (vt.predict)(inst, m, buf, len, err) }
+        })?;
         if let Some((row, v)) = out.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(self.raw.error("predict", None, format!("predicted {v} for row {row}")));
         }
@@ -386,7 +397,10 @@ impl Collector for CollectorInstance {
         let vt = self.vt;
         // SAFETY: inputs (and the strings they borrow) valid for the call.
         self.raw
-            .call("start", |inst, err| unsafe { (vt.start)(inst, &raw const start, err) })
+            .call("start", |inst, err| {
+                // SAFETY: inputs (and the strings they borrow) valid for the call.
+                unsafe { (vt.start)(inst, &raw const start, err) }
+            })
             .map_err(|e| self.collect_error(e))
     }
 
@@ -394,7 +408,10 @@ impl Collector for CollectorInstance {
         let vt = self.vt;
         // SAFETY: records valid for the call.
         self.raw
-            .call("batch", |inst, err| unsafe { (vt.batch)(inst, SliceRef::new(records), err) })
+            .call("batch", |inst, err| {
+                // SAFETY: records valid for the call.
+                unsafe { (vt.batch)(inst, SliceRef::new(records), err) }
+            })
             .map_err(|e| self.collect_error(e))
     }
 
@@ -409,7 +426,10 @@ impl Collector for CollectorInstance {
         let vt = self.vt;
         // SAFETY: the sink and its state live through the call.
         self.raw
-            .call("finish", |inst, err| unsafe { (vt.finish)(inst, &raw const sink, err) })
+            .call("finish", |inst, err| {
+                // SAFETY: the sink and its state live through the call.
+                unsafe { (vt.finish)(inst, &raw const sink, err) }
+            })
             .map_err(|e| self.collect_error(e))?;
         if let Some(bad) = state.bad {
             return Err(self.collect_error(self.raw.error("finish", None, format!("reported {bad}"))));

@@ -86,9 +86,10 @@ impl fmt::Debug for PluginLib {
 /// `s` points to `'static` memory (plugin statics are never unloaded).
 unsafe fn text(s: StrRef, what: &str, origin: &str) -> Result<String, LoadError> {
     // SAFETY: by the caller's promise.
-    unsafe { s.as_str() }
-        .map(str::to_owned)
-        .ok_or_else(|| LoadError::Invalid { origin: origin.to_owned(), message: format!("{what} is not UTF-8") })
+    unsafe { s.as_str() }.map(str::to_owned).ok_or_else(|| LoadError::Invalid {
+        origin: origin.to_owned(),
+        message: format!("{what} is not UTF-8"),
+    })
 }
 
 impl PluginLib {
@@ -139,7 +140,10 @@ impl PluginLib {
         // SAFETY: non-null pointers returned by the entry point point to a static descriptor
         // that lives as long as the library, which is never unloaded.
         let Some(desc) = (unsafe { desc.as_ref() }) else {
-            return Err(LoadError::Invalid { origin: origin_text, message: "the entry point returned null".into() });
+            return Err(LoadError::Invalid {
+                origin: origin_text,
+                message: "the entry point returned null".into(),
+            });
         };
         Self::check(desc, Origin::Path { path: path.to_owned(), sha256 }, Some(library))
     }
@@ -217,7 +221,8 @@ impl PluginLib {
             }
             // SAFETY: by the ABI, `vtable` points to a static vtable of the given kind; its
             // size is checked before use.
-            let vtable = unsafe { vtable(d.kind, d.vtable) }.map_err(|m| invalid(format!("`{cname}`: {m}")))?;
+            let vtable =
+                unsafe { vtable(d.kind, d.vtable) }.map_err(|m| invalid(format!("`{cname}`: {m}")))?;
             let Some(vtable) = vtable else {
                 // A kind from a newer minor version: skipped, so that newer plugins still load.
                 continue;
@@ -318,7 +323,8 @@ fn libloading_message(e: &libloading::Error) -> String {
 }
 
 fn open(path: &Path) -> Result<libloading::Library, LoadError> {
-    let fail = |e: libloading::Error| LoadError::Open { path: path.to_owned(), message: libloading_message(&e) };
+    let fail =
+        |e: libloading::Error| LoadError::Open { path: path.to_owned(), message: libloading_message(&e) };
     #[cfg(unix)]
     {
         use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};

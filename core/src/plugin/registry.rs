@@ -50,7 +50,10 @@ pub struct Registry {
 
 /// `xinzhi_dispatch` and `xinzhi-dispatch` name the same crate.
 fn same_name(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y || (x == b'_' && y == b'-') || (x == b'-' && y == b'_'))
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .all(|(x, y)| x == y || (x == b'_' && y == b'-') || (x == b'-' && y == b'_'))
 }
 
 impl Registry {
@@ -135,7 +138,10 @@ impl Registry {
             }),
             _ => Err(LookupError::Ambiguous {
                 name: name.to_owned(),
-                candidates: right.iter().map(|c| format!("{} ({})", c.qualified_name(), c.lib.origin())).collect(),
+                candidates: right
+                    .iter()
+                    .map(|c| format!("{} ({})", c.qualified_name(), c.lib.origin()))
+                    .collect(),
             }),
         }
     }

@@ -62,9 +62,9 @@ pub(crate) use ctx::Ctx;
 use ctx::{CliRegion, Source, line_col, line_col_bytes};
 pub use error::ScenarioError;
 pub use overrides::Override;
-pub use plugins::{LibraryRef, PluginRef, Written};
-pub(crate) use plugins::RawPluginTable;
 use overrides::{PathKey, apply, keys_at, keys_in, shift};
+pub(crate) use plugins::RawPluginTable;
+pub use plugins::{LibraryRef, PluginRef, Written};
 use suggest::{list, nearest, one_of};
 
 use crate::domains::factory::{self, config::FactoryConfig};

@@ -120,7 +120,9 @@ impl Ctx<'_> {
         for (key, value) in table.get_ref() {
             if key.get_ref() == "plugin" {
                 let Some(name) = value.get_ref().as_str().filter(|s| !s.trim().is_empty()) else {
-                    return Err(self.error(&value.span(), "`plugin` must be a non-empty string naming a plugin"));
+                    return Err(
+                        self.error(&value.span(), "`plugin` must be a non-empty string naming a plugin")
+                    );
                 };
                 plugin = Some((name.to_owned(), self.error(&value.span(), "")));
                 continue;
@@ -131,7 +133,8 @@ impl Ctx<'_> {
             located.push((key.get_ref().clone(), self.error(&key.span(), "")));
         }
         let Some((plugin, plugin_at)) = plugin else {
-            let mut e = self.error(&table.span(), "missing key `plugin` (the name of a plugin, e.g. \"spt\")");
+            let mut e =
+                self.error(&table.span(), "missing key `plugin` (the name of a plugin, e.g. \"spt\")");
             if !e.key.ends_with(".plugin") {
                 e.key.push_str(".plugin");
             }
@@ -161,7 +164,9 @@ impl Ctx<'_> {
                     Some(n) => match n.as_str().filter(|n| !n.is_empty() && !n.contains('/')) {
                         Some(n) => Some(n.to_owned()),
                         None => {
-                            return Err(self.error(&entry.span(), "`name` must be a non-empty string without `/`"));
+                            return Err(
+                                self.error(&entry.span(), "`name` must be a non-empty string without `/`")
+                            );
                         }
                     },
                 };

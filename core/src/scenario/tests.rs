@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::*;
 use crate::dist::Dist;
-use crate::domains::factory::config::{ProductConfig, RouteStep, SourceConfig, StationConfig};
+use crate::domains::factory::config::{ProductConfig, RouteStep, SourceConfig};
 
 /// A valid scenario; cases replace one line (1-based) or append text.
 const BASE: &str = r#"[scenario]
@@ -138,7 +138,8 @@ fn parses_the_example() {
     );
     let sigma2 = (1.0f64 + 0.25).ln();
     let lognormal = Dist::LogNormal { mu: 2.0f64.ln() - sigma2 / 2.0, sigma: sigma2.sqrt() };
-    let stations: Vec<_> = f.stations.iter().map(|s| (s.name.as_str(), s.machines, s.buffer, &s.process)).collect();
+    let stations: Vec<_> =
+        f.stations.iter().map(|s| (s.name.as_str(), s.machines, s.buffer, &s.process)).collect();
     assert_eq!(
         stations,
         [

@@ -3,8 +3,8 @@
 use bevy_ecs::prelude::*;
 use rand::RngExt;
 use xinzhi_core::calendar::Priority;
-use xinzhi_core::plugin::{ComponentKind, Registry, Services};
 use xinzhi_core::engine::{Ctx, Model, ModelError, RecordSink, Sim, SimClock, SimConfig, StepperConfig};
+use xinzhi_core::plugin::{ComponentKind, Registry, Services};
 use xinzhi_core::record::{Aggregate, Catalogue, KindId, KindInfo, Report, add_kind};
 use xinzhi_core::rng::{StreamKey, StreamRng, StreamSeeder};
 use xinzhi_core::time::{SimDuration, SimTime};
@@ -187,7 +187,10 @@ fn economy(agents: usize, steps: f64) -> Vec<(String, f64)> {
         subjects: vec!["all".into()],
         rate_metric: None,
     };
-    let kinds = Kinds { gini: add_kind(&mut catalogue, level("gini")), total: add_kind(&mut catalogue, level("total")) };
+    let kinds = Kinds {
+        gini: add_kind(&mut catalogue, level("gini")),
+        total: add_kind(&mut catalogue, level("total")),
+    };
     let mut sim = Sim::new(Economy { catalogue, kinds, agents }, config(steps));
     let mut schedule = Schedule::default();
     schedule.add_systems(exchange);

@@ -420,9 +420,11 @@ pub struct CollectorVTable {
         err: *mut ErrorOut,
     ) -> Status,
     /// Called with records in non-decreasing time order.
-    pub batch: unsafe extern "C" fn(instance: *mut c_void, records: SliceRef<Record>, err: *mut ErrorOut) -> Status,
+    pub batch:
+        unsafe extern "C" fn(instance: *mut c_void, records: SliceRef<Record>, err: *mut ErrorOut) -> Status,
     /// Called once at the horizon: pushes the metrics (and time series) into `sink`.
-    pub finish: unsafe extern "C" fn(instance: *mut c_void, sink: *const MetricSink, err: *mut ErrorOut) -> Status,
+    pub finish:
+        unsafe extern "C" fn(instance: *mut c_void, sink: *const MetricSink, err: *mut ErrorOut) -> Status,
 }
 
 /// One component of a library.
@@ -513,7 +515,10 @@ mod tests {
         assert_eq!((size_of::<Status>(), size_of::<ComponentKind>()), (4, 4));
 
         assert_eq!(size_of::<Record>(), 24);
-        assert_eq!((offset_of!(Record, kind), offset_of!(Record, subject), offset_of!(Record, value)), (8, 12, 16));
+        assert_eq!(
+            (offset_of!(Record, kind), offset_of!(Record, subject), offset_of!(Record, value)),
+            (8, 12, 16)
+        );
 
         assert_eq!(size_of::<JobRecord>(), 64);
         assert_eq!(
@@ -561,19 +566,31 @@ mod tests {
         );
         assert_eq!(size_of::<CollectorStart>(), 40);
         assert_eq!(
-            [offset_of!(CollectorStart, warmup), offset_of!(CollectorStart, horizon), offset_of!(CollectorStart, kinds)],
+            [
+                offset_of!(CollectorStart, warmup),
+                offset_of!(CollectorStart, horizon),
+                offset_of!(CollectorStart, kinds)
+            ],
             [8, 16, 24]
         );
 
         assert_eq!(size_of::<ErrorOut>(), 16);
         assert_eq!(size_of::<MetricSink>(), 32);
         assert_eq!(
-            [offset_of!(MetricSink, metric), offset_of!(MetricSink, undefined), offset_of!(MetricSink, point)],
+            [
+                offset_of!(MetricSink, metric),
+                offset_of!(MetricSink, undefined),
+                offset_of!(MetricSink, point)
+            ],
             [8, 16, 24]
         );
         assert_eq!(size_of::<HostServices>(), 24);
         assert_eq!(
-            [offset_of!(HostServices, replication), offset_of!(HostServices, seed), offset_of!(HostServices, log)],
+            [
+                offset_of!(HostServices, replication),
+                offset_of!(HostServices, seed),
+                offset_of!(HostServices, log)
+            ],
             [4, 8, 16]
         );
 
@@ -583,7 +600,11 @@ mod tests {
         assert_eq!((offset_of!(PredictorVTable, fit), offset_of!(PredictorVTable, predict)), (24, 32));
         assert_eq!(size_of::<CollectorVTable>(), 48);
         assert_eq!(
-            [offset_of!(CollectorVTable, start), offset_of!(CollectorVTable, batch), offset_of!(CollectorVTable, finish)],
+            [
+                offset_of!(CollectorVTable, start),
+                offset_of!(CollectorVTable, batch),
+                offset_of!(CollectorVTable, finish)
+            ],
             [24, 32, 40]
         );
 
@@ -627,7 +648,9 @@ mod tests {
         // SAFETY: null with length 0 is the documented empty value.
         unsafe {
             assert_eq!(StrRef::EMPTY.as_str(), Some(""));
-            assert!(SliceRef::<f64> { ptr: std::ptr::null(), len: 0, _marker: PhantomData }.as_slice().is_empty());
+            assert!(
+                SliceRef::<f64> { ptr: std::ptr::null(), len: 0, _marker: PhantomData }.as_slice().is_empty()
+            );
         }
     }
 

@@ -205,7 +205,12 @@ unsafe fn matrix<'a>(x: MatrixRef) -> Result<Matrix<'a>, PluginError> {
 
 /// # Safety
 /// As documented on [`PredictorVTable::fit`].
-unsafe extern "C" fn fit<T: Predictor>(inst: *mut c_void, x: MatrixRef, y: SliceRef<f64>, err: *mut ErrorOut) -> Status {
+unsafe extern "C" fn fit<T: Predictor>(
+    inst: *mut c_void,
+    x: MatrixRef,
+    y: SliceRef<f64>,
+    err: *mut ErrorOut,
+) -> Status {
     // SAFETY: forwarded.
     unsafe {
         with_instance::<T>(inst, err, "fit", |t| {
@@ -261,10 +266,12 @@ unsafe fn catalogue(s: &CollectorStart) -> Result<Catalogue, PluginError> {
     // SAFETY: by the caller's promise.
     for k in unsafe { s.kinds.as_slice() } {
         let name = text(k.name, "kind name")?;
-        let aggregate = Aggregate::from_code(k.aggregate)
-            .ok_or_else(|| PluginError::invalid_input(format!("kind `{name}`: unknown aggregate {}", k.aggregate)))?;
-        let report = Report::from_code(k.report)
-            .ok_or_else(|| PluginError::invalid_input(format!("kind `{name}`: unknown report {}", k.report)))?;
+        let aggregate = Aggregate::from_code(k.aggregate).ok_or_else(|| {
+            PluginError::invalid_input(format!("kind `{name}`: unknown aggregate {}", k.aggregate))
+        })?;
+        let report = Report::from_code(k.report).ok_or_else(|| {
+            PluginError::invalid_input(format!("kind `{name}`: unknown report {}", k.report))
+        })?;
         let rate_metric = text(k.rate_metric, "rate metric")?;
         // SAFETY: by the caller's promise.
         let subjects = unsafe { k.subjects.as_slice() }
@@ -285,7 +292,11 @@ unsafe fn catalogue(s: &CollectorStart) -> Result<Catalogue, PluginError> {
 
 /// # Safety
 /// As documented on [`CollectorVTable::start`].
-unsafe extern "C" fn start<T: Collector>(inst: *mut c_void, s: *const CollectorStart, err: *mut ErrorOut) -> Status {
+unsafe extern "C" fn start<T: Collector>(
+    inst: *mut c_void,
+    s: *const CollectorStart,
+    err: *mut ErrorOut,
+) -> Status {
     // SAFETY: null or valid for the call.
     let Some(s) = (unsafe { s.as_ref() }) else { return Status::INVALID_INPUT };
     // SAFETY: forwarded.
@@ -299,7 +310,11 @@ unsafe extern "C" fn start<T: Collector>(inst: *mut c_void, s: *const CollectorS
 
 /// # Safety
 /// As documented on [`CollectorVTable::batch`].
-unsafe extern "C" fn batch<T: Collector>(inst: *mut c_void, records: SliceRef<Record>, err: *mut ErrorOut) -> Status {
+unsafe extern "C" fn batch<T: Collector>(
+    inst: *mut c_void,
+    records: SliceRef<Record>,
+    err: *mut ErrorOut,
+) -> Status {
     // SAFETY: forwarded; the records are valid for the call.
     unsafe { with_instance::<T>(inst, err, "batch", |t| t.batch(records.as_slice())) }
 }
@@ -326,7 +341,11 @@ impl Output for SinkOutput<'_> {
 
 /// # Safety
 /// As documented on [`CollectorVTable::finish`].
-unsafe extern "C" fn finish<T: Collector>(inst: *mut c_void, sink: *const MetricSink, err: *mut ErrorOut) -> Status {
+unsafe extern "C" fn finish<T: Collector>(
+    inst: *mut c_void,
+    sink: *const MetricSink,
+    err: *mut ErrorOut,
+) -> Status {
     // SAFETY: null or valid for the call.
     let Some(sink) = (unsafe { sink.as_ref() }) else { return Status::INVALID_INPUT };
     // SAFETY: forwarded.

@@ -193,7 +193,10 @@ pub(crate) fn parse(value: &Spanned<DeValue<'_>>, ctx: &Ctx<'_>) -> Result<Facto
             None => 1.0,
             Some(w) if w.get_ref().is_finite() && *w.get_ref() > 0.0 => *w.get_ref(),
             Some(w) => {
-                return Err(ctx.error(&w.span(), format!("`weight` must be a finite number > 0, found {}", w.get_ref())));
+                return Err(ctx.error(
+                    &w.span(),
+                    format!("`weight` must be a finite number > 0, found {}", w.get_ref()),
+                ));
             }
         };
         source_configs.push(SourceConfig {

@@ -140,14 +140,17 @@ impl FactoryModel {
         let stations: Vec<String> = config.stations.iter().map(|s| s.name.clone()).collect();
         let mut catalogue = Catalogue::default();
         let mut kind = |name: &str, metric: &str, aggregate, report, subjects: &[String]| {
-            add_kind(&mut catalogue, KindInfo {
-                name: name.into(),
-                metric: metric.into(),
-                aggregate,
-                report,
-                subjects: subjects.to_vec(),
-                rate_metric: None,
-            })
+            add_kind(
+                &mut catalogue,
+                KindInfo {
+                    name: name.into(),
+                    metric: metric.into(),
+                    aggregate,
+                    report,
+                    subjects: subjects.to_vec(),
+                    rate_metric: None,
+                },
+            )
         };
         // Throughput is the rate of cycle-time observations: one record per completion, not two.
         let kinds = Kinds {
@@ -185,9 +188,9 @@ impl FactoryModel {
         }
         let mut stations = Vec::with_capacity(config.stations.len());
         for s in &config.stations {
-            let component = registry.find(&s.dispatch.plugin, ComponentKind::SCHEDULER).map_err(|e| {
-                ModelError::Invalid(format!("station `{}`: {e}", s.name))
-            })?;
+            let component = registry
+                .find(&s.dispatch.plugin, ComponentKind::SCHEDULER)
+                .map_err(|e| ModelError::Invalid(format!("station `{}`: {e}", s.name)))?;
             stations.push(StationSlot {
                 name: s.name.clone(),
                 machines: s.machines,
@@ -260,9 +263,9 @@ impl FactoryModel {
         for job in &st.queue {
             let route = &self.routes[job.product as usize];
             let ops_start = index(d.ops.len());
-            for step in job.step as usize + 1..route.len() {
+            for (step, &(station, _)) in route.iter().enumerate().skip(job.step as usize + 1) {
                 let processing_time = self.estimate(job, step);
-                d.ops.push(OperationRecord { station: route[step].0, _reserved: 0, processing_time });
+                d.ops.push(OperationRecord { station, _reserved: 0, processing_time });
             }
             d.jobs.push(JobRecord {
                 id: job.id,
@@ -300,7 +303,8 @@ impl FactoryModel {
         };
         let chosen = d.order.first().copied();
         self.decision = d;
-        result.map_err(|source| ModelError::Plugin { context: format!("station `{}`", slot.name), source })?;
+        result
+            .map_err(|source| ModelError::Plugin { context: format!("station `{}`", slot.name), source })?;
         Ok(chosen.map_or(0, |i| i as usize))
     }
 
@@ -609,15 +613,18 @@ impl Model for FactoryModel {
             slot.due_rng = slot.due.is_some().then(|| ctx.stream(StreamKey::new(&identity, "due")));
         }
         for p in &mut self.products {
-            p.known_rng = p.known_times.then(|| ctx.stream(StreamKey::new(&format!("product:{}", p.name), "known_times")));
+            p.known_rng = p
+                .known_times
+                .then(|| ctx.stream(StreamKey::new(&format!("product:{}", p.name), "known_times")));
         }
         let replication = ctx.replication();
         for slot in &mut self.stations {
             let seed = ctx.stream(StreamKey::new(&format!("station:{}", slot.name), "dispatch")).next_u64();
             let (component, params) = &slot.dispatch;
-            let scheduler = component
-                .scheduler(params, Services { seed, replication })
-                .map_err(|source| ModelError::Plugin { context: format!("station `{}`", slot.name), source })?;
+            let scheduler =
+                component.scheduler(params, Services { seed, replication }).map_err(|source| {
+                    ModelError::Plugin { context: format!("station `{}`", slot.name), source }
+                })?;
             slot.scheduler = Some(scheduler);
         }
         world.insert_resource(Stations(stations));

@@ -48,7 +48,8 @@ impl SlackRule {
 impl Component for SlackRule {
     const NAME: &'static str = "slack-rule";
     const DESCRIPTION: &'static str = "least slack first: due date - now - remaining work";
-    const PARAMETERS: &'static str = "include_route: count the rest of the route as remaining work (bool, true)";
+    const PARAMETERS: &'static str =
+        "include_route: count the rest of the route as remaining work (bool, true)";
 
     fn new(config: &Config<'_>, _host: &Host) -> Result<Self, PluginError> {
         let p: Params = config.parse()?;
