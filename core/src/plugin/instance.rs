@@ -148,6 +148,8 @@ fn create(
 pub struct SchedulerInstance {
     raw: RawInstance,
     vt: &'static SchedulerVTable,
+    /// Output buffer handed to the plugin; grows to the longest queue seen.
+    order: Vec<u32>,
     /// Scratch bitset for the duplicate check.
     seen: Vec<u64>,
 }
@@ -174,20 +176,38 @@ pub struct Decision<'a> {
 }
 
 impl SchedulerInstance {
+    /// Whether `order[..len]` (indices known to be `< n`) repeats an index: the bits set must
+    /// number `len`. Branch-free per index, with the common n ≤ 64 case in one register.
+    fn has_duplicates(&mut self, n: usize, len: usize) -> bool {
+        let order = &self.order[..len];
+        if n <= 64 {
+            let mask = order.iter().fold(0u64, |m, &i| m | 1 << i);
+            return mask.count_ones() as usize != len;
+        }
+        self.seen.clear();
+        self.seen.resize(n.div_ceil(64), 0);
+        for &i in order {
+            self.seen[i as usize / 64] |= 1 << (i % 64);
+        }
+        self.seen.iter().map(|w| w.count_ones() as usize).sum::<usize>() != len
+    }
+
     /// The plugin's qualified name.
     pub fn name(&self) -> &str {
         &self.raw.name
     }
 
-    /// Asks for an order of `decision.jobs`; `order` receives the validated indices (at least
-    /// one, each in range, no duplicates).
+    /// Asks for an order of `decision.jobs` and returns the validated indices (at least one,
+    /// each in range, no duplicates), first choice first.
     ///
     /// # Errors
     /// The plugin's own error, a panic, or an invalid answer.
-    pub fn schedule(&mut self, decision: &Decision<'_>, order: &mut Vec<u32>) -> Result<(), CallError> {
+    pub fn schedule(&mut self, decision: &Decision<'_>) -> Result<&[u32], CallError> {
         let n = decision.jobs.len();
-        order.clear();
-        order.resize(n, 0);
+        // The output buffer only grows: no per-call clearing (the plugin reports what it wrote).
+        if self.order.len() < n {
+            self.order.resize(n, 0);
+        }
         let snapshot = SchedulingSnapshot {
             struct_size: size_of::<SchedulingSnapshot>() as u32,
             station: decision.station,
@@ -198,9 +218,9 @@ impl SchedulerInstance {
         };
         let mut len = 0usize;
         let vt = self.vt;
-        let buf = order.as_mut_ptr();
+        let buf = self.order.as_mut_ptr();
         self.raw.call("schedule", |inst, err| {
-            // SAFETY: inputs valid for the call; `buf` holds `n` initialised u32s.
+            // SAFETY: inputs valid for the call; `buf` holds at least `n` initialised u32s.
             unsafe { (vt.schedule)(inst, &raw const snapshot, buf, n, &raw mut len, err) }
         })?;
         if len == 0 || len > n {
@@ -210,25 +230,25 @@ impl SchedulerInstance {
                 format!("returned {len} indices for {n} waiting jobs (expected 1 to {n})"),
             ));
         }
-        order.truncate(len);
-        self.seen.clear();
-        self.seen.resize(n.div_ceil(64), 0);
-        for &i in order.iter() {
-            let i = i as usize;
-            if i >= n {
-                return Err(self.raw.error(
-                    "schedule",
-                    None,
-                    format!("returned job index {i}, but only {n} jobs wait (indices 0 to {})", n - 1),
-                ));
-            }
-            let (word, bit) = (i / 64, 1u64 << (i % 64));
-            if self.seen[word] & bit != 0 {
-                return Err(self.raw.error("schedule", None, format!("returned job index {i} twice")));
-            }
-            self.seen[word] |= bit;
+        let order = &self.order[..len];
+        // `max` vectorises; the search for the culprit only runs on the error path.
+        if order.iter().copied().max().is_some_and(|m| m as usize >= n)
+            && let Some(&i) = order.iter().find(|&&i| i as usize >= n)
+        {
+            return Err(self.raw.error(
+                "schedule",
+                None,
+                format!("returned job index {i}, but only {n} jobs wait (indices 0 to {})", n - 1),
+            ));
         }
-        Ok(())
+        if len > 1 && self.has_duplicates(n, len) {
+            // Cold path: find the first repeated index for the message.
+            let order = &self.order[..len];
+            let twice =
+                order.iter().enumerate().find(|(k, i)| order[..*k].contains(i)).map_or(0, |(_, &i)| i);
+            return Err(self.raw.error("schedule", None, format!("returned job index {twice} twice")));
+        }
+        Ok(&self.order[..len])
     }
 }
 
@@ -455,7 +475,7 @@ impl Component {
     pub fn scheduler(&self, params_json: &str, services: Services) -> Result<SchedulerInstance, CallError> {
         let VTable::Scheduler(vt) = self.info().vtable else { return Err(self.wrong_kind("scheduler")) };
         let raw = create(self, vt.create, vt.destroy, params_json, services)?;
-        Ok(SchedulerInstance { raw, vt, seen: Vec::new() })
+        Ok(SchedulerInstance { raw, vt, order: Vec::new(), seen: Vec::new() })
     }
 
     /// A new predictor instance.

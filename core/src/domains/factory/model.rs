@@ -103,7 +103,6 @@ struct DecisionBuffers {
     jobs: Vec<JobRecord>,
     ops: Vec<OperationRecord>,
     machines: Vec<MachineRecord>,
-    order: Vec<u32>,
 }
 
 /// The factory model: static topology and random streams; station state lives in the World
@@ -290,10 +289,15 @@ impl FactoryModel {
         }
         let slot = &mut self.stations[st.index as usize];
         let result = match slot.scheduler.as_mut() {
-            Some(scheduler) => scheduler.schedule(
-                &Decision { station: st.index, now, jobs: &d.jobs, ops: &d.ops, machines: &d.machines },
-                &mut d.order,
-            ),
+            Some(scheduler) => scheduler
+                .schedule(&Decision {
+                    station: st.index,
+                    now,
+                    jobs: &d.jobs,
+                    ops: &d.ops,
+                    machines: &d.machines,
+                })
+                .map(|order| order[0] as usize),
             None => Err(CallError {
                 plugin: slot.dispatch.0.qualified_name(),
                 call: "schedule",
@@ -301,11 +305,8 @@ impl FactoryModel {
                 message: "not created (model not started)".into(),
             }),
         };
-        let chosen = d.order.first().copied();
         self.decision = d;
-        result
-            .map_err(|source| ModelError::Plugin { context: format!("station `{}`", slot.name), source })?;
-        Ok(chosen.map_or(0, |i| i as usize))
+        result.map_err(|source| ModelError::Plugin { context: format!("station `{}`", slot.name), source })
     }
 
     fn station<'a>(&self, stations: &'a mut [Station], s: u32) -> Result<&'a mut Station, ModelError> {
