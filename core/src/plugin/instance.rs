@@ -231,10 +231,7 @@ impl SchedulerInstance {
             ));
         }
         let order = &self.order[..len];
-        // `max` vectorises; the search for the culprit only runs on the error path.
-        if order.iter().copied().max().is_some_and(|m| m as usize >= n)
-            && let Some(&i) = order.iter().find(|&&i| i as usize >= n)
-        {
+        if let Some(&i) = order.iter().find(|&&i| i as usize >= n) {
             return Err(self.raw.error(
                 "schedule",
                 None,
