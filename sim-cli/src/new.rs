@@ -158,7 +158,8 @@ impl __TYPE__ {
 impl Component for __TYPE__ {
     const NAME: &'static str = "__NAME__";
     const DESCRIPTION: &'static str = "least slack first: due date - now - remaining work";
-    const PARAMETERS: &'static str = "include_route: count the rest of the route as remaining work (bool, true)";
+    const PARAMETERS: &'static str =
+        "include_route: count the rest of the route as remaining work (bool, true)";
 
     fn new(config: &Config<'_>, _host: &Host) -> Result<Self, PluginError> {
         let p: Params = config.parse()?;
