@@ -415,3 +415,29 @@ fn spt_lowers_cycle_time_and_edd_lowers_worst_lateness_in_the_dispatch_scenario(
     let fifo_w = get("baseline", "cycle_time_mean");
     assert!(fifo_w.0 < 5.667 * 1.1 && fifo_w.1 > 5.667 * 0.9, "{fifo_w:?}");
 }
+
+#[test]
+fn timeseries_collector_writes_timeseries_csv() {
+    let extra = "[[collect]]\nplugin = \"timeseries\"\nperiod = 500.0\nmetrics = [\"queue_mean.mill\", \"throughput\"]\n";
+    let (_d, file) = scenario("series.toml", &line("", r#"{ plugin = "fifo" }"#, extra));
+    let (dir, _) = run_ok(&file, &[]);
+    let text = std::fs::read_to_string(dir.path().join("out/timeseries.csv")).expect("timeseries.csv");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("variant,replication,time,metric,value"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // Warm-up 100, horizon 2000, period 500: points at 600, 1100, 1600; two series; 4 replications.
+    assert_eq!(rows.len(), 3 * 2 * 4, "{text}");
+    let times: std::collections::BTreeSet<&str> = rows.iter().map(|r| r[2]).collect();
+    assert_eq!(times.into_iter().collect::<Vec<_>>(), ["1100.0", "1600.0", "600.0"]);
+    for r in &rows {
+        let v: f64 = r[4].parse().expect("number");
+        assert!(v.is_finite() && v >= 0.0, "{r:?}");
+        if r[3] == "throughput" {
+            assert!((0.3..1.3).contains(&v), "throughput per period near λ = 0.8: {r:?}");
+        }
+    }
+    // Without a series-producing collector there is no timeseries.csv.
+    let (_d, plain) = scenario("plain.toml", &line("", r#"{ plugin = "fifo" }"#, ""));
+    let (dir, _) = run_ok(&plain, &[]);
+    assert!(!dir.path().join("out/timeseries.csv").exists());
+}
