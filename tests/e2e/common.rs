@@ -10,21 +10,40 @@ pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
 }
 
+/// The target folder of this test run.
+pub(crate) fn target() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
+/// Where the tests' own cargo builds go (the binary, plugin `.so`s). Not the test run's target
+/// folder: a lone `cargo build -p …` resolves features differently from `cargo test
+/// --workspace`, and its extra copies of shared crates next to the test run's would make
+/// rustdoc pick mismatched ones for the doctests compiled afterwards.
+pub(crate) fn nested_target() -> PathBuf {
+    target().join("e2e-builds")
+}
+
+/// Runs `cargo build` with `args` into [`nested_target`]; panics if it fails.
+pub(crate) fn cargo_build(args: &[&str]) {
+    let status = Command::new(env!("CARGO"))
+        .current_dir(root())
+        .arg("build")
+        .args(args)
+        .arg("--target-dir")
+        .arg(nested_target())
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build {args:?} failed");
+}
+
 /// Path of the `xinzhi` binary, built once per test run with the same profile as the tests.
 ///
 /// A binary of another package is not built by `cargo test` for this package, so build it here.
 pub(crate) fn xinzhi_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .current_dir(root())
-            .args(["build", "--quiet", "-p", "xinzhi-cli", "--bin", "xinzhi"])
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the xinzhi binary failed");
-        let target =
-            std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
-        target.join("debug").join(format!("xinzhi{}", std::env::consts::EXE_SUFFIX))
+        cargo_build(&["--quiet", "-p", "xinzhi-cli", "--bin", "xinzhi"]);
+        nested_target().join("debug").join(format!("xinzhi{}", std::env::consts::EXE_SUFFIX))
     })
 }
 

@@ -27,7 +27,9 @@ fn paths_named_in_the_docs_exist() {
 fn cargo_run_at_the_root_runs_xinzhi() {
     let out = std::process::Command::new(env!("CARGO"))
         .current_dir(root())
-        .args(["run", "--quiet", "--", "validate", "scenarios/machining-line.toml"])
+        .args(["run", "--quiet", "--target-dir"])
+        .arg(crate::common::nested_target())
+        .args(["--", "validate", "scenarios/machining-line.toml"])
         .output()
         .expect("cargo runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

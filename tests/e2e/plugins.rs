@@ -5,22 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::common::{root, run_ok, summary, xinzhi};
-
-/// The target folder of this test run.
-fn target() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
-}
+use crate::common::{cargo_build, nested_target, root, run_ok, summary, target, xinzhi};
 
 /// Builds workspace package `package` (a cdylib) and returns its `.so`.
 pub(crate) fn build_so(package: &str) -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .current_dir(root())
-        .args(["build", "--quiet", "-p", package, "--lib"])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building {package} failed");
-    let so = target().join("debug").join(format!("lib{}.so", package.replace('-', "_")));
+    cargo_build(&["--quiet", "-p", package, "--lib"]);
+    let so = nested_target().join("debug").join(format!("lib{}.so", package.replace('-', "_")));
     assert!(so.exists(), "{} missing", so.display());
     so
 }
