@@ -100,7 +100,6 @@ impl KnownTimes {
 /// Reused buffers of one scheduling decision.
 #[derive(Default)]
 struct DecisionBuffers {
-    jobs: Vec<JobRecord>,
     ops: Vec<OperationRecord>,
     machines: Vec<MachineRecord>,
 }
@@ -115,6 +114,9 @@ pub struct FactoryModel {
     /// Per product, per route step: (station index, processing-time sampler).
     routes: Vec<Vec<(u32, Sampler)>>,
     products: Vec<ProductSlot>,
+    /// Per station: whether some route goes on after visiting it (then schedulers are shown the
+    /// remaining operations, rebuilt per decision).
+    continues: Vec<bool>,
     known: KnownTimes,
     decision: DecisionBuffers,
     buffers: Vec<Option<u32>>,
@@ -230,6 +232,11 @@ impl FactoryModel {
                     known_times: p.known_times,
                 })
                 .collect(),
+            continues: (0..config.stations.len())
+                .map(|s| {
+                    config.products.iter().any(|p| p.route.iter().rev().skip(1).any(|step| step.station == s))
+                })
+                .collect(),
             known: KnownTimes::default(),
             decision: DecisionBuffers::default(),
             buffers: config.stations.iter().map(|s| s.buffer).collect(),
@@ -248,36 +255,51 @@ impl FactoryModel {
         }
     }
 
+    /// What schedulers see of a waiting job (its remaining route is filled in per decision,
+    /// only at stations where some route continues).
+    fn job_record(&self, job: &Job) -> JobRecord {
+        JobRecord {
+            id: job.id,
+            product: job.product,
+            step: job.step,
+            release_time: job.released,
+            due_date: job.due,
+            weight: job.weight,
+            queued_at: job.queued_at,
+            processing_time: self.estimate(job, job.step as usize),
+            ops_start: 0,
+            ops_len: 0,
+        }
+    }
+
+    /// Puts `job` (its `queued_at` set) at the back of `st`'s queue, with its record.
+    fn enqueue(&self, st: &mut Station, job: Job) {
+        st.records.push_back(self.job_record(&job));
+        st.queue.push_back(job);
+    }
+
     /// Index in `st.queue` of the job to start next. With one job there is no choice; otherwise
-    /// the station's scheduler decides.
-    fn choose(&mut self, ctx: &Ctx<FactoryEvent>, st: &Station) -> Result<usize, ModelError> {
+    /// the station's scheduler decides. The job records are kept next to the queue, so a
+    /// decision costs no per-job work unless routes continue after this station.
+    fn choose(&mut self, ctx: &Ctx<FactoryEvent>, st: &mut Station) -> Result<usize, ModelError> {
         if st.queue.len() <= 1 {
             return Ok(0);
         }
         let now = ctx.now().as_f64();
         let mut d = std::mem::take(&mut self.decision);
-        d.jobs.clear();
         d.ops.clear();
         d.machines.clear();
-        for job in &st.queue {
-            let route = &self.routes[job.product as usize];
-            let ops_start = index(d.ops.len());
-            for (step, &(station, _)) in route.iter().enumerate().skip(job.step as usize + 1) {
-                let processing_time = self.estimate(job, step);
-                d.ops.push(OperationRecord { station, _reserved: 0, processing_time });
+        let jobs = st.records.make_contiguous();
+        if self.continues[st.index as usize] {
+            for (job, record) in st.queue.iter().zip(jobs.iter_mut()) {
+                let route = &self.routes[job.product as usize];
+                record.ops_start = index(d.ops.len());
+                for (step, &(station, _)) in route.iter().enumerate().skip(job.step as usize + 1) {
+                    let processing_time = self.estimate(job, step);
+                    d.ops.push(OperationRecord { station, _reserved: 0, processing_time });
+                }
+                record.ops_len = index(d.ops.len()) - record.ops_start;
             }
-            d.jobs.push(JobRecord {
-                id: job.id,
-                product: job.product,
-                step: job.step,
-                release_time: job.released,
-                due_date: job.due,
-                weight: job.weight,
-                queued_at: job.queued_at,
-                processing_time: self.estimate(job, job.step as usize),
-                ops_start,
-                ops_len: index(d.ops.len()) - ops_start,
-            });
         }
         for (i, m) in st.machines.iter().enumerate() {
             let (state, available_at) = match m {
@@ -290,13 +312,7 @@ impl FactoryModel {
         let slot = &mut self.stations[st.index as usize];
         let result = match slot.scheduler.as_mut() {
             Some(scheduler) => scheduler
-                .schedule(&Decision {
-                    station: st.index,
-                    now,
-                    jobs: &d.jobs,
-                    ops: &d.ops,
-                    machines: &d.machines,
-                })
+                .schedule(&Decision { station: st.index, now, jobs, ops: &d.ops, machines: &d.machines })
                 .map(|order| order[0] as usize),
             None => Err(CallError {
                 plugin: slot.dispatch.0.qualified_name(),
@@ -392,7 +408,7 @@ impl FactoryModel {
         if st.has_idle_machine() {
             self.start_service(ctx, st, job)?;
         } else if st.has_room() {
-            st.queue.push_back(job);
+            self.enqueue(st, job);
         } else {
             return Ok(false);
         }
@@ -413,6 +429,7 @@ impl FactoryModel {
     ) -> Result<(), ModelError> {
         while st.has_idle_machine() && !st.queue.is_empty() {
             let i = self.choose(ctx, st)?;
+            st.records.remove(i);
             let Some(job) = st.queue.remove(i) else { break };
             self.start_service(ctx, st, job)?;
         }
@@ -423,7 +440,7 @@ impl FactoryModel {
             if st.has_idle_machine() {
                 self.start_service(ctx, st, job)?;
             } else {
-                st.queue.push_back(job);
+                self.enqueue(st, job);
             }
             released.push((from, machine));
         }
@@ -557,7 +574,7 @@ impl FactoryModel {
                 job.queued_at = ctx.now().as_f64();
                 if st.has_room() && !st.queue.is_empty() {
                     st.free(machine);
-                    st.queue.push_back(job);
+                    self.enqueue(st, job);
                     self.refill(ctx, st, before, &mut released)?;
                 } else {
                     self.process(ctx, st, machine, job)?;

@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 
 use bevy_ecs::resource::Resource;
+use xinzhi_plugin::JobRecord;
 
 /// A job moving through the factory. Jobs are plain data inside stations, not entities:
 /// spawning one entity per job would halve the engine's throughput.
@@ -84,6 +85,8 @@ pub struct Station {
     pub blocked: u32,
     /// Jobs waiting for a machine, in arrival order.
     pub queue: VecDeque<Job>,
+    /// What schedulers see of the jobs in `queue`, in the same order (kept in step with it).
+    pub records: VecDeque<JobRecord>,
     /// Jobs blocked upstream waiting for room here, in the order they were blocked.
     pub blocked_upstream: VecDeque<Blocked>,
 }
@@ -100,6 +103,7 @@ impl Station {
             busy: 0,
             blocked: 0,
             queue: VecDeque::new(),
+            records: VecDeque::new(),
             blocked_upstream: VecDeque::new(),
         }
     }
