@@ -1,3 +1,4 @@
 //! Integration tests of xinzhi-core, one binary (modules named after behaviours).
 
+mod snapshot;
 mod stepping;
