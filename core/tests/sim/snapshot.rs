@@ -24,7 +24,7 @@ struct Seen {
 static SEEN: Mutex<Vec<Seen>> = Mutex::new(Vec::new());
 
 /// Records the snapshot and answers FIFO.
-pub struct Spy;
+pub(crate) struct Spy;
 
 impl Component for Spy {
     const NAME: &'static str = "spy";
