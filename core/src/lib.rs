@@ -80,6 +80,7 @@
 
 pub mod calendar;
 pub mod collect;
+pub mod compare;
 pub mod dist;
 pub mod domains;
 pub mod engine;
