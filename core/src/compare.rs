@@ -109,7 +109,13 @@ fn p_value(mean: f64, se: f64, df: f64) -> f64 {
 }
 
 /// The `comparison.csv` row of `variant` against `baseline` on `metric`.
-pub fn compare(variant: &str, baseline: &str, metric: &str, pairs: &[(f64, f64)], confidence: f64) -> Comparison {
+pub fn compare(
+    variant: &str,
+    baseline: &str,
+    metric: &str,
+    pairs: &[(f64, f64)],
+    confidence: f64,
+) -> Comparison {
     let p = paired(pairs, confidence);
     Comparison {
         variant: variant.to_owned(),
@@ -196,7 +202,10 @@ mod tests {
         let sd = (trials as f64 * 0.95 * 0.05).sqrt();
         let nominal = 0.95 * trials as f64;
         assert!((diff_hits as f64 - nominal).abs() < 4.0 * sd, "diff {diff_hits}/{trials}");
-        assert!((rel_hits as f64 - nominal).abs() < 4.0 * sd + 0.015 * trials as f64, "rel {rel_hits}/{trials}");
+        assert!(
+            (rel_hits as f64 - nominal).abs() < 4.0 * sd + 0.015 * trials as f64,
+            "rel {rel_hits}/{trials}"
+        );
     }
 
     /// Under the null (no effect) the p-value is uniform: about 5 % of 4 000 tests fall below
@@ -208,8 +217,9 @@ mod tests {
         let trials = 4000;
         let rejections = (0..trials)
             .filter(|_| {
-                let pairs: Vec<(f64, f64)> =
-                    (0..8).map(|_| (10.0 + normal.sample(&mut rng), 10.0 + normal.sample(&mut rng))).collect();
+                let pairs: Vec<(f64, f64)> = (0..8)
+                    .map(|_| (10.0 + normal.sample(&mut rng), 10.0 + normal.sample(&mut rng)))
+                    .collect();
                 compare("v", "b", "m", &pairs, 0.95).p_value < 0.05
             })
             .count();

@@ -18,6 +18,10 @@ pub(crate) enum Command {
     Run(RunArgs),
     /// Check a scenario file (and overrides) without running it.
     Validate(ValidateArgs),
+    /// Merge the output folders of every shard of one experiment into what a single run writes.
+    Merge(MergeArgs),
+    /// Rebuild `report.html` of an output folder from its tables.
+    Report(ReportArgs),
     /// List every plugin: built-ins and the libraries given with --load.
     Plugins(PluginsArgs),
     /// Create something new from a template.
@@ -98,8 +102,34 @@ pub(crate) struct RunArgs {
     /// No progress bar and no summary table.
     #[arg(long, short)]
     pub(crate) quiet: bool,
+    /// Run only shard I of N: the replications r with r mod N = I, of every variant
+    /// (results never depend on N; combine the shards with `xinzhi merge`).
+    #[arg(long, value_name = "I/N")]
+    pub(crate) shard: Option<xinzhi_core::experiment::Shard>,
     #[command(flatten)]
     pub(crate) overrides: OverrideArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MergeArgs {
+    /// The shard output folders (every shard i/N exactly once, in any order).
+    #[arg(required = true, value_name = "SHARD_DIR")]
+    pub(crate) dirs: Vec<PathBuf>,
+    /// Output folder for the merged results.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: PathBuf,
+    /// Allow writing into a non-empty output folder.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// No summary table.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// An output folder written by `xinzhi run` or `xinzhi merge`.
+    pub(crate) dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

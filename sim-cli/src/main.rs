@@ -8,6 +8,7 @@
 
 mod args;
 mod clock;
+mod merge;
 mod new;
 mod plugins;
 mod run;
@@ -34,6 +35,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Validate(args) => run::validate(&args),
+        Command::Merge(args) => merge::merge(&args),
+        Command::Report(args) => merge::report(&args),
         Command::Plugins(args) => plugins::list(&args),
         Command::New(args::NewCommand::Plugin(args)) => new::plugin(&args),
     };

@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use xinzhi_core::experiment::MetricSummary;
+use xinzhi_core::compare::Comparison;
+use xinzhi_core::experiment::{MetricSummary, PrecisionReport};
 
 /// Formats a number with about 4 significant digits, without scientific notation for the usual
 /// range of KPIs.
@@ -35,6 +36,53 @@ pub(crate) fn render(summaries: &[MetricSummary]) -> String {
         let _ = writeln!(out, "  {:width$}  {:>12}  {:>12}  {:>4}", s.metric, num(sm.mean), num(half), sm.n);
     }
     out
+}
+
+/// Each variant's paired effects on the key metrics, in words; effects whose interval contains
+/// zero are flagged.
+pub(crate) fn effects(comparisons: &[Comparison], key_metrics: &[String]) -> String {
+    let mut out = String::new();
+    let mut current: Option<&str> = None;
+    for c in comparisons.iter().filter(|c| key_metrics.contains(&c.metric)) {
+        if current.is_none() {
+            let _ =
+                writeln!(out, "\neffects vs `{}` (paired over common random numbers, 95 % CI):", c.baseline);
+        }
+        if current != Some(&c.variant) {
+            current = Some(&c.variant);
+            let _ = writeln!(out, "  {}", c.variant);
+        }
+        let flag = if c.includes_zero() { "  (CI contains 0)" } else { "" };
+        let _ = writeln!(out, "    {}{flag}", sentence(c));
+    }
+    out
+}
+
+fn sentence(c: &Comparison) -> String {
+    format!(
+        "{}: {:+.2} % [{:+.2}, {:+.2}]",
+        c.metric,
+        100.0 * c.rel_change,
+        100.0 * c.rel_ci_low,
+        100.0 * c.rel_ci_high
+    )
+}
+
+/// The precision a target reached.
+pub(crate) fn precision(p: &PrecisionReport) -> String {
+    let unit = |x: f64| if p.kind == "relative" { format!("{:.3} %", 100.0 * x) } else { num(x) };
+    let worst = p.worst().map_or_else(String::new, |w| {
+        let got = if p.kind == "relative" { w.relative_half_width } else { w.half_width };
+        format!("; widest: `{}` at ± {}", w.variant, unit(got))
+    });
+    let verdict = if p.met {
+        format!("met with {} replication(s) per variant", p.replications)
+    } else if p.missing_metric {
+        "not evaluated: no replication produced the metric".to_owned()
+    } else {
+        format!("NOT met: stopped at max_replications = {}", p.replications)
+    };
+    format!("precision target: {} half-width ≤ {} ({}) — {verdict}{worst}", p.metric, unit(p.target), p.kind)
 }
 
 #[cfg(test)]

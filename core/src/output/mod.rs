@@ -1,27 +1,39 @@
-//! The run output folder: tidy CSV and JSON, written atomically.
+//! The run output folder: tidy CSV and JSON, a self-contained HTML report, written atomically.
 //!
 //! | file | content |
 //! |---|---|
 //! | `replications.csv` | `variant,replication,seed,metric,value` |
-//! | `summary.csv` | `variant,metric,n,mean,sd,ci_low,ci_high` |
+//! | `summary.csv` | `variant,[swept paths…,]metric,n,mean,sd,ci_low,ci_high` |
 //! | `summary.json` | the same rows as an array of objects |
+//! | `comparison.csv` | `variant,baseline,metric,n,diff_mean,diff_ci_low,diff_ci_high,rel_change,rel_ci_low,rel_ci_high,p_value` |
 //! | `timeseries.csv` | `variant,replication,time,metric,value` (only when a collector produces series) |
-//! | `manifest.json` | provenance: version, scenario and its SHA-256, plugin libraries (path, SHA-256, versions), seed, threads, wall time, completeness |
+//! | `report.html` | the report for decision makers |
+//! | `manifest.json` | provenance: version, scenario and its SHA-256, resolved-scenario digest, variants, sweep, shard, precision, plugin libraries (path, SHA-256, versions), seed, threads, wall time, completeness |
 //!
-//! Floats are written with Rust's shortest round-trip formatting (`{:?}`: `4.0`, `0.1`, `1e-7`,
-//! `NaN`), so they parse back to the identical `f64`; JSON writes NaN as `null`. Nothing
-//! order-dependent or time-dependent enters the CSVs, so the same results give the same bytes.
-//! Each file is written to a temporary file in the same folder and renamed into place, and the
-//! manifest is written last: a manifest always describes complete files.
+//! - `tables` — rows, CSV/JSON writers and readers.
+//! - `manifest` — `manifest.json`.
+//! - `folder` — writing a whole folder, reading one back, merging shards.
+//!
+//! Nothing order-dependent or time-dependent enters the tables, so the same results give the
+//! same bytes. Each file is written to a temporary file in the same folder and renamed into
+//! place, and the manifest is written last: a manifest always describes complete files.
+
+mod folder;
+mod manifest;
+mod tables;
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::stats::Summary;
+pub use folder::{FILES, MergeError, RunFolder, merge, read_run, summary_rows, write_manifest, write_run};
+pub use manifest::{LibraryRecord, Manifest, RunFacts, VariantRecord, libraries};
+pub use tables::{
+    ReplicationRow, SeriesRow, SummaryRow, comparison_csv, replications_csv, summary_csv, summary_json,
+    timeseries_csv,
+};
 
 /// Writing outputs failed.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +51,16 @@ pub enum OutputError {
         /// The path.
         path: PathBuf,
     },
+    /// A table or manifest read back is malformed.
+    #[error("{}:{line}: {message}", path.display())]
+    Table {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (0 if unknown).
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
     /// A file-system operation failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -51,114 +73,6 @@ pub enum OutputError {
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     move |source| OutputError::Io { path: path.to_path_buf(), source }
-}
-
-/// One row of `replications.csv`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ReplicationRow<'a> {
-    /// Variant name.
-    pub variant: &'a str,
-    /// Replication index.
-    pub replication: u32,
-    /// The replication's seed.
-    pub seed: u64,
-    /// Metric name.
-    pub metric: &'a str,
-    /// Value.
-    pub value: f64,
-}
-
-/// One row of `summary.csv` / `summary.json`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct SummaryRow {
-    /// Variant name.
-    pub variant: String,
-    /// Metric name.
-    pub metric: String,
-    /// n, mean, sd and CI.
-    #[serde(flatten)]
-    pub summary: Summary,
-}
-
-/// Provenance of a run (`manifest.json`).
-#[derive(Clone, Debug, Serialize)]
-pub struct Manifest {
-    /// Version of the `xinzhi` that wrote it.
-    pub xinzhi_version: String,
-    /// The scenario file as given.
-    pub scenario_path: String,
-    /// SHA-256 of the scenario file's bytes.
-    pub scenario_sha256: String,
-    /// The resolved scenario (after overrides), baseline and variants.
-    pub scenario: serde_json::Value,
-    /// Variant names, baseline first.
-    pub variants: Vec<String>,
-    /// Master seed.
-    pub seed: u64,
-    /// Replications per variant.
-    pub replications: u32,
-    /// Worker threads used (results do not depend on it).
-    pub threads: usize,
-    /// Random number generator and stream derivation.
-    pub rng: String,
-    /// Wall-clock duration of the run [s].
-    pub wall_time_s: f64,
-    /// Whether every replication finished; `false` means the CSVs hold only the finished ones.
-    pub complete: bool,
-    /// What failed, if anything.
-    pub error: Option<String>,
-    /// Every plugin library available to the run.
-    pub plugins: Vec<LibraryRecord>,
-}
-
-/// A plugin library in the manifest.
-#[derive(Clone, Debug, Serialize)]
-pub struct LibraryRecord {
-    /// Name qualifying its components (`name/component`).
-    pub name: String,
-    /// Its crate and version, e.g. `xinzhi-dispatch 0.1.0`.
-    pub crate_version: String,
-    /// `xinzhi-plugin` version it was built with.
-    pub api_version: String,
-    /// Plugin ABI, e.g. `1.0`.
-    pub abi: String,
-    /// Compiler that built it.
-    pub rustc: String,
-    /// `built-in`, or the path it was loaded from.
-    pub origin: String,
-    /// SHA-256 of the library file; `None` for built-ins.
-    pub sha256: Option<String>,
-}
-
-/// One row of `timeseries.csv`.
-#[derive(Clone, Copy, Debug)]
-pub struct SeriesRow<'a> {
-    /// Variant name.
-    pub variant: &'a str,
-    /// Replication index.
-    pub replication: u32,
-    /// Time of the point [time unit].
-    pub time: f64,
-    /// Series (metric) name.
-    pub metric: &'a str,
-    /// Value.
-    pub value: f64,
-}
-
-/// `timeseries.csv`, rows in the given order.
-pub fn timeseries_csv<'a>(rows: impl IntoIterator<Item = SeriesRow<'a>>) -> Vec<u8> {
-    csv_bytes(
-        &["variant", "replication", "time", "metric", "value"],
-        rows.into_iter().map(|r| {
-            vec![
-                r.variant.to_owned(),
-                r.replication.to_string(),
-                float(r.time),
-                r.metric.to_owned(),
-                float(r.value),
-            ]
-        }),
-    )
 }
 
 /// Lower-case hex SHA-256 of `bytes`.
@@ -186,63 +100,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     result
 }
 
-/// A float in its shortest round-trip form.
-fn float(x: f64) -> String {
-    format!("{x:?}")
-}
-
-fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    // Writing to a Vec cannot fail; an error here would be a bug in csv.
-    w.write_record(header).expect("in-memory CSV write");
-    for row in rows {
-        w.write_record(&row).expect("in-memory CSV write");
-    }
-    w.into_inner().expect("in-memory CSV flush")
-}
-
-/// `replications.csv`, rows in the given order.
-pub fn replications_csv<'a>(rows: impl IntoIterator<Item = ReplicationRow<'a>>) -> Vec<u8> {
-    csv_bytes(
-        &["variant", "replication", "seed", "metric", "value"],
-        rows.into_iter().map(|r| {
-            vec![
-                r.variant.to_owned(),
-                r.replication.to_string(),
-                r.seed.to_string(),
-                r.metric.to_owned(),
-                float(r.value),
-            ]
-        }),
-    )
-}
-
-/// `summary.csv`, rows in the given order.
-pub fn summary_csv(rows: &[SummaryRow]) -> Vec<u8> {
-    csv_bytes(
-        &["variant", "metric", "n", "mean", "sd", "ci_low", "ci_high"],
-        rows.iter().map(|r| {
-            let s = &r.summary;
-            vec![
-                r.variant.clone(),
-                r.metric.clone(),
-                s.n.to_string(),
-                float(s.mean),
-                float(s.sd),
-                float(s.ci_low),
-                float(s.ci_high),
-            ]
-        }),
-    )
-}
-
-/// `summary.json`: the rows as a pretty-printed array (NaN as `null`).
-pub fn summary_json(rows: &[SummaryRow]) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(rows).expect("summary rows serialize");
-    out.push(b'\n');
-    out
-}
-
 /// `runs/<scenario-name>/<timestamp>/`. The caller supplies the timestamp: core reads no clock.
 ///
 /// Both parts are made safe as single folder names (characters other than ASCII letters, digits,
@@ -267,7 +124,9 @@ fn folder_name(raw: &str) -> String {
 }
 
 /// Creates `dir` (and parents) if missing. An existing non-empty folder is refused unless
-/// `force`.
+/// `force`; then the output files of an earlier run ([`FILES`]) are removed from it, so that
+/// none of them (a `timeseries.csv`, a manifest) can be mistaken for part of the new run. Other
+/// files are left alone.
 ///
 /// # Errors
 /// [`OutputError::NotEmpty`], [`OutputError::NotADirectory`] or [`OutputError::Io`].
@@ -277,6 +136,13 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
             if !force && entries.next().is_some() {
                 return Err(OutputError::NotEmpty { dir: dir.to_path_buf() });
             }
+            for name in FILES {
+                let path = dir.join(name);
+                match fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&path)(e)),
+                    _ => {}
+                }
+            }
             Ok(())
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => fs::create_dir_all(dir).map_err(io(dir)),
@@ -285,76 +151,9 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
     }
 }
 
-/// Writes the whole output folder: `replications.csv`, `summary.csv`, `summary.json`,
-/// `timeseries.csv` (when given), then `manifest.json`.
-///
-/// # Errors
-/// The first file that could not be written.
-pub fn write_run(
-    dir: &Path,
-    manifest: &Manifest,
-    replications_csv: &[u8],
-    summary_rows: &[SummaryRow],
-    timeseries_csv: Option<&[u8]>,
-) -> Result<(), OutputError> {
-    write_atomic(&dir.join("replications.csv"), replications_csv)?;
-    if let Some(bytes) = timeseries_csv {
-        write_atomic(&dir.join("timeseries.csv"), bytes)?;
-    }
-    write_atomic(&dir.join("summary.csv"), &summary_csv(summary_rows))?;
-    write_atomic(&dir.join("summary.json"), &summary_json(summary_rows))?;
-    let mut json = serde_json::to_vec_pretty(manifest).expect("manifest serializes");
-    json.push(b'\n');
-    write_atomic(&dir.join("manifest.json"), &json)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn row(variant: &str, metric: &str, mean: f64, sd: f64) -> SummaryRow {
-        SummaryRow {
-            variant: variant.into(),
-            metric: metric.into(),
-            summary: Summary { n: 3, mean, sd, ci_low: mean - 1.0, ci_high: mean + 1.0 },
-        }
-    }
-
-    #[test]
-    fn replications_csv_exact_bytes() {
-        let rows = [
-            ReplicationRow { variant: "baseline", replication: 0, seed: 7, metric: "throughput", value: 4.0 },
-            ReplicationRow { variant: "baseline", replication: 1, seed: 8, metric: "a,b", value: 0.1 },
-            ReplicationRow { variant: "v", replication: 0, seed: 7, metric: "x", value: f64::NAN },
-        ];
-        let text = String::from_utf8(replications_csv(rows)).unwrap();
-        assert_eq!(
-            text,
-            "variant,replication,seed,metric,value\nbaseline,0,7,throughput,4.0\nbaseline,1,8,\"a,b\",0.1\nv,0,7,x,NaN\n"
-        );
-    }
-
-    #[test]
-    fn floats_round_trip() {
-        for x in [0.1, 1.0 / 3.0, 1e-7, 123_456_789.123, f64::MIN_POSITIVE] {
-            assert_eq!(float(x).parse::<f64>().unwrap(), x);
-        }
-    }
-
-    #[test]
-    fn summary_csv_and_json() {
-        let rows = [row("baseline", "wip_mean", 4.0, 0.5), row("baseline", "x", f64::NAN, f64::NAN)];
-        assert_eq!(
-            String::from_utf8(summary_csv(&rows)).unwrap(),
-            "variant,metric,n,mean,sd,ci_low,ci_high\nbaseline,wip_mean,3,4.0,0.5,3.0,5.0\nbaseline,x,3,NaN,NaN,NaN,NaN\n"
-        );
-        let json: serde_json::Value = serde_json::from_slice(&summary_json(&rows)).unwrap();
-        assert_eq!(json[0]["variant"], "baseline");
-        assert_eq!(json[0]["ci_high"], 5.0);
-        assert!(json[1]["mean"].is_null());
-        let keys: Vec<&str> = json[0].as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(keys.len(), 7);
-    }
 
     #[test]
     fn prepare_dir_refuses_non_empty_unless_forced() {
@@ -365,8 +164,10 @@ mod tests {
         prepare_dir(&fresh, false).unwrap(); // empty: fine
         fs::write(fresh.join("keep"), "x").unwrap();
         assert!(matches!(prepare_dir(&fresh, false), Err(OutputError::NotEmpty { .. })));
+        fs::write(fresh.join("manifest.json"), "{}").unwrap();
         prepare_dir(&fresh, true).unwrap();
         assert_eq!(fs::read_to_string(fresh.join("keep")).unwrap(), "x");
+        assert!(!fresh.join("manifest.json").exists(), "a stale manifest is removed");
         let file = tmp.path().join("file");
         fs::write(&file, "x").unwrap();
         assert!(matches!(prepare_dir(&file, true), Err(OutputError::NotADirectory { .. })));

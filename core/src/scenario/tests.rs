@@ -124,7 +124,10 @@ fn parses_the_example() {
     assert_eq!(s.time_unit, TimeUnit::Minute);
     assert_eq!(s.horizon.as_f64(), 200_000.0, "integers are accepted for times");
     assert_eq!(s.warmup.as_f64(), 5000.0);
-    assert_eq!(s.experiment, ExperimentConfig { replications: 8, seed: 1 });
+    assert_eq!(
+        s.experiment,
+        ExperimentConfig { replications: 8, seed: 1, baseline: "baseline".into(), target: None }
+    );
     let ModelConfig::Factory(f) = &s.model;
     assert_eq!(
         f.sources,
@@ -178,7 +181,10 @@ fn parses_the_example() {
 fn defaults_apply() {
     let file = try_parse(&BASE.replace("warmup = 10.0\n", "")).unwrap();
     assert_eq!(file.baseline.warmup, SimTime::ZERO);
-    assert_eq!(file.baseline.experiment, ExperimentConfig { replications: 10, seed: 1 });
+    assert_eq!(
+        file.baseline.experiment,
+        ExperimentConfig { replications: 10, seed: 1, baseline: "baseline".into(), target: None }
+    );
     assert!(file.variants.is_empty());
 }
 
@@ -394,7 +400,10 @@ fn cli_overrides_apply_to_baseline_and_variants() {
 #[test]
 fn cli_override_creates_a_missing_optional_table() {
     let file = with_sets(BASE, &["experiment.replications=3"]).unwrap();
-    assert_eq!(file.baseline.experiment, ExperimentConfig { replications: 3, seed: 1 });
+    assert_eq!(
+        file.baseline.experiment,
+        ExperimentConfig { replications: 3, seed: 1, baseline: "baseline".into(), target: None }
+    );
 }
 
 #[test]

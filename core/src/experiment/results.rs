@@ -1,0 +1,245 @@
+//! What an experiment produced: per-replication metrics, their summaries, paired comparisons
+//! against the baseline, and the precision achieved.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::CONFIDENCE;
+use super::plan::Shard;
+use crate::collect::{Metric, SeriesPoint};
+use crate::compare::{Comparison, compare};
+use crate::engine::SimError;
+use crate::scenario::{HalfWidth, PrecisionTarget};
+use crate::stats::{Summary, summarize};
+
+/// One replication of one variant.
+#[derive(Clone, Debug)]
+pub struct ReplicationResult {
+    /// Index into [`ExperimentResults::variants`].
+    pub variant: usize,
+    /// Replication index, 0-based.
+    pub replication: u32,
+    /// The replication's seed as reported in outputs.
+    pub seed: u64,
+    /// Its metrics, or why it failed.
+    pub outcome: Result<ReplicationOutput, SimError>,
+}
+
+/// What a successful replication produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicationOutput {
+    /// Metrics sorted by name.
+    pub metrics: Vec<Metric>,
+    /// Time-series points of the collectors that produce them.
+    pub series: Vec<SeriesPoint>,
+    /// Calendar entries processed (0 when read back from files).
+    pub events: u64,
+}
+
+/// Everything an experiment produced, in (variant, replication) order.
+#[derive(Clone, Debug)]
+pub struct ExperimentResults {
+    /// Variant names, `baseline` (the scenario as written) first.
+    pub variants: Vec<String>,
+    /// Index of the variant the others are compared against (`[experiment] baseline`).
+    pub baseline: usize,
+    /// All replications, ordered by variant then replication.
+    pub replications: Vec<ReplicationResult>,
+    /// The shard these results are, if not the whole experiment.
+    pub shard: Option<Shard>,
+    /// How the precision target was met, when the scenario sets one.
+    pub precision: Option<PrecisionReport>,
+}
+
+/// Per-variant, per-metric summary over the successful replications.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricSummary {
+    /// Variant name.
+    pub variant: String,
+    /// Metric name.
+    pub metric: String,
+    /// Mean, sd and Student-t CI.
+    pub summary: Summary,
+}
+
+/// The outcome of a precision target.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PrecisionReport {
+    /// The target metric.
+    pub metric: String,
+    /// `relative` or `absolute`.
+    pub kind: String,
+    /// Required half-width (a fraction of the mean when relative).
+    pub target: f64,
+    /// Replications per variant when the run stopped.
+    pub replications: u32,
+    /// Whether every variant met the target.
+    pub met: bool,
+    /// The metric was produced by no replication (a misspelt name).
+    pub missing_metric: bool,
+    /// Per variant, in variant order.
+    pub achieved: Vec<Achieved>,
+}
+
+/// The precision one variant reached.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Achieved {
+    /// Variant name.
+    pub variant: String,
+    /// Replications summarised.
+    pub n: usize,
+    /// Mean of the metric.
+    pub mean: f64,
+    /// CI half-width [metric unit].
+    pub half_width: f64,
+    /// Half-width relative to `|mean|`.
+    pub relative_half_width: f64,
+}
+
+impl PrecisionReport {
+    /// Checks `target` against the current results (NaN half-widths never meet a target).
+    pub(crate) fn evaluate(results: &ExperimentResults, target: &PrecisionTarget) -> Self {
+        let (kind, wanted) = match target.half_width {
+            HalfWidth::Relative(x) => ("relative", x),
+            HalfWidth::Absolute(x) => ("absolute", x),
+        };
+        let summaries = results.summaries();
+        let achieved: Vec<Achieved> = results
+            .variants
+            .iter()
+            .filter_map(|v| {
+                let s = summaries.iter().find(|s| &s.variant == v && s.metric == target.metric)?;
+                let half = (s.summary.ci_high - s.summary.ci_low) / 2.0;
+                Some(Achieved {
+                    variant: v.clone(),
+                    n: s.summary.n,
+                    mean: s.summary.mean,
+                    half_width: half,
+                    relative_half_width: half / s.summary.mean.abs(),
+                })
+            })
+            .collect();
+        let missing_metric = achieved.is_empty();
+        let met = !missing_metric
+            && achieved.len() == results.variants.len()
+            && achieved.iter().all(|a| {
+                let got = if kind == "relative" { a.relative_half_width } else { a.half_width };
+                got <= wanted
+            });
+        let replications = results.replications.iter().map(|r| r.replication + 1).max().unwrap_or(0);
+        PrecisionReport {
+            metric: target.metric.clone(),
+            kind: kind.to_owned(),
+            target: wanted,
+            replications,
+            met,
+            missing_metric,
+            achieved,
+        }
+    }
+
+    /// The worst variant: the largest half-width in the target's terms.
+    pub fn worst(&self) -> Option<&Achieved> {
+        let key = |a: &Achieved| if self.kind == "relative" { a.relative_half_width } else { a.half_width };
+        self.achieved.iter().max_by(|a, b| key(a).total_cmp(&key(b)))
+    }
+}
+
+impl ExperimentResults {
+    /// Whether every replication succeeded.
+    pub fn complete(&self) -> bool {
+        self.replications.iter().all(|r| r.outcome.is_ok())
+    }
+
+    /// The failures, in order (replications skipped after a failure are not listed: see
+    /// [`ExperimentResults::skipped`]).
+    pub fn failures(&self) -> impl Iterator<Item = (&str, u32, &SimError)> {
+        self.replications.iter().filter_map(|r| match &r.outcome {
+            Err(SimError::Skipped) | Ok(_) => None,
+            Err(e) => Some((self.variants[r.variant].as_str(), r.replication, e)),
+        })
+    }
+
+    /// How many replications were not run because another failed first.
+    pub fn skipped(&self) -> usize {
+        self.replications.iter().filter(|r| matches!(r.outcome, Err(SimError::Skipped))).count()
+    }
+
+    /// Total calendar entries processed by the successful replications.
+    pub fn events(&self) -> u64 {
+        self.finished().map(|(_, o)| o.events).sum()
+    }
+
+    /// The successful replications with their outputs, in order.
+    pub fn finished(&self) -> impl Iterator<Item = (&ReplicationResult, &ReplicationOutput)> {
+        self.replications.iter().filter_map(|r| r.outcome.as_ref().ok().map(|o| (r, o)))
+    }
+
+    /// The replication indices present (successful or not), ascending and unique.
+    pub fn replication_ids(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self.replications.iter().map(|r| r.replication).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Variant `v`'s values per metric, by replication, from the successful replications.
+    fn values(&self, v: usize) -> BTreeMap<&str, BTreeMap<u32, f64>> {
+        let mut by_metric: BTreeMap<&str, BTreeMap<u32, f64>> = BTreeMap::new();
+        for (r, o) in self.finished().filter(|(r, _)| r.variant == v) {
+            for m in &o.metrics {
+                by_metric.entry(&m.name).or_default().insert(r.replication, m.value);
+            }
+        }
+        by_metric
+    }
+
+    /// Summaries in variant order, then metric name order.
+    pub fn summaries(&self) -> Vec<MetricSummary> {
+        let mut out = Vec::new();
+        for (v, name) in self.variants.iter().enumerate() {
+            for (metric, values) in self.values(v) {
+                let values: Vec<f64> = values.into_values().collect();
+                out.push(MetricSummary {
+                    variant: name.clone(),
+                    metric: metric.to_owned(),
+                    summary: summarize(&values, CONFIDENCE),
+                });
+            }
+        }
+        out
+    }
+
+    /// Paired comparisons of every other variant against the baseline, over the replications
+    /// both finished, in variant order, then metric name order. Metrics the baseline lacks are
+    /// not compared.
+    pub fn comparisons(&self) -> Vec<Comparison> {
+        let base = self.values(self.baseline);
+        let base_name = &self.variants[self.baseline];
+        let mut out = Vec::new();
+        for (v, name) in self.variants.iter().enumerate().filter(|(v, _)| *v != self.baseline) {
+            for (metric, values) in self.values(v) {
+                let Some(reference) = base.get(metric) else { continue };
+                let pairs: Vec<(f64, f64)> =
+                    values.iter().filter_map(|(r, &x)| reference.get(r).map(|&b| (b, x))).collect();
+                out.push(compare(name, base_name, metric, &pairs, CONFIDENCE));
+            }
+        }
+        out
+    }
+
+    /// The metrics worth a headline: the precision target's first, then every metric whose name
+    /// has no `.` qualifier (totals rather than per-entity breakdowns), in name order.
+    pub fn key_metrics(&self, target: Option<&str>) -> Vec<String> {
+        let metrics = self.values(self.baseline);
+        let mut out: Vec<String> =
+            target.filter(|t| metrics.contains_key(t)).map(str::to_owned).into_iter().collect();
+        for metric in metrics.into_keys() {
+            if !metric.contains('.') && !out.iter().any(|m| m == metric) {
+                out.push(metric.to_owned());
+            }
+        }
+        out
+    }
+}
