@@ -11,14 +11,15 @@
 //! changes every published result.
 
 use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
 use rand_chacha::ChaCha8Rng;
 
 /// The generator behind every stream (named, value-stable across platforms and rand versions).
 pub type StreamRng = ChaCha8Rng;
 
 /// Name of the generator, recorded in run manifests.
-pub const RNG_NAME: &str =
-    "ChaCha8Rng(key = splitmix64(seed, replication), stream = fnv1a64(identity/purpose))";
+pub const RNG_NAME: &str = "ChaCha8Rng(key = splitmix64(seed, replication), stream = fnv1a64(identity/purpose)); \
+     per-job draws Xoshiro256++(seed_from_u64(job seed ^ fnv1a64(identity/purpose)))";
 
 /// The stable identity of a random stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +82,22 @@ impl StreamSeeder {
         use rand::Rng;
         self.stream(key).next_u64()
     }
+}
+
+/// The generator of one entity's own draws (see [`entity_stream`]).
+pub type EntityRng = Xoshiro256PlusPlus;
+
+/// The stream of draw `salt` of an entity whose own seed is `entity_seed`.
+///
+/// Transient entities (jobs) get a seed when created, drawn from their creator's stream (e.g.
+/// `source:orders/job`); each of their draws then comes from a generator keyed by that seed and
+/// the draw's stable identity (`salt`, a [`StreamKey::stream_id`] such as that of
+/// `("station:mill#0", "process")`). A job's processing time at a station is thereby the same in
+/// every variant, whatever order jobs are served in and whatever other stations its route gains:
+/// common random numbers synchronised per job, not per queue position. Xoshiro256++ (seeded
+/// through SplitMix64) is cheap enough to create per operation.
+pub fn entity_stream(entity_seed: u64, salt: u64) -> EntityRng {
+    Xoshiro256PlusPlus::seed_from_u64(entity_seed ^ salt)
 }
 
 /// The per-replication seed reported in outputs: a stable digest of `(seed, replication)`.
@@ -152,5 +169,9 @@ mod tests {
         assert_eq!(first, StreamSeeder::new(1, 0).seed_u64(StreamKey::new("source:orders", "interarrival")));
         assert_eq!(replication_seed(1, 0), replication_seed(1, 0));
         assert_ne!(replication_seed(1, 0), replication_seed(1, 1));
+        let salt = StreamKey::new("station:mill#0", "process").stream_id();
+        assert_eq!(entity_stream(7, salt).next_u64(), entity_stream(7, salt).next_u64());
+        assert_eq!(entity_stream(7, salt).next_u64(), 0x05e1_14d0_18e8_e6b7, "pinned");
+        assert_ne!(entity_stream(7, salt).next_u64(), entity_stream(8, salt).next_u64());
     }
 }

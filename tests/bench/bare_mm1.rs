@@ -18,8 +18,9 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 use std::process::ExitCode;
 
+use rand::Rng;
 use rand_distr::{Distribution, Exp};
-use xinzhi_core::rng::{StreamKey, StreamSeeder};
+use xinzhi_core::rng::{StreamKey, StreamSeeder, entity_stream};
 
 /// What happens at an event.
 #[derive(Clone, Copy, Debug)]
@@ -165,7 +166,9 @@ fn main() -> ExitCode {
     // The framework's streams for source `orders` and station `server`, replication 0.
     let seeder = StreamSeeder::new(args.seed, 0);
     let mut arrival_rng = seeder.stream(StreamKey::new("source:orders", "interarrival"));
-    let mut service_rng = seeder.stream(StreamKey::new("station:server", "process"));
+    // Each customer's seed, drawn at arrival; its service time comes from its own stream.
+    let mut job_rng = seeder.stream(StreamKey::new("source:orders", "job"));
+    let salt = StreamKey::new("station:server#0", "process").stream_id();
     let interarrival = Exp::new(1.0 / args.interarrival_mean).expect("positive rate");
     let service = Exp::new(1.0 / args.service_mean).expect("positive rate");
 
@@ -178,7 +181,7 @@ fn main() -> ExitCode {
 
     // State: the server and the arrival times of the waiting customers.
     let mut busy = false;
-    let mut queue: VecDeque<f64> = VecDeque::new();
+    let mut queue: VecDeque<(f64, u64)> = VecDeque::new();
     let mut wip: u64 = 0;
 
     // KPIs.
@@ -203,13 +206,14 @@ fn main() -> ExitCode {
             Kind::Arrival => {
                 arrivals += 1;
                 schedule(&mut calendar, now + interarrival.sample(&mut arrival_rng), Kind::Arrival);
+                let seed = job_rng.next_u64();
                 if busy {
-                    queue.push_back(now);
+                    queue.push_back((now, seed));
                     queue_level.set(now, queue.len() as f64, end);
                 } else {
                     busy = true;
                     busy_level.set(now, 1.0, end);
-                    let done = now + service.sample(&mut service_rng);
+                    let done = now + service.sample(&mut entity_stream(seed, salt));
                     schedule(&mut calendar, done, Kind::Departure { arrived: now, waited: 0.0 });
                 }
                 lost.add(now, 0.0, start, end);
@@ -227,9 +231,9 @@ fn main() -> ExitCode {
                 wip_level.set(now, wip as f64, end);
                 // Levels are recorded once per change, as the framework does: a server that is
                 // freed and refilled at the same instant records nothing.
-                if let Some(next) = queue.pop_front() {
+                if let Some((next, seed)) = queue.pop_front() {
                     queue_level.set(now, queue.len() as f64, end);
-                    let done = now + service.sample(&mut service_rng);
+                    let done = now + service.sample(&mut entity_stream(seed, salt));
                     schedule(&mut calendar, done, Kind::Departure { arrived: next, waited: now - next });
                 } else {
                     busy = false;

@@ -8,3 +8,4 @@ mod oracle;
 mod plugins;
 mod predictors;
 mod theory;
+mod whatif;

@@ -11,7 +11,7 @@ use crate::dist::Sampler;
 use crate::engine::{Ctx, Model, ModelError};
 use crate::plugin::{CallError, Component, ComponentKind, Decision, Registry, SchedulerInstance, Services};
 use crate::record::{Aggregate, Catalogue, KindId, KindInfo, Report, add_kind};
-use crate::rng::{StreamKey, StreamRng};
+use crate::rng::{StreamKey, StreamRng, entity_stream};
 use crate::time::SimDuration;
 
 /// Calendar payloads of the factory.
@@ -50,6 +50,8 @@ struct SourceSlot {
     product: u32,
     interarrival: Sampler,
     rng: Option<StreamRng>,
+    /// The stream of its jobs' seeds (one draw per arrival).
+    job_rng: Option<StreamRng>,
     /// Due-date offset and its stream.
     due: Option<Sampler>,
     due_rng: Option<StreamRng>,
@@ -59,19 +61,15 @@ struct SourceSlot {
 struct StationSlot {
     name: String,
     machines: u32,
-    /// One processing-time stream per station, whichever product is processed.
-    rng: Option<StreamRng>,
     /// The scheduler component and its parameters; instantiated per replication.
     dispatch: (Component, String),
     scheduler: Option<SchedulerInstance>,
 }
 
 struct ProductSlot {
-    name: String,
     /// Mean processing time of each route step [time unit]: what schedulers see.
     estimates: Vec<f64>,
-    /// Processing times are sampled at release (from this stream) instead of at each start.
-    known_rng: Option<StreamRng>,
+    /// Processing times are sampled at release instead of at each start.
     known_times: bool,
 }
 
@@ -113,6 +111,10 @@ pub struct FactoryModel {
     stations: Vec<StationSlot>,
     /// Per product, per route step: (station index, processing-time sampler).
     routes: Vec<Vec<(u32, Sampler)>>,
+    /// Per product, per route step: the identity of the job's draw of its processing time there,
+    /// `station:<name>#<visit>/process` (visit = earlier visits of that station on the route),
+    /// so a route gaining a station elsewhere keeps every other draw.
+    salts: Vec<Vec<u64>>,
     products: Vec<ProductSlot>,
     /// Per station: whether some route goes on after visiting it (then schedulers are shown the
     /// remaining operations, rebuilt per decision).
@@ -195,7 +197,6 @@ impl FactoryModel {
             stations.push(StationSlot {
                 name: s.name.clone(),
                 machines: s.machines,
-                rng: None,
                 dispatch: (component, s.dispatch.params.clone()),
                 scheduler: None,
             });
@@ -211,6 +212,7 @@ impl FactoryModel {
                     product: index(s.product),
                     interarrival: s.interarrival.sampler(),
                     rng: None,
+                    job_rng: None,
                     due: s.due.as_ref().map(|d| d.sampler()),
                     due_rng: None,
                     weight: s.weight,
@@ -222,13 +224,26 @@ impl FactoryModel {
                 .iter()
                 .map(|p| p.route.iter().map(|step| (index(step.station), step.process.sampler())).collect())
                 .collect(),
+            salts: config
+                .products
+                .iter()
+                .map(|p| {
+                    p.route
+                        .iter()
+                        .enumerate()
+                        .map(|(i, step)| {
+                            let visit = p.route[..i].iter().filter(|e| e.station == step.station).count();
+                            let name = &config.stations[step.station].name;
+                            StreamKey::new(&format!("station:{name}#{visit}"), "process").stream_id()
+                        })
+                        .collect()
+                })
+                .collect(),
             products: config
                 .products
                 .iter()
                 .map(|p| ProductSlot {
-                    name: p.name.clone(),
                     estimates: p.route.iter().map(|step| step.process.mean()).collect(),
-                    known_rng: None,
                     known_times: p.known_times,
                 })
                 .collect(),
@@ -377,9 +392,8 @@ impl FactoryModel {
         let step = job.step as usize;
         let delay = if job.times == NO_TIMES {
             let (_, sampler) = &self.routes[job.product as usize][step];
-            let slot = &mut self.stations[st.index as usize];
-            let rng = slot.rng.as_mut().ok_or_else(|| ModelError::Invalid("model not started".into()))?;
-            let delay = sampler.sample_duration(rng);
+            let salt = self.salts[job.product as usize][step];
+            let delay = sampler.sample_duration(&mut entity_stream(job.seed, salt));
             job.busy_until = ctx.now().as_f64() + self.products[job.product as usize].estimates[step];
             delay
         } else {
@@ -495,13 +509,16 @@ impl FactoryModel {
             _ => f64::INFINITY,
         };
         let weight = slot.weight;
-        let p = &mut self.products[product as usize];
-        let times = if p.known_times {
-            let rng = p.known_rng.as_mut().ok_or_else(|| ModelError::Invalid("model not started".into()))?;
+        let rng = slot.job_rng.as_mut().ok_or_else(|| ModelError::Invalid("model not started".into()))?;
+        let seed = rng.next_u64();
+        let times = if self.products[product as usize].known_times {
             let slot = self.known.take();
             let times = &mut self.known.slots[slot as usize];
             times.clear();
-            times.extend(self.routes[product as usize].iter().map(|(_, s)| s.sample_duration(rng).as_f64()));
+            let steps = self.routes[product as usize].iter().zip(&self.salts[product as usize]);
+            times.extend(
+                steps.map(|((_, s), &salt)| s.sample_duration(&mut entity_stream(seed, salt)).as_f64()),
+            );
             slot
         } else {
             NO_TIMES
@@ -517,6 +534,7 @@ impl FactoryModel {
             waited: 0.0,
             due,
             weight,
+            seed,
             times,
             busy_until: now,
         })
@@ -623,17 +641,12 @@ impl Model for FactoryModel {
         let mut stations = Vec::with_capacity(self.stations.len());
         for (i, slot) in self.stations.iter_mut().enumerate() {
             stations.push(Station::new(index(i), slot.machines, self.buffers[i]));
-            slot.rng = Some(ctx.stream(StreamKey::new(&format!("station:{}", slot.name), "process")));
         }
         for slot in &mut self.sources {
             let identity = format!("source:{}", slot.name);
             slot.rng = Some(ctx.stream(StreamKey::new(&identity, "interarrival")));
+            slot.job_rng = Some(ctx.stream(StreamKey::new(&identity, "job")));
             slot.due_rng = slot.due.is_some().then(|| ctx.stream(StreamKey::new(&identity, "due")));
-        }
-        for p in &mut self.products {
-            p.known_rng = p
-                .known_times
-                .then(|| ctx.stream(StreamKey::new(&format!("product:{}", p.name), "known_times")));
         }
         let replication = ctx.replication();
         for slot in &mut self.stations {

@@ -25,6 +25,8 @@ pub struct Job {
     pub due: f64,
     /// Weight (priority), `> 0`.
     pub weight: f64,
+    /// Seed of its own draws (its processing times: [`crate::rng::entity_stream`]).
+    pub seed: u64,
     /// Slot of its processing times, sampled at release, in the model's store; [`NO_TIMES`]
     /// when they are sampled at each operation's start instead.
     pub times: u32,

@@ -1,0 +1,256 @@
+//! What-if experiments end to end: common random numbers, paired comparisons, shards and merge.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::common::{replications, run_ok, xinzhi};
+
+/// Two products that share no station; `b-polish` is on no route in the baseline.
+const TWO_LINES: &str = r#"
+[scenario]
+name = "two-lines"
+domain = "factory"
+time_unit = "minute"
+horizon = 6000.0
+warmup = 500.0
+
+[experiment]
+replications = 6
+seed = 11
+
+[[factory.source]]
+name = "a-orders"
+product = "a"
+interarrival = { dist = "exponential", mean = 1.25 }
+
+[[factory.source]]
+name = "b-orders"
+product = "b"
+interarrival = { dist = "exponential", mean = 2.0 }
+due = { dist = "uniform", min = 5, max = 30 }
+
+[[factory.product]]
+name = "a"
+route = ["a-mill"]
+
+[[factory.product]]
+name = "b"
+route = ["b-lathe"]
+
+[[factory.station]]
+name = "a-mill"
+machines = 1
+process = { dist = "exponential", mean = 1.0 }
+
+[[factory.station]]
+name = "b-lathe"
+machines = 1
+process = { dist = "lognormal", mean = 1.6, cv = 0.5 }
+
+[[factory.station]]
+name = "b-polish"
+machines = 1
+process = { dist = "exponential", mean = 0.8 }
+
+[[collect]]
+plugin = "timeseries"
+period = 1000.0
+
+[[variant]]
+name = "same"
+description = "sets a value to what it already is"
+set = { "factory.station.a-mill.machines" = 1 }
+
+[[variant]]
+name = "b-upgraded"
+description = "adds a station to b's route and a machine to b's lathe"
+set = { "factory.product.b.route" = ["b-lathe", "b-polish"], "factory.station.b-lathe.machines" = 2 }
+"#;
+
+/// Writes `text` as `name` in a fresh folder.
+pub(crate) fn scenario_file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("scenario written");
+    (dir, path)
+}
+
+fn comparison(dir: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(dir.join("out/comparison.csv")).expect("comparison.csv exists");
+    let header = reader.headers().expect("header").clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("valid csv");
+            header.iter().zip(r.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_variant_identical_to_the_baseline_differs_by_exactly_zero() {
+    let (_keep, path) = scenario_file("two-lines.toml", TWO_LINES);
+    let (dir, _) = run_ok(path.to_str().expect("utf-8"), &[]);
+    let rows: Vec<_> = comparison(dir.path()).into_iter().filter(|r| r["variant"] == "same").collect();
+    assert!(rows.len() > 10, "every metric is compared");
+    for r in &rows {
+        for key in ["diff_mean", "diff_ci_low", "diff_ci_high"] {
+            assert_eq!(r[key], "0.0", "{}: {key}", r["metric"]);
+        }
+        assert_eq!(r["p_value"], "1.0", "{}", r["metric"]);
+    }
+    let reps = replications(dir.path());
+    for r in 0..6 {
+        assert_eq!(reps[&("same".to_owned(), r)], reps[&("baseline".to_owned(), r)]);
+    }
+}
+
+/// Common random numbers that survive structural change: b's route gains a station and b's
+/// lathe a machine; a's streams are keyed by a's own entities, so every metric of a (its product,
+/// source and station) is exactly unchanged in every replication, while b's change.
+#[test]
+fn adding_a_station_and_a_machine_leaves_an_unrelated_product_exactly_unchanged() {
+    let (_keep, path) = scenario_file("two-lines.toml", TWO_LINES);
+    let (dir, _) = run_ok(path.to_str().expect("utf-8"), &[]);
+    let reps = replications(dir.path());
+    let of_a = |m: &str| m.ends_with(".a") || m.ends_with(".a-mill") || m.ends_with(".a-orders");
+    for r in 0..6 {
+        let base = &reps[&("baseline".to_owned(), r)];
+        let upgraded = &reps[&("b-upgraded".to_owned(), r)];
+        let a_metrics: Vec<&String> = base.keys().filter(|m| of_a(m)).collect();
+        assert!(a_metrics.len() >= 5, "{a_metrics:?}");
+        for m in a_metrics {
+            assert_eq!(base[m].to_bits(), upgraded[m].to_bits(), "replication {r}: {m}");
+        }
+        assert_ne!(base["cycle_time_mean.b"], upgraded["cycle_time_mean.b"], "b's change is real");
+        assert!(upgraded["utilization.b-polish"] > 0.2 && base["utilization.b-polish"] == 0.0);
+    }
+}
+
+/// Half-widths of the paired and the unpaired (Welch) 95 % intervals of the difference of
+/// means, from `replications.csv`, for `metric` of `variant` vs `baseline`.
+fn widths(dir: &Path, variant: &str, metric: &str) -> (f64, f64) {
+    let reps = replications(dir);
+    let values = |v: &str| -> Vec<f64> {
+        reps.iter().filter(|((name, _), _)| name == v).map(|(_, m)| m[metric]).collect()
+    };
+    let (b, x) = (values("baseline"), values(variant));
+    let n = b.len() as f64;
+    let var = |xs: &[f64]| {
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        xs.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (xs.len() as f64 - 1.0)
+    };
+    let d: Vec<f64> = b.iter().zip(&x).map(|(b, x)| x - b).collect();
+    // t_{0.975} for 9 df (paired) and Welch's df (≈ 18 here; 2.101 for 18, conservative below 2.1).
+    let paired = 2.262 * (var(&d) / n).sqrt();
+    let unpaired = 2.101 * ((var(&b) + var(&x)) / n).sqrt();
+    (paired, unpaired)
+}
+
+/// On the ready machining line (a third lathe), common random numbers make the paired
+/// intervals narrower than unpaired ones would be; comparison.csv carries the paired ones.
+/// Metrics driven mostly by the shared arrivals and job times (throughput, utilizations, the
+/// flanges that never visit the lathe) gain most; cycle time gains least, because the third lathe
+/// removes most of the baseline's own variance (sd(d) >= |sd(b) − sd(v)| however strong CRN is).
+#[test]
+fn paired_intervals_are_narrower_than_unpaired_on_the_machining_line() {
+    let (dir, _) = run_ok("scenarios/machining-line.toml", &["--replications", "10"]);
+    let rows = comparison(dir.path());
+    let gains = [
+        ("throughput", 5.0),
+        ("utilization.mill", 5.0),
+        ("cycle_time_mean.flange", 2.0),
+        ("wip_mean", 1.2),
+        ("cycle_time_mean", 1.1),
+    ];
+    for (metric, gain) in gains {
+        let (paired, unpaired) = widths(dir.path(), "third-lathe", metric);
+        let row =
+            rows.iter().find(|r| r["variant"] == "third-lathe" && r["metric"] == metric).expect("compared");
+        let (low, high): (f64, f64) =
+            (row["diff_ci_low"].parse().unwrap(), row["diff_ci_high"].parse().unwrap());
+        assert!(
+            ((high - low) / 2.0 - paired).abs() < 1e-3 * paired.max(1e-12),
+            "{metric}: csv vs recomputed"
+        );
+        println!(
+            "{metric}: paired ± {paired:.4}, unpaired ± {unpaired:.4} ({:.1}× narrower)",
+            unpaired / paired
+        );
+        assert!(paired * gain < unpaired, "{metric}: paired ± {paired} vs unpaired ± {unpaired}");
+    }
+}
+
+const COMPARED: [&str; 6] =
+    ["replications.csv", "timeseries.csv", "summary.csv", "summary.json", "comparison.csv", "report.html"];
+
+fn run_into(scenario: &Path, out: &Path, extra: &[&str]) {
+    let mut args =
+        vec!["run", scenario.to_str().expect("utf-8"), "--out", out.to_str().expect("utf-8"), "--quiet"];
+    args.extend_from_slice(extra);
+    let o = xinzhi(&args);
+    assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn merge(shards: &[PathBuf], out: &Path) -> std::process::Output {
+    let mut args = vec!["merge".to_owned()];
+    args.extend(shards.iter().map(|p| p.display().to_string()));
+    args.extend(["--out".to_owned(), out.display().to_string(), "--quiet".to_owned()]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    xinzhi(&refs)
+}
+
+#[test]
+fn merged_shards_are_byte_identical_to_a_single_run() {
+    let (tmp, path) = scenario_file("two-lines.toml", TWO_LINES);
+    let reps = ["--replications", "7", "--threads", "2"];
+    let single = tmp.path().join("single");
+    run_into(&path, &single, &reps);
+    for n in [1u32, 2, 3, 7] {
+        let shards: Vec<PathBuf> = (0..n).map(|i| tmp.path().join(format!("n{n}-shard{i}"))).collect();
+        // Given in reverse order: merge sorts them out.
+        for (i, dir) in shards.iter().enumerate().rev() {
+            let shard = format!("{i}/{n}");
+            run_into(&path, dir, &[&reps[..], &["--shard", &shard]].concat());
+            assert!(!dir.join("report.html").exists(), "a shard writes no report");
+        }
+        let merged = tmp.path().join(format!("merged-{n}"));
+        let o = merge(&shards.iter().rev().cloned().collect::<Vec<_>>(), &merged);
+        assert!(o.status.success(), "merge N={n}: {}", String::from_utf8_lossy(&o.stderr));
+        for file in COMPARED {
+            let (a, b) = (std::fs::read(single.join(file)), std::fs::read(merged.join(file)));
+            assert!(a.is_ok() && a.ok() == b.ok(), "N = {n}: {file} differs from the single run's");
+        }
+    }
+}
+
+#[test]
+fn missing_duplicated_and_foreign_shards_are_refused() {
+    let (tmp, path) = scenario_file("two-lines.toml", TWO_LINES);
+    let shard = |name: &str, args: &[&str]| {
+        let dir = tmp.path().join(name);
+        run_into(&path, &dir, &[&["--replications", "3"], args].concat());
+        dir
+    };
+    let s0 = shard("s0", &["--shard", "0/3"]);
+    let s1 = shard("s1", &["--shard", "1/3"]);
+    let foreign = shard("foreign", &["--shard", "2/3", "--seed", "99"]);
+    let other_n = shard("other-n", &["--shard", "1/2"]);
+    let whole = shard("whole", &[]);
+    let cases: [(&[&PathBuf], &str); 5] = [
+        (&[&s0, &s1], "shard(s) 2/3 of 3 missing (given: 0/3, 1/3)"),
+        (&[&s0, &s1, &s1], "shard 1/3 is given twice"),
+        (&[&s0, &s1, &foreign], "belongs to another experiment"),
+        (&[&s0, &other_n], "is shard 1/2, but"),
+        (&[&s0, &whole], "not a shard"),
+    ];
+    for (i, (dirs, expected)) in cases.into_iter().enumerate() {
+        let dirs: Vec<PathBuf> = dirs.iter().map(|d| (*d).clone()).collect();
+        let out = tmp.path().join(format!("out{i}"));
+        let o = merge(&dirs, &out);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{expected}: {stderr}");
+        assert!(stderr.contains(expected), "expected `{expected}` in: {stderr}");
+        assert!(!out.join("manifest.json").exists(), "nothing is written on refusal");
+    }
+}
