@@ -11,6 +11,7 @@ mod clock;
 mod new;
 mod plugins;
 mod run;
+mod slurm;
 mod table;
 
 use std::io::Write;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Validate(args) => run::validate(&args),
         Command::Plugins(args) => plugins::list(&args),
+        Command::Slurm(args) => slurm::slurm(&args),
         Command::New(args::NewCommand::Plugin(args)) => new::plugin(&args),
     };
     match result {

@@ -35,7 +35,7 @@ fn overrides(args: &OverrideArgs) -> Result<Vec<Override>, Failure> {
 
 /// Loads the scenario, then its plugins (built-ins, `[plugins] load`, `--load`), checking every
 /// plugin reference and parameter before anything runs.
-fn load(file: &std::path::Path, args: &OverrideArgs) -> Result<(ScenarioFile, Registry), Failure> {
+pub(crate) fn load(file: &std::path::Path, args: &OverrideArgs) -> Result<(ScenarioFile, Registry), Failure> {
     let overrides = overrides(args)?;
     let file = scenario::load(file, &overrides).map_err(|e| Failure::Input(e.into()))?;
     let registry = plugin::prepare(&file, crate::plugins::builtins()?, &args.load)
