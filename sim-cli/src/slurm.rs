@@ -6,6 +6,7 @@
 //! because jobs start in whatever working directory the cluster gives them.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
@@ -60,7 +61,11 @@ pub(crate) fn slurm(args: &SlurmArgs) -> Result<(), Failure> {
     }
     let plan = Plan::new(args, &file)?;
     let script = script(&plan).map_err(Failure::Input)?;
-    print!("{script}");
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(script.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Failure::Run(anyhow!("writing the script to stdout: {e}")))?;
 
     let base = &file.baseline;
     let reps = base.experiment.replications;
@@ -72,10 +77,10 @@ pub(crate) fn slurm(args: &SlurmArgs) -> Result<(), Failure> {
         );
     }
     eprintln!(
-        "xinzhi slurm: `{}`, {} variant(s) × {reps} replication(s) in {} shard(s); save this script \
-         (e.g. `> submit.sh`) and run `bash submit.sh` on the cluster's login node",
+        "xinzhi slurm: `{}`, baseline + {} variant(s), {reps} replication(s) each, in {} shard(s); save \
+         this script (e.g. `> submit.sh`) and run `bash submit.sh` on the cluster's login node",
         base.name,
-        1 + file.variants.len(),
+        file.variants.len(),
         plan.shards,
     );
     Ok(())
@@ -337,7 +342,6 @@ fn script(plan: &Plan) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write as _;
     use std::process::{Command, Stdio};
     use std::sync::atomic::{AtomicU32, Ordering};
 
