@@ -24,6 +24,8 @@ pub(crate) enum Command {
     Report(ReportArgs),
     /// List every plugin: built-ins and the libraries given with --load.
     Plugins(PluginsArgs),
+    /// Print a Slurm job-array script: one array task per shard, then a merge job.
+    Slurm(crate::slurm::SlurmArgs),
     /// Create something new from a template.
     #[command(subcommand)]
     New(NewCommand),

@@ -12,6 +12,7 @@ mod merge;
 mod new;
 mod plugins;
 mod run;
+mod slurm;
 mod table;
 
 use std::io::Write;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => merge::merge(&args),
         Command::Report(args) => merge::report(&args),
         Command::Plugins(args) => plugins::list(&args),
+        Command::Slurm(args) => slurm::slurm(&args),
         Command::New(args::NewCommand::Plugin(args)) => new::plugin(&args),
     };
     match result {
