@@ -51,7 +51,7 @@ pub(crate) struct SlurmArgs {
 pub(crate) fn slurm(args: &SlurmArgs) -> Result<(), Failure> {
     // Validate exactly like `xinzhi validate`, so a bad scenario fails here, not on the cluster.
     let (file, _) = crate::run::load(&args.file, &args.overrides)?;
-    if has_target(&file) {
+    if file.baseline.experiment.target.is_some() {
         return Err(Failure::Input(anyhow!(
             "{}: the scenario has a precision target (`[experiment] target`), so the number of \
              replications is decided while it runs and it cannot be sharded; run it on one machine \
@@ -84,13 +84,6 @@ pub(crate) fn slurm(args: &SlurmArgs) -> Result<(), Failure> {
         plan.shards,
     );
     Ok(())
-}
-
-/// Whether the scenario asks for a precision target: such an experiment decides its number of
-/// replications as it runs, so it cannot be split into shards.
-fn has_target(_file: &ScenarioFile) -> bool {
-    // lead: replace once ExperimentConfig::target lands (`_file.baseline.experiment.target.is_some()`).
-    false
 }
 
 /// Everything the script is made of, resolved and absolute.
