@@ -25,7 +25,7 @@ const LABEL_WIDTH: u32 = 330;
 /// Room for the number right of a rows chart [px].
 const NOTE_WIDTH: u32 = 170;
 /// Height of one row [px].
-const ROW_HEIGHT: u32 = 26;
+const ROW_HEIGHT: u32 = 28;
 /// Longest label drawn (in characters); longer ones end in "…".
 const MAX_LABEL_CHARS: usize = 46;
 
@@ -201,8 +201,8 @@ fn draw_rows(
         .x_labels(8)
         .x_label_formatter(&formatter)
         .x_desc(x_desc)
-        .label_style(text(12, &MUTED))
-        .axis_desc_style(text(13, &INK))
+        .label_style(text(15, &MUTED))
+        .axis_desc_style(text(16, &INK))
         .bold_line_style(GRID)
         .light_line_style(TRANSPARENT)
         .axis_style(AXIS)
@@ -246,9 +246,9 @@ fn draw_rows(
         }
         let (left, py) = chart.backend_coord(&(lo, y));
         let (right, _) = chart.backend_coord(&(hi, y));
-        let label_style = text(13, &INK).pos(Pos::new(HPos::Right, VPos::Center));
+        let label_style = text(16, &INK).pos(Pos::new(HPos::Right, VPos::Center));
         root.draw(&Text::new(short(&r.label), (left - 10, py), label_style)).map_err(err)?;
-        let note_style = text(12, &MUTED).pos(Pos::new(HPos::Left, VPos::Center));
+        let note_style = text(15, &MUTED).pos(Pos::new(HPos::Left, VPos::Center));
         root.draw(&Text::new(r.note.clone(), (right + 10, py), note_style)).map_err(err)?;
     }
     Ok(())
@@ -266,11 +266,15 @@ pub(crate) struct Line {
 
 /// The x axis of a [`line_chart`].
 pub(crate) enum XAxis<'a> {
-    /// Numbers, with this description.
+    /// Numbers with automatic ticks, and this description.
     Numeric(&'a str),
-    /// Categories at x = 0, 1, …, with this description.
-    Categories(&'a str, &'a [&'a str]),
+    /// Ticks labelled at these positions (swept values, or categories at 0, 1, …), and this
+    /// description.
+    Labelled(&'a str, Vec<(f64, &'a str)>),
 }
+
+/// Most tick labels drawn on a labelled axis (every k-th beyond).
+const MAX_TICK_LABELS: usize = 16;
 
 /// Lines (with points and optional intervals) over x, with an optional horizontal reference
 /// line `(y, label)`.
@@ -307,7 +311,7 @@ fn draw_lines(
         XAxis::Numeric(_) => {
             padded_range(lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)), false, 0.03)
         }
-        XAxis::Categories(_, cats) => (-0.5, cats.len().max(1) as f64 - 0.5),
+        XAxis::Labelled(_, ticks) => padded_range(ticks.iter().map(|t| t.0), false, 0.06),
     };
     let ys = lines
         .iter()
@@ -323,7 +327,7 @@ fn draw_lines(
         .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
         .map_err(err)?;
     let x_desc = match x_axis {
-        XAxis::Numeric(d) | XAxis::Categories(d, _) => *d,
+        XAxis::Numeric(d) | XAxis::Labelled(d, _) => *d,
     };
     let formatter = |v: &f64| format_number(*v);
     let mut mesh = chart.configure_mesh();
@@ -333,20 +337,25 @@ fn draw_lines(
         .y_label_formatter(&formatter)
         .x_labels(10)
         .y_labels(8)
-        .label_style(text(12, &MUTED))
-        .axis_desc_style(text(13, &INK))
+        .label_style(text(15, &MUTED))
+        .axis_desc_style(text(16, &INK))
         .bold_line_style(GRID)
         .light_line_style(TRANSPARENT)
         .axis_style(AXIS);
-    if matches!(x_axis, XAxis::Categories(..)) {
+    if matches!(x_axis, XAxis::Labelled(..)) {
         mesh.x_labels(0).disable_x_mesh();
     }
     mesh.draw().map_err(err)?;
-    if let XAxis::Categories(_, cats) = x_axis {
-        let style = text(12, &MUTED).pos(Pos::new(HPos::Center, VPos::Top));
-        for (i, c) in cats.iter().enumerate() {
-            let (px, py) = chart.backend_coord(&(i as f64, y_lo));
-            root.draw(&Text::new(short(c), (px, py + 8), style.clone())).map_err(err)?;
+    if let XAxis::Labelled(_, ticks) = x_axis {
+        let style = text(15, &MUTED).pos(Pos::new(HPos::Center, VPos::Top));
+        let step = ticks.len().div_ceil(MAX_TICK_LABELS).max(1);
+        for &(x, label) in ticks.iter().step_by(step).filter(|t| finite(t.0)) {
+            chart
+                .draw_series([PathElement::new(vec![(x, y_lo), (x, y_hi)], GRID.stroke_width(1))])
+                .map_err(err)?;
+            let (px, py) = chart.backend_coord(&(x, y_lo));
+            root.draw(&PathElement::new(vec![(px, py), (px, py + 5)], AXIS.stroke_width(1))).map_err(err)?;
+            root.draw(&Text::new(short(label), (px, py + 8), style.clone())).map_err(err)?;
         }
     }
     if let Some((y, label)) = reference.filter(|r| finite(r.0)) {
@@ -355,7 +364,7 @@ fn draw_lines(
             .draw_series([PathElement::new(vec![(x_lo, y), (x_hi, y)], BASELINE.mix(0.7).stroke_width(2))])
             .map_err(err)?;
         let (px, py) = chart.backend_coord(&(x_hi, y));
-        let style = text(12, grey).pos(Pos::new(HPos::Right, VPos::Bottom));
+        let style = text(15, grey).pos(Pos::new(HPos::Right, VPos::Bottom));
         root.draw(&Text::new(short(label), (px - 4, py - 3), style)).map_err(err)?;
     }
     for line in lines {

@@ -7,7 +7,7 @@ use super::data::{self, View};
 use super::input::ReportInput;
 use super::words::{
     change_words, effect_sentence, estimate_parts, format_estimate, format_interval, format_number,
-    format_p_value, format_percent_interval, format_signed_percent, plural,
+    format_p_value, format_percent_estimate, format_percent_interval, format_percent_value, plural,
 };
 
 /// The page's style sheet.
@@ -24,6 +24,19 @@ pub(crate) fn escape(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Escaped `s` with line-break opportunities after `,` `.` `/` `_` (long variant and metric
+/// names wrap at their parts rather than mid-word).
+fn breakable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        out.push_str(&escape(c.encode_utf8(&mut [0; 4])));
+        if matches!(c, ',' | '.' | '/' | '_') {
+            out.push_str("<wbr>");
         }
     }
     out
@@ -179,7 +192,7 @@ fn question(view: &View<'_>) -> String {
             what.push_str("</ul>");
         }
         let tag = if *name == input.baseline { " <span class=\"tag\">baseline</span>" } else { "" };
-        out.push_str(&format!("<tr><th scope=\"row\">{}{tag}</th><td>{what}</td></tr>\n", escape(name)));
+        out.push_str(&format!("<tr><th scope=\"row\">{}{tag}</th><td>{what}</td></tr>\n", breakable(name)));
     }
     out.push_str("</tbody></table>\n");
     out.push_str(&capped(listed, view.variants.len(), "variants", "the full tables list them all"));
@@ -222,10 +235,10 @@ fn headline(view: &View<'_>) -> String {
                 out.push_str(&format!(
                     "<th scope=\"rowgroup\" rowspan=\"{}\" class=\"variant\">{}</th>",
                     rows.len(),
-                    escape(variant)
+                    breakable(variant)
                 ));
             }
-            out.push_str(&format!("<td class=\"metric\">{}</td>", escape(metric)));
+            out.push_str(&format!("<td class=\"metric\">{}</td>", breakable(metric)));
             match view.comparison(variant, metric) {
                 Some(c) => {
                     let (class, symbol) = direction(c);
@@ -273,16 +286,7 @@ fn forest(view: &View<'_>) -> String {
                 continue;
             }
             let significant = c.diff_ci_low.is_finite() && !c.includes_zero();
-            let note = if c.rel_change.is_finite() {
-                format!(
-                    "{} {}",
-                    format_signed_percent(c.rel_change),
-                    format_percent_interval(c.rel_ci_low, c.rel_ci_high)
-                )
-                .replace(" n/a", "")
-            } else {
-                "n/a".to_owned()
-            };
+            let note = format_percent_estimate(c.rel_change, c.rel_ci_low, c.rel_ci_high);
             rows.push(Row {
                 label: format!("{variant} · {metric}"),
                 value: c.rel_change * 100.0,
@@ -431,6 +435,13 @@ fn sweeps(view: &View<'_>) -> String {
             }
             drawn += 1;
             let shown = axis.lines.len().min(data::MAX_SWEEP_LINES);
+            let ticks: Vec<(f64, &str)> = axis.values.iter().filter_map(|v| Some((axis.x(v)?, *v))).collect();
+            let (lo, hi) = ticks
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| (lo.min(t.0), hi.max(t.0)));
+            // Lines side by side at the same value are nudged apart so their intervals show.
+            let span = if hi > lo { hi - lo } else { 1.0 };
+            let dodge = |i: usize| (i as f64 - (shown as f64 - 1.0) / 2.0) * span * 0.008;
             let mut lines = Vec::new();
             let mut entries = Vec::new();
             for (i, l) in axis.lines[..shown].iter().enumerate() {
@@ -439,7 +450,7 @@ fn sweeps(view: &View<'_>) -> String {
                     .iter()
                     .filter_map(|(x, variant)| {
                         let s = view.summary(variant, metric)?;
-                        Some((axis.x(x)?, s.mean, s.ci_low, s.ci_high))
+                        Some((axis.x(x)? + dodge(i), s.mean, s.ci_low, s.ci_high))
                     })
                     .collect();
                 pts.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -461,8 +472,11 @@ fn sweeps(view: &View<'_>) -> String {
                 escape(metric),
                 code(path)
             ));
-            let x_axis =
-                if axis.numeric { XAxis::Numeric(path) } else { XAxis::Categories(path, &axis.values) };
+            let x_axis = if axis.numeric && ticks.len() > 16 {
+                XAxis::Numeric(path)
+            } else {
+                XAxis::Labelled(path, ticks)
+            };
             out.push_str(&chart(|| {
                 charts::line_chart(
                     &format!("{metric} against {path}"),
@@ -522,7 +536,7 @@ fn tables(view: &View<'_>) -> String {
                 c.n,
                 escape(&diff),
                 escape(&format_interval(c.diff_ci_low, c.diff_ci_high)),
-                escape(&format_signed_percent(c.rel_change)),
+                escape(&format_percent_value(c.rel_change, c.rel_ci_low, c.rel_ci_high)),
                 escape(&format_percent_interval(c.rel_ci_low, c.rel_ci_high)),
                 escape(&format_p_value(c.p_value)),
             ));

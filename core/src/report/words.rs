@@ -152,6 +152,29 @@ pub(crate) fn estimate_parts(
     (v, Some(format!("[{}, {}]", fixed(low, dec), fixed(high, dec))))
 }
 
+/// A relative change and its interval, in percent with matching decimals:
+/// "+6.30 % [5.57, 7.03]"; without a finite interval, "+6.5 %"; "n/a" when undefined.
+pub fn format_percent_estimate(rel: f64, low: f64, high: f64) -> String {
+    if !rel.is_finite() {
+        return "n/a".to_owned();
+    }
+    match estimate_parts(rel * 100.0, low * 100.0, high * 100.0, true) {
+        (v, Some(i)) => format!("{v} % {i}"),
+        (_, None) => format_signed_percent(rel),
+    }
+}
+
+/// The relative change alone, with the decimals [`format_percent_estimate`] gives it.
+pub(crate) fn format_percent_value(rel: f64, low: f64, high: f64) -> String {
+    if !rel.is_finite() {
+        return "n/a".to_owned();
+    }
+    match estimate_parts(rel * 100.0, low * 100.0, high * 100.0, true) {
+        (v, Some(_)) => format!("{v} %"),
+        (_, None) => format_signed_percent(rel),
+    }
+}
+
 /// An interval alone with two significant digits of its half-width: "[2.41, 2.99]"; "n/a"
 /// when undefined.
 pub fn format_interval(low: f64, high: f64) -> String {
@@ -342,6 +365,11 @@ mod tests {
         assert_eq!(format_interval(2.41, 2.99), "[2.41, 2.99]");
         assert_eq!(format_interval(f64::NAN, 1.0), "n/a");
         assert_eq!(format_percent_interval(0.057, 0.073), "[+5.70 %, +7.30 %]");
+        assert_eq!(format_percent_estimate(0.063, 0.0557, 0.0703), "+6.30 % [5.57, 7.03]");
+        assert_eq!(format_percent_estimate(-0.001, -0.006, 0.004), "−0.10 % [−0.60, 0.40]");
+        assert_eq!(format_percent_estimate(0.065, f64::NAN, f64::NAN), "+6.5 %");
+        assert_eq!(format_percent_estimate(f64::NAN, 0.0, 1.0), "n/a");
+        assert_eq!(format_percent_value(0.063, 0.0557, 0.0703), "+6.30 %");
         assert_eq!(format_p_value(0.0421), "0.042");
         assert_eq!(format_p_value(0.00001), "< 0.001");
         assert_eq!(format_p_value(1.0), "1");
