@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Headless-Chromium check of a report.html: it loads with no console error and no failed
-# resource load, shows the headline table, one <svg> per expected chart and the provenance
+# resource load and no external reference, shows the headline table, one <svg> per expected chart and the provenance
 # section, and renders to a non-trivial screenshot.
 #
 #   tests/browser/report.sh [REPORT.html]
@@ -58,6 +58,10 @@ svgs=$(grep -o '<svg' "$dom" | wc -l)
 if grep -E 'CONSOLE|Uncaught|Failed to load resource|net::ERR_' "$work/stderr.txt" >"$work/bad.txt"; then
     cat "$work/bad.txt" >&2
     fail "console errors or failed loads (above)"
+fi
+if grep -Eoi '(src|href)="[a-z]+:|(src|href)="//|url\(' "$dom" >"$work/urls.txt"; then
+    cat "$work/urls.txt" >&2
+    fail "the page references external resources (above)"
 fi
 say "DOM ok: headline table, provenance, $svgs charts, no console error"
 

@@ -29,17 +29,22 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
-/// Escaped `s` with line-break opportunities after `,` `.` `/` `_` (long variant and metric
+/// Escaped `s` with line-break opportunities after `,` `.` `/` (long variant and metric
 /// names wrap at their parts rather than mid-word).
 fn breakable(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         out.push_str(&escape(c.encode_utf8(&mut [0; 4])));
-        if matches!(c, ',' | '.' | '/' | '_') {
+        if matches!(c, ',' | '.' | '/') {
             out.push_str("<wbr>");
         }
     }
     out
+}
+
+/// Escaped text with "± 1.5 %" kept on one line.
+fn nowrap_units(escaped: &str) -> String {
+    escaped.replace(" %", "\u{a0}%").replace("± ", "±\u{a0}")
 }
 
 /// `<code>` of escaped `s`.
@@ -168,7 +173,7 @@ fn question(view: &View<'_>) -> String {
         if compared.len() == 1 { "it is" } else { "each is" },
         code(&input.baseline)
     ));
-    out.push_str("<table class=\"variants\">\n<thead><tr><th>Variant</th><th>What changes</th></tr></thead>\n<tbody>\n");
+    out.push_str("<div class=\"scroll\"><table class=\"variants\">\n<thead><tr><th>Variant</th><th>What changes</th></tr></thead>\n<tbody>\n");
     let listed = view.variants.len().min(data::MAX_LISTED_VARIANTS);
     for name in &view.variants[..listed] {
         let info = input.variants.iter().find(|v| v.name == *name);
@@ -194,7 +199,7 @@ fn question(view: &View<'_>) -> String {
         let tag = if *name == input.baseline { " <span class=\"tag\">baseline</span>" } else { "" };
         out.push_str(&format!("<tr><th scope=\"row\">{}{tag}</th><td>{what}</td></tr>\n", breakable(name)));
     }
-    out.push_str("</tbody></table>\n");
+    out.push_str("</tbody></table></div>\n");
     out.push_str(&capped(listed, view.variants.len(), "variants", "the full tables list them all"));
     out
 }
@@ -244,7 +249,7 @@ fn headline(view: &View<'_>) -> String {
                     let (class, symbol) = direction(c);
                     out.push_str(&format!(
                         "<td class=\"effect {class}\"><span class=\"sym\" aria-hidden=\"true\">{symbol}</span> {}</td>",
-                        escape(&effect_sentence(c))
+                        nowrap_units(&escape(&effect_sentence(c)))
                     ));
                     out.push_str(&format!(
                         "<td class=\"num\">{}</td>",

@@ -124,6 +124,7 @@ fn svgs(page: &str) -> Vec<&str> {
 fn assert_well_formed(page: &str) {
     assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
     assert_eq!(page.matches("<svg").count(), page.matches("</svg>").count());
+    assert!(!page.contains("NaN"), "NaN on the page");
     for tag in ["section", "table", "figure", "tr", "ul", "main"] {
         let open = page.matches(&format!("<{tag}>")).count() + page.matches(&format!("<{tag} ")).count();
         assert_eq!(open, page.matches(&format!("</{tag}>")).count(), "<{tag}> unbalanced");
@@ -153,7 +154,11 @@ fn every_section_is_present_when_its_data_is() {
     }
     assert!(page.contains("<h1>machining-line</h1>"));
     assert!(page.contains("<code>factory.station.mill.machines = 2</code>"));
-    assert!(page.contains("raises throughput by 2.50 % ± 0.75 % (95 % CI)"), "headline sentence");
+    // In the page, numbers keep their units on the same line.
+    assert!(
+        page.contains("raises throughput by 2.50\u{a0}% ±\u{a0}0.75\u{a0}% (95\u{a0}% CI)"),
+        "headline sentence"
+    );
     assert!(page.contains("has no effect on cycle_time_mean distinguishable from zero"));
     // Forest + 2 bar charts + 1 series + 2 sweep charts.
     assert_eq!(svgs(&page).len(), 6);
