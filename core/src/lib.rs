@@ -89,6 +89,7 @@ pub mod output;
 #[allow(unsafe_code, reason = "the plugin host calls through the C ABI")]
 pub mod plugin;
 pub mod record;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod stats;

@@ -1,0 +1,378 @@
+//! Numbers and effects in plain words.
+//!
+//! Estimates with an interval are shown with two significant digits of the interval's
+//! half-width and the same number of decimals for the estimate ("6.5 % ± 0.80 %" reads
+//! "6.50 % ± 0.80 %"); estimates without one get three significant digits. Negative numbers use
+//! the minus sign `−` (U+2212), and a number that rounds to zero never shows a sign.
+
+use crate::compare::Comparison;
+
+/// The most decimals any number in a report is given.
+const MAX_DECIMALS: i32 = 6;
+
+/// What `variant` does to the metric, as a verb phrase whose subject is the variant:
+///
+/// - "raises throughput by 6.5 % ± 0.80 % (95 % CI)"
+/// - "lowers cycle_time_mean by 12 % ± 3.1 % (95 % CI)"
+/// - "has no effect on wip_mean distinguishable from zero (+0.30 % ± 1.1 %, 95 % CI)"
+/// - "raises throughput by 6.50 % (no confidence interval: fewer than 2 replications)"
+/// - "raises lost by +2.0 ± 1.1 (95 % CI; the baseline mean is 0, so no relative change)"
+/// - "cannot be compared on throughput (undefined in some replication)"
+///
+/// Whether there is an effect is decided by the difference's interval
+/// ([`Comparison::includes_zero`]); the size is the relative change and its interval's
+/// half-width, in percent.
+pub fn effect_sentence(c: &Comparison) -> String {
+    let m = &c.metric;
+    if c.n == 0 {
+        return format!("cannot be compared on {m} (no paired replications)");
+    }
+    if !c.diff_mean.is_finite() {
+        return format!("cannot be compared on {m} (undefined in some replication)");
+    }
+    let verb = if c.diff_mean > 0.0 { "raises" } else { "lowers" };
+    if !c.rel_change.is_finite() {
+        let half = (c.diff_ci_high - c.diff_ci_low) / 2.0;
+        let why = "the baseline mean is 0, so no relative change";
+        if !half.is_finite() {
+            return if c.diff_mean == 0.0 {
+                format!("leaves {m} unchanged (no confidence interval: fewer than 2 replications; {why})")
+            } else {
+                let d = signed(c.diff_mean, significant_decimals(c.diff_mean));
+                format!("{verb} {m} by {d} (no confidence interval: fewer than 2 replications; {why})")
+            };
+        }
+        let dec = half_width_decimals(half);
+        let (d, h) = (signed(c.diff_mean, dec), fixed(half, dec));
+        return if c.includes_zero() {
+            format!("has no effect on {m} distinguishable from zero ({d} ± {h}, 95 % CI; {why})")
+        } else {
+            format!("{verb} {m} by {d} ± {h} (95 % CI; {why})")
+        };
+    }
+    let rel = c.rel_change * 100.0;
+    let half = (c.rel_ci_high - c.rel_ci_low) / 2.0 * 100.0;
+    if !half.is_finite() {
+        let note = "no confidence interval: fewer than 2 replications";
+        return if c.diff_mean == 0.0 {
+            format!("leaves {m} unchanged ({note})")
+        } else {
+            format!("{verb} {m} by {} % ({note})", fixed(rel.abs(), significant_decimals(rel)))
+        };
+    }
+    let dec = half_width_decimals(half);
+    if c.includes_zero() {
+        format!(
+            "has no effect on {m} distinguishable from zero ({} % ± {} %, 95 % CI)",
+            signed(rel, dec),
+            fixed(half, dec)
+        )
+    } else {
+        format!("{verb} {m} by {} % ± {} % (95 % CI)", fixed(rel.abs(), dec), fixed(half, dec))
+    }
+}
+
+/// A fraction as a percentage: `0.065` → "6.5 %", `−0.004` → "−0.40 %", `1.5` → "150 %",
+/// `0` → "0 %"; NaN or infinite → "n/a". One decimal from 1 % to 100 %, none above, two
+/// significant digits below.
+pub fn format_percent(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".to_owned();
+    }
+    format!("{} %", fixed(x * 100.0, percent_decimals(x * 100.0)))
+}
+
+/// [`format_percent`] with an explicit sign: "+6.5 %", "−0.40 %", "0 %".
+pub fn format_signed_percent(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".to_owned();
+    }
+    format!("{} %", signed(x * 100.0, percent_decimals(x * 100.0)))
+}
+
+fn percent_decimals(p: f64) -> usize {
+    let a = p.abs();
+    if a >= 100.0 {
+        0
+    } else if a >= 1.0 {
+        1
+    } else {
+        decimals_for_digits(a, 2)
+    }
+}
+
+/// A number in compact form: four significant digits without trailing zeros ("2.7", "12346",
+/// "0.0123"), scientific notation beyond [0.001, 10⁶) ("1.23e-7", "4.56e9"), "n/a" when NaN or
+/// infinite.
+pub fn format_number(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".to_owned();
+    }
+    if x == 0.0 {
+        return "0".to_owned();
+    }
+    let a = x.abs();
+    if !(1e-3..1e6).contains(&a) {
+        let s = format!("{x:.2e}");
+        let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
+        let mantissa = trim_zeros(mantissa);
+        return format!("{}e{exponent}", minus(&mantissa));
+    }
+    let s = format!("{:.*}", decimals_for_digits(a, 4), x);
+    minus(&trim_zeros(&s))
+}
+
+/// An estimate and its interval with matching decimals: "2.70 [2.41, 2.99]"; with
+/// `signed_value`, "+2.70 [2.41, 2.99]". Without a finite interval, the estimate alone in
+/// compact form.
+pub fn format_estimate(value: f64, low: f64, high: f64, signed_value: bool) -> String {
+    match estimate_parts(value, low, high, signed_value) {
+        (v, Some(i)) => format!("{v} {i}"),
+        (v, None) => v,
+    }
+}
+
+/// [`format_estimate`] in two parts: the estimate, and the interval if it is defined.
+pub(crate) fn estimate_parts(
+    value: f64,
+    low: f64,
+    high: f64,
+    signed_value: bool,
+) -> (String, Option<String>) {
+    if !value.is_finite() {
+        return ("n/a".to_owned(), None);
+    }
+    let half = (high - low) / 2.0;
+    if !half.is_finite() {
+        let v = format_number(value);
+        return (if signed_value && value > 0.0 { format!("+{v}") } else { v }, None);
+    }
+    let dec = half_width_decimals(half);
+    let v = if signed_value { signed(value, dec) } else { fixed(value, dec) };
+    (v, Some(format!("[{}, {}]", fixed(low, dec), fixed(high, dec))))
+}
+
+/// A relative change and its interval, in percent with matching decimals:
+/// "+6.30 % [5.57, 7.03]"; without a finite interval, "+6.5 %"; "n/a" when undefined.
+pub fn format_percent_estimate(rel: f64, low: f64, high: f64) -> String {
+    if !rel.is_finite() {
+        return "n/a".to_owned();
+    }
+    match estimate_parts(rel * 100.0, low * 100.0, high * 100.0, true) {
+        (v, Some(i)) => format!("{v} % {i}"),
+        (_, None) => format_signed_percent(rel),
+    }
+}
+
+/// The relative change alone, with the decimals [`format_percent_estimate`] gives it.
+pub(crate) fn format_percent_value(rel: f64, low: f64, high: f64) -> String {
+    if !rel.is_finite() {
+        return "n/a".to_owned();
+    }
+    match estimate_parts(rel * 100.0, low * 100.0, high * 100.0, true) {
+        (v, Some(_)) => format!("{v} %"),
+        (_, None) => format_signed_percent(rel),
+    }
+}
+
+/// An interval alone with two significant digits of its half-width: "[2.41, 2.99]"; "n/a"
+/// when undefined.
+pub fn format_interval(low: f64, high: f64) -> String {
+    let half = (high - low) / 2.0;
+    if !half.is_finite() {
+        return "n/a".to_owned();
+    }
+    let dec = half_width_decimals(half);
+    format!("[{}, {}]", fixed(low, dec), fixed(high, dec))
+}
+
+/// A relative interval in percent: "[+5.7 %, +7.3 %]"; "n/a" when undefined.
+pub fn format_percent_interval(low: f64, high: f64) -> String {
+    let half = (high - low) / 2.0 * 100.0;
+    if !half.is_finite() {
+        return "n/a".to_owned();
+    }
+    let dec = half_width_decimals(half);
+    format!("[{} %, {} %]", signed(low * 100.0, dec), signed(high * 100.0, dec))
+}
+
+/// A p-value: "< 0.001", two significant digits otherwise ("0.042", "0.74", "1"), "n/a" when
+/// undefined.
+pub fn format_p_value(p: f64) -> String {
+    if !p.is_finite() {
+        "n/a".to_owned()
+    } else if p < 0.001 {
+        "< 0.001".to_owned()
+    } else {
+        trim_zeros(&format!("{:.*}", decimals_for_digits(p, 2), p))
+    }
+}
+
+/// Decimals showing two significant digits of a (positive) half-width; a zero half-width gets 1.
+fn half_width_decimals(half: f64) -> usize {
+    if half > 0.0 { decimals_for_digits(half, 2) } else { 1 }
+}
+
+/// Decimals showing three significant digits of `x`.
+fn significant_decimals(x: f64) -> usize {
+    if x == 0.0 { 1 } else { decimals_for_digits(x.abs(), 3) }
+}
+
+/// Decimals that show `digits` significant digits of `a` (> 0), between 0 and
+/// [`MAX_DECIMALS`].
+fn decimals_for_digits(a: f64, digits: i32) -> usize {
+    if a.is_nan() || a <= 0.0 || a.is_infinite() {
+        return 0;
+    }
+    let magnitude = a.log10().floor() as i32;
+    usize::try_from((digits - 1 - magnitude).clamp(0, MAX_DECIMALS)).unwrap_or(0)
+}
+
+/// `x` with `dec` decimals, a true minus sign, and no sign on a value that rounds to zero.
+fn fixed(x: f64, dec: usize) -> String {
+    let s = format!("{x:.dec$}");
+    if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+        return s.trim_start_matches('-').to_owned();
+    }
+    minus(&s)
+}
+
+/// [`fixed`] with a `+` on positive values.
+fn signed(x: f64, dec: usize) -> String {
+    let s = fixed(x, dec);
+    if x > 0.0 && !s.chars().all(|c| c == '0' || c == '.') { format!("+{s}") } else { s }
+}
+
+fn minus(s: &str) -> String {
+    s.replace('-', "−")
+}
+
+fn trim_zeros(s: &str) -> String {
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_owned() } else { s.to_owned() }
+}
+
+/// A variant's change as plain words: "`factory.station.mill.machines` = 2".
+pub(crate) fn change_words(path: &str, value: &str) -> String {
+    format!("{path} = {value}")
+}
+
+/// "1 variant", "3 variants".
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn comparison(metric: &str, diff: (f64, f64, f64), rel: (f64, f64, f64), n: usize) -> Comparison {
+        Comparison {
+            variant: "v".into(),
+            baseline: "baseline".into(),
+            metric: metric.into(),
+            n,
+            diff_mean: diff.0,
+            diff_ci_low: diff.1,
+            diff_ci_high: diff.2,
+            rel_change: rel.0,
+            rel_ci_low: rel.1,
+            rel_ci_high: rel.2,
+            p_value: 0.01,
+        }
+    }
+
+    #[test]
+    fn sentences_for_each_kind_of_effect() {
+        let up = comparison("throughput", (2.7, 2.41, 2.99), (0.065, 0.057, 0.073), 20);
+        assert_eq!(effect_sentence(&up), "raises throughput by 6.50 % ± 0.80 % (95 % CI)");
+        let down = comparison("cycle_time_mean", (-1.2, -1.5, -0.9), (-0.12, -0.151, -0.089), 20);
+        assert_eq!(effect_sentence(&down), "lowers cycle_time_mean by 12.0 % ± 3.1 % (95 % CI)");
+        let none = comparison("wip_mean", (0.01, -0.03, 0.05), (0.003, -0.008, 0.014), 20);
+        assert_eq!(
+            effect_sentence(&none),
+            "has no effect on wip_mean distinguishable from zero (+0.3 % ± 1.1 %, 95 % CI)"
+        );
+        let neg = comparison("wip_mean", (-0.01, -0.05, 0.03), (-0.004, -0.015, 0.007), 20);
+        assert_eq!(
+            effect_sentence(&neg),
+            "has no effect on wip_mean distinguishable from zero (−0.4 % ± 1.1 %, 95 % CI)"
+        );
+        let big = comparison("lost", (50.0, 40.0, 60.0), (2.5, 2.0, 3.0), 20);
+        assert_eq!(effect_sentence(&big), "raises lost by 250 % ± 50 % (95 % CI)");
+        let exact = comparison("m", (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), 5);
+        assert_eq!(
+            effect_sentence(&exact),
+            "has no effect on m distinguishable from zero (0.0 % ± 0.0 %, 95 % CI)"
+        );
+    }
+
+    #[test]
+    fn sentences_for_degenerate_comparisons() {
+        let nan = f64::NAN;
+        let undefined = comparison("throughput", (nan, nan, nan), (nan, nan, nan), 20);
+        assert_eq!(
+            effect_sentence(&undefined),
+            "cannot be compared on throughput (undefined in some replication)"
+        );
+        let empty = comparison("throughput", (nan, nan, nan), (nan, nan, nan), 0);
+        assert_eq!(effect_sentence(&empty), "cannot be compared on throughput (no paired replications)");
+        let one = comparison("throughput", (2.7, nan, nan), (0.065, nan, nan), 1);
+        assert_eq!(
+            effect_sentence(&one),
+            "raises throughput by 6.50 % (no confidence interval: fewer than 2 replications)"
+        );
+        let zero_base = comparison("lost", (2.0, 0.9, 3.1), (nan, nan, nan), 10);
+        assert_eq!(
+            effect_sentence(&zero_base),
+            "raises lost by +2.0 ± 1.1 (95 % CI; the baseline mean is 0, so no relative change)"
+        );
+        let zero_base_none = comparison("lost", (0.5, -0.6, 1.6), (nan, nan, nan), 10);
+        assert_eq!(
+            effect_sentence(&zero_base_none),
+            "has no effect on lost distinguishable from zero (+0.5 ± 1.1, 95 % CI; the baseline mean is 0, so no relative change)"
+        );
+        let inf = comparison("m", (f64::INFINITY, nan, nan), (nan, nan, nan), 3);
+        assert_eq!(effect_sentence(&inf), "cannot be compared on m (undefined in some replication)");
+    }
+
+    #[test]
+    fn percents() {
+        assert_eq!(format_percent(0.065), "6.5 %");
+        assert_eq!(format_percent(-0.004), "−0.40 %");
+        assert_eq!(format_percent(1.5), "150 %");
+        assert_eq!(format_percent(0.0), "0 %");
+        assert_eq!(format_percent(0.123_45), "12.3 %");
+        assert_eq!(format_percent(0.000_123), "0.012 %");
+        assert_eq!(format_percent(f64::NAN), "n/a");
+        assert_eq!(format_signed_percent(0.065), "+6.5 %");
+        assert_eq!(format_signed_percent(-0.000_000_1), "−0.000010 %");
+        assert_eq!(format_signed_percent(-0.0), "0 %");
+    }
+
+    #[test]
+    fn numbers_and_intervals() {
+        assert_eq!(format_number(2.7), "2.7");
+        assert_eq!(format_number(12_345.6), "12346");
+        assert_eq!(format_number(0.012_346), "0.01235");
+        assert_eq!(format_number(-4.0), "−4");
+        assert_eq!(format_number(1.234e-7), "1.23e-7");
+        assert_eq!(format_number(4.56e9), "4.56e9");
+        assert_eq!(format_number(f64::INFINITY), "n/a");
+        assert_eq!(format_estimate(2.7, 2.41, 2.99, true), "+2.70 [2.41, 2.99]");
+        assert_eq!(format_estimate(-2.7, -2.99, -2.41, true), "−2.70 [−2.99, −2.41]");
+        assert_eq!(format_estimate(812.3, 790.1, 834.4, false), "812 [790, 834]");
+        assert_eq!(format_estimate(3.0, f64::NAN, f64::NAN, false), "3");
+        assert_eq!(format_interval(2.41, 2.99), "[2.41, 2.99]");
+        assert_eq!(format_interval(f64::NAN, 1.0), "n/a");
+        assert_eq!(format_percent_interval(0.057, 0.073), "[+5.70 %, +7.30 %]");
+        assert_eq!(format_percent_estimate(0.063, 0.0557, 0.0703), "+6.30 % [5.57, 7.03]");
+        assert_eq!(format_percent_estimate(-0.001, -0.006, 0.004), "−0.10 % [−0.60, 0.40]");
+        assert_eq!(format_percent_estimate(0.065, f64::NAN, f64::NAN), "+6.5 %");
+        assert_eq!(format_percent_estimate(f64::NAN, 0.0, 1.0), "n/a");
+        assert_eq!(format_percent_value(0.063, 0.0557, 0.0703), "+6.30 %");
+        assert_eq!(format_p_value(0.0421), "0.042");
+        assert_eq!(format_p_value(0.00001), "< 0.001");
+        assert_eq!(format_p_value(1.0), "1");
+        assert_eq!(format_p_value(f64::NAN), "n/a");
+    }
+}
