@@ -2,6 +2,7 @@
 
 use anyhow::{Context, anyhow};
 use xinzhi_core::output::{self, RunFolder};
+use xinzhi_core::report::{self, ReportInput};
 
 use crate::Failure;
 use crate::args::{MergeArgs, ReportArgs};
@@ -16,8 +17,8 @@ pub(crate) fn write(folder: &RunFolder, with_report: bool) -> Result<(), Failure
 }
 
 /// The report of `folder`.
-fn report_html(_folder: &RunFolder) -> Result<String, Failure> {
-    Ok(String::new())
+fn report_html(folder: &RunFolder) -> Result<String, Failure> {
+    report::render(&ReportInput::from_run(folder)).map_err(|e| Failure::Run(e.into()))
 }
 
 /// Prints the summary table, each variant's effects on the key metrics in words, and the

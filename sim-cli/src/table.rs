@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use xinzhi_core::compare::Comparison;
 use xinzhi_core::experiment::{MetricSummary, PrecisionReport};
+use xinzhi_core::report::effect_sentence;
 
 /// Formats a number with about 4 significant digits, without scientific notation for the usual
 /// range of KPIs.
@@ -38,8 +39,8 @@ pub(crate) fn render(summaries: &[MetricSummary]) -> String {
     out
 }
 
-/// Each variant's paired effects on the key metrics, in words; effects whose interval contains
-/// zero are flagged.
+/// Each variant's paired effects on the key metrics, in words (effects whose interval contains
+/// zero are said to be indistinguishable from zero).
 pub(crate) fn effects(comparisons: &[Comparison], key_metrics: &[String]) -> String {
     let mut out = String::new();
     let mut current: Option<&str> = None;
@@ -52,20 +53,10 @@ pub(crate) fn effects(comparisons: &[Comparison], key_metrics: &[String]) -> Str
             current = Some(&c.variant);
             let _ = writeln!(out, "  {}", c.variant);
         }
-        let flag = if c.includes_zero() { "  (CI contains 0)" } else { "" };
-        let _ = writeln!(out, "    {}{flag}", sentence(c));
+        // The sentence itself says when the interval contains zero.
+        let _ = writeln!(out, "    {}", effect_sentence(c));
     }
     out
-}
-
-fn sentence(c: &Comparison) -> String {
-    format!(
-        "{}: {:+.2} % [{:+.2}, {:+.2}]",
-        c.metric,
-        100.0 * c.rel_change,
-        100.0 * c.rel_ci_low,
-        100.0 * c.rel_ci_high
-    )
 }
 
 /// The precision a target reached.

@@ -15,10 +15,12 @@
 //! | `font.rs` | the embedded DejaVu Sans, registered once for plotters |
 //! | `charts.rs` | the SVG charts (plotters) |
 //! | `html.rs`, `report.css` | the page |
+//! | `from_run.rs` | [`ReportInput::from_run`]: the input of an output folder |
 
 mod charts;
 mod data;
 mod font;
+mod from_run;
 mod html;
 mod input;
 mod words;
