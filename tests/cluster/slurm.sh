@@ -7,7 +7,7 @@
 # 3. runs a small scenario once on this machine (`xinzhi run --out single`);
 # 4. generates the submit script (`xinzhi slurm --shards 3`), submits it, waits for the array
 #    and the merge job;
-# 5. checks that slurm/merged/{replications,summary,comparison,timeseries}.csv (those that the
+# 5. checks that slurm/merged/{replications,summary,comparison,timeseries}.csv, summary.json and report.html (those that the
 #    single run wrote) are byte-identical to the single run's.
 #
 # Usage (as root, from anywhere in the repository):
@@ -167,7 +167,7 @@ ntasks=$(scontrol -o show job "$array" | grep -c 'JobState=COMPLETED')
 
 # The merged folder holds exactly what the single run wrote, byte for byte.
 checked=0
-for f in replications.csv summary.csv comparison.csv timeseries.csv; do
+for f in replications.csv summary.csv summary.json comparison.csv timeseries.csv report.html; do
     if [ -f "$work/single/$f" ]; then
         [ -f "$work/slurm/merged/$f" ] || { show_logs >&2; fail "slurm/merged/$f is missing"; }
         cmp "$work/single/$f" "$work/slurm/merged/$f" || fail "slurm/merged/$f differs from the single run's"
