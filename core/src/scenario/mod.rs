@@ -9,9 +9,19 @@
 //! horizon = 200000.0           # > 0
 //! warmup = 5000.0              # optional, default 0, < horizon
 //!
-//! [experiment]                 # optional
-//! replications = 8             # >= 1, default 10
+//! [experiment]                 # optional; variants cannot change it
+//! replications = 8             # >= 1, default 10; with `target`, the first batch (>= 2)
 //! seed = 1                     # default 1
+//! baseline = "baseline"        # optional: the variant the others are compared against;
+//!                              #   "baseline", a [[variant]] or a generated sweep variant
+//! target = { metric = "throughput", relative_half_width = 0.01 }
+//!                              # optional precision target: replications are added until the
+//!                              #   metric's CI half-width is small enough in every variant;
+//!                              #   exactly one of `relative_half_width` (a fraction of the
+//!                              #   mean) or `half_width` (in the metric's unit), finite, > 0
+//! max_replications = 200       # required with `target`: replications..=1000000
+//! batch = 10                   # optional, only with `target`: added per round, >= 1,
+//!                              #   default `replications`
 //!
 //! [[factory.station]]          # the domain's own tables: see the domain's `config` module
 //! # ...
@@ -20,7 +30,18 @@
 //! name = "two-mills"           # unique, not "baseline"
 //! description = "..."          # optional
 //! set = { "factory.station.mill.machines" = 2 }
+//!
+//! [sweep]                      # optional: a full-factorial grid of generated variants
+//! "factory.station.mill.machines" = [1, 2, 3]   # path (as in `set`) = the values it takes
+//! "factory.station.mill.buffer" = [5, 10]
 //! ```
+//!
+//! A sweep generates one variant per grid point (the first path varying slowest) for the
+//! baseline and then for each `[[variant]]`; the baseline and the variants themselves remain.
+//! Generated variants are named by their point, each path shortened to the shortest suffix
+//! unique among the swept paths: `machines=2 buffer=5` for the baseline,
+//! `two-mills machines=2 buffer=5` for a variant. At most [`MAX_SWEEP_VARIANTS`] are generated;
+//! a variant may not `set` a swept path (nor one inside it), and swept paths may not nest.
 //!
 //! The domain's tables are validated by its module, e.g. [`crate::domains::factory::config`];
 //! this module knows only their root names (one per domain).
@@ -29,8 +50,10 @@
 //! ([`Override`]); deserialize the generic tables into raw serde structs
 //! (`deny_unknown_fields`) and validate them; hand the domain's table to the domain module.
 //! Each variant is the overridden baseline tree with the variant's `set` applied on top, then
-//! validated the same way. Values keep the location they were written at, so an error in a
-//! value set by a variant points at that variant's `set` entry.
+//! validated the same way; a generated variant is its source tree (the baseline's or a
+//! variant's) with the grid point's values applied on top. Values keep the location they were
+//! written at, so an error in a value set by a variant points at that variant's `set` entry,
+//! and one in a swept value at that value inside `[sweep]`.
 //!
 //! Errors ([`ScenarioError`]) carry file, line, column, dotted key, a message saying what was
 //! expected and found, and a "did you mean" suggestion for misspelt names. Loading never
@@ -766,8 +789,13 @@ fn parse_sweep<'i>(
                     &entry.value.span(),
                     entry.path.clone(),
                     format!(
-                        "expected an array of the values to sweep, e.g. `[1, 2, 3]`, found {}",
-                        found(&entry.value)
+                        "expected an array of the values to sweep, e.g. `[1, 2, 3]`, found {}{}",
+                        found(&entry.value),
+                        if entry.value.get_ref().is_table() {
+                            " (each path is one key of `[sweep]`: `\"factory.station.mill.machines\" = [1, 2]`)"
+                        } else {
+                            ""
+                        }
                     ),
                 ));
             }
