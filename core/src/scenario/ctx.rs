@@ -88,12 +88,20 @@ pub(crate) struct Ctx<'a> {
     src: &'a Source<'a>,
     tree: &'a DeTable<'a>,
     variant: Option<&'a str>,
+    /// Spans of values that came from `[sweep]`, with the swept path each was written under.
+    swept: &'a [(Range<usize>, String)],
 }
 
 impl<'a> Ctx<'a> {
     /// A context for values of `tree`; `variant` names the variant being applied, if any.
     pub(crate) fn new(src: &'a Source<'a>, tree: &'a DeTable<'a>, variant: Option<&'a str>) -> Self {
-        Ctx { src, tree, variant }
+        Ctx { src, tree, variant, swept: &[] }
+    }
+
+    /// The same context, naming errors inside the `swept` values by their `[sweep]` path
+    /// (`factory.station.mill.machines`) rather than by their place in the tree.
+    pub(crate) fn with_swept(self, swept: &'a [(Range<usize>, String)]) -> Self {
+        Ctx { swept, ..self }
     }
 
     /// The scenario file being loaded.
@@ -195,7 +203,22 @@ impl<'a> Ctx<'a> {
     /// any (the deepest), else the smallest one containing it. Header tables' spans cover only
     /// their header and overridden values keep the spans of their origin, so spans do not nest
     /// like the tree does: the search visits every node.
+    ///
+    /// Inside a value from `[sweep]`, the key is the swept path, followed by the rest of the
+    /// tree path for a part of that value (`factory.station.mill.process.mean`).
     pub(crate) fn key_at(&self, span: &Range<usize>) -> String {
+        let key = self.tree_key(span);
+        let Some((value, path)) = self.swept.iter().find(|(r, _)| r.start <= span.start && span.end <= r.end)
+        else {
+            return key;
+        };
+        match key.strip_prefix(&self.tree_key(value)) {
+            Some(rest) if rest.is_empty() || rest.starts_with(['.', '[']) => format!("{path}{rest}"),
+            _ => path.clone(),
+        }
+    }
+
+    fn tree_key(&self, span: &Range<usize>) -> String {
         let mut best = Best::default();
         let mut path = Vec::new();
         visit_table(self.tree, span, &mut path, &mut best);

@@ -9,9 +9,19 @@
 //! horizon = 200000.0           # > 0
 //! warmup = 5000.0              # optional, default 0, < horizon
 //!
-//! [experiment]                 # optional
-//! replications = 8             # >= 1, default 10
+//! [experiment]                 # optional; variants cannot change it
+//! replications = 8             # >= 1, default 10; with `target`, the first batch (>= 2)
 //! seed = 1                     # default 1
+//! baseline = "baseline"        # optional: the variant the others are compared against;
+//!                              #   "baseline", a [[variant]] or a generated sweep variant
+//! target = { metric = "throughput", relative_half_width = 0.01 }
+//!                              # optional precision target: replications are added until the
+//!                              #   metric's CI half-width is small enough in every variant;
+//!                              #   exactly one of `relative_half_width` (a fraction of the
+//!                              #   mean) or `half_width` (in the metric's unit), finite, > 0
+//! max_replications = 200       # required with `target`: replications..=1000000
+//! batch = 10                   # optional, only with `target`: added per round, >= 1,
+//!                              #   default `replications`
 //!
 //! [[factory.station]]          # the domain's own tables: see the domain's `config` module
 //! # ...
@@ -20,7 +30,18 @@
 //! name = "two-mills"           # unique, not "baseline"
 //! description = "..."          # optional
 //! set = { "factory.station.mill.machines" = 2 }
+//!
+//! [sweep]                      # optional: a full-factorial grid of generated variants
+//! "factory.station.mill.machines" = [1, 2, 3]   # path (as in `set`) = the values it takes
+//! "factory.station.mill.buffer" = [5, 10]
 //! ```
+//!
+//! A sweep generates one variant per grid point (the first path varying slowest) for the
+//! baseline and then for each `[[variant]]`; the baseline and the variants themselves remain.
+//! Generated variants are named by their point, each path shortened to the shortest suffix
+//! unique among the swept paths: `machines=2 buffer=5` for the baseline,
+//! `two-mills machines=2 buffer=5` for a variant. At most [`MAX_SWEEP_VARIANTS`] are generated;
+//! a variant may not `set` a swept path (nor one inside it), and swept paths may not nest.
 //!
 //! The domain's tables are validated by its module, e.g. [`crate::domains::factory::config`];
 //! this module knows only their root names (one per domain).
@@ -29,8 +50,10 @@
 //! ([`Override`]); deserialize the generic tables into raw serde structs
 //! (`deny_unknown_fields`) and validate them; hand the domain's table to the domain module.
 //! Each variant is the overridden baseline tree with the variant's `set` applied on top, then
-//! validated the same way. Values keep the location they were written at, so an error in a
-//! value set by a variant points at that variant's `set` entry.
+//! validated the same way; a generated variant is its source tree (the baseline's or a
+//! variant's) with the grid point's values applied on top. Values keep the location they were
+//! written at, so an error in a value set by a variant points at that variant's `set` entry,
+//! and one in a swept value at that value inside `[sweep]`.
 //!
 //! Errors ([`ScenarioError`]) carry file, line, column, dotted key, a message saying what was
 //! expected and found, and a "did you mean" suggestion for misspelt names. Loading never
@@ -49,7 +72,7 @@ pub(crate) mod suggest;
 mod tests;
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -62,7 +85,7 @@ pub(crate) use ctx::Ctx;
 use ctx::{CliRegion, Source, line_col, line_col_bytes};
 pub use error::ScenarioError;
 pub use overrides::Override;
-use overrides::{PathKey, apply, keys_at, keys_in, shift};
+use overrides::{PathKey, apply, join_path, keys_at, keys_in, shift};
 pub(crate) use plugins::RawPluginTable;
 pub use plugins::{LibraryRef, PluginRef, Written};
 use suggest::{list, nearest, one_of};
@@ -110,10 +133,14 @@ impl Scenario {
 /// would allocate a job list larger than memory).
 pub const MAX_REPLICATIONS: u32 = 1_000_000;
 
-/// How many replications to run, from which master seed.
+/// Most variants a `[sweep]` may generate, over the baseline and all explicit variants.
+pub const MAX_SWEEP_VARIANTS: usize = 10_000;
+
+/// How many replications to run, from which master seed, compared against which variant.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ExperimentConfig {
-    /// Replications per variant, `>= 1`.
+    /// Replications per variant, `>= 1`; with a [`target`](Self::target), the first batch
+    /// (then `>= 2`).
     pub replications: u32,
     /// Master seed of all random streams.
     pub seed: u64,
@@ -123,8 +150,8 @@ pub struct ExperimentConfig {
     pub target: Option<PrecisionTarget>,
 }
 
-/// A precision target: replications are added in batches until every variant's confidence
-/// interval of `metric` is narrow enough.
+/// `[experiment] target`: run replications until a metric's confidence interval is narrow
+/// enough.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PrecisionTarget {
     /// Metric whose CI must be narrow enough, in every variant.
@@ -137,13 +164,13 @@ pub struct PrecisionTarget {
     pub batch: u32,
 }
 
-/// A required confidence-interval half-width.
+/// A required confidence-interval half-width; finite and `> 0`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HalfWidth {
-    /// Relative to the absolute value of the mean (0.01 = 1 %).
+    /// A fraction of the metric's mean (`relative_half_width`, e.g. `0.01` for 1 %).
     Relative(f64),
-    /// In the metric's own unit.
+    /// In the metric's own unit (`half_width`).
     Absolute(f64),
 }
 
@@ -164,10 +191,11 @@ pub struct Variant {
     pub description: Option<String>,
     /// The resulting scenario.
     pub scenario: Scenario,
-    /// The changes, in the order written: (dotted path, value rendered as TOML).
+    /// The changes, in the order written: (dotted path, value rendered as TOML). For a variant
+    /// generated by `[sweep]`: the explicit variant's entries (if any), then the grid point's.
     pub set: Vec<(String, String)>,
-    /// The grid point of a variant generated by `[sweep]`: (dotted path, value as TOML); empty
-    /// otherwise.
+    /// For a variant generated by `[sweep]`, its grid point: (dotted path, value rendered as
+    /// TOML) for every swept path, in `[sweep]` order; empty for explicit variants.
     pub sweep: Vec<(String, String)>,
 }
 
@@ -180,9 +208,11 @@ pub struct ScenarioFile {
     pub text: String,
     /// The scenario with `--set` overrides applied.
     pub baseline: Scenario,
-    /// The variants, in file order, each on top of the overridden baseline.
+    /// The variants, each on top of the overridden baseline: the explicit `[[variant]]`s in
+    /// file order, then those generated by `[sweep]` (the baseline's grid, then each explicit
+    /// variant's, in file order; within a grid the first swept path varies slowest).
     pub variants: Vec<Variant>,
-    /// The swept dotted paths of `[sweep]`, in file order (empty without a sweep).
+    /// The paths swept by `[sweep]`, in file order (empty without one).
     pub sweep: Vec<String>,
 }
 
@@ -230,12 +260,21 @@ pub fn parse(path: &Path, text: &str, overrides: &[Override]) -> Result<Scenario
     }
 
     let variant_entry = doc.remove_entry("variant");
+    let sweep_entry = doc.remove_entry("sweep");
     let baseline = build(&doc, &Ctx::new(&src, &doc, None))?;
-    let variants = match variant_entry {
-        Some((key, value)) => build_variants(&src, &doc, key, value)?,
+    let axes = match sweep_entry {
+        Some((key, value)) => parse_sweep(&src, key, value)?,
         None => Vec::new(),
     };
-    Ok(ScenarioFile { path: path.to_owned(), text: text.to_owned(), baseline, variants, sweep: Vec::new() })
+    let variants = build_variants(&src, &doc, variant_entry, &axes)?;
+    check_baseline_name(&src, &doc, &baseline.experiment.baseline, &variants)?;
+    Ok(ScenarioFile {
+        path: path.to_owned(),
+        text: text.to_owned(),
+        baseline,
+        variants,
+        sweep: axes.into_iter().map(|a| a.path).collect(),
+    })
 }
 
 /// A TOML syntax error, located; the key is guessed from the surrounding lines.
@@ -308,6 +347,18 @@ struct RawScenario {
 struct RawExperiment {
     replications: Option<Spanned<u32>>,
     seed: Option<Spanned<u64>>,
+    baseline: Option<Spanned<String>>,
+    target: Option<Spanned<RawTarget>>,
+    max_replications: Option<Spanned<u32>>,
+    batch: Option<Spanned<u32>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    metric: Spanned<String>,
+    relative_half_width: Option<Spanned<f64>>,
+    half_width: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -348,7 +399,7 @@ const DOMAINS: [Domain; 3] = [
     Domain { name: "finance", parse: None },
 ];
 
-const GENERIC_TABLES: [&str; 5] = ["scenario", "experiment", "plugins", "collect", "variant"];
+const GENERIC_TABLES: [&str; 6] = ["scenario", "experiment", "plugins", "collect", "variant", "sweep"];
 
 /// The collector that always runs.
 pub const DEFAULT_COLLECTOR: &str = "kpi";
@@ -373,6 +424,9 @@ fn build(doc: &DeTable<'_>, ctx: &Ctx<'_>) -> Result<Scenario, ScenarioError> {
             // Variants were taken out of the tree; one here was created by a `set`.
             "variant" => {
                 return Err(ctx.error_with_key(&k.span(), "variant", "a variant cannot change variants"));
+            }
+            "sweep" => {
+                return Err(ctx.error_with_key(&k.span(), "sweep", "a variant cannot change `[sweep]`"));
             }
             name if DOMAINS.iter().any(|d| d.name == name) => domain_tables.push((k, v)),
             other => {
@@ -443,26 +497,7 @@ fn build(doc: &DeTable<'_>, ctx: &Ctx<'_>) -> Result<Scenario, ScenarioError> {
         }
     };
 
-    let mut config = ExperimentConfig {
-        replications: DEFAULT_REPLICATIONS,
-        seed: DEFAULT_SEED,
-        baseline: BASELINE_NAME.to_owned(),
-        target: None,
-    };
-    if let Some(experiment) = experiment {
-        let raw: RawExperiment = ctx.deserialize(experiment)?;
-        if let Some(r) = raw.replications {
-            let n = *r.get_ref();
-            if n == 0 || n > MAX_REPLICATIONS {
-                let msg = format!("`replications` must be from 1 to {MAX_REPLICATIONS}, found {n}");
-                return Err(ctx.error(&r.span(), &msg));
-            }
-            config.replications = r.into_inner();
-        }
-        if let Some(seed) = raw.seed {
-            config.seed = seed.into_inner();
-        }
-    }
+    let config = experiment_config(experiment, ctx)?;
 
     if let Some((k, _)) = domain_tables.iter().find(|(k, _)| k.get_ref().as_ref() != domain_name) {
         return Err(ctx.error(
@@ -511,6 +546,111 @@ fn build(doc: &DeTable<'_>, ctx: &Ctx<'_>) -> Result<Scenario, ScenarioError> {
         collect,
         model,
     })
+}
+
+/// Validates `[experiment]` (absent: the defaults).
+fn experiment_config(
+    table: Option<&Spanned<DeValue<'_>>>,
+    ctx: &Ctx<'_>,
+) -> Result<ExperimentConfig, ScenarioError> {
+    let mut config = ExperimentConfig {
+        replications: DEFAULT_REPLICATIONS,
+        seed: DEFAULT_SEED,
+        baseline: BASELINE_NAME.to_owned(),
+        target: None,
+    };
+    let Some(table) = table else { return Ok(config) };
+    let raw: RawExperiment = ctx.deserialize(table)?;
+    if let Some(r) = &raw.replications {
+        let n = *r.get_ref();
+        if n == 0 || n > MAX_REPLICATIONS {
+            let msg = format!("`replications` must be from 1 to {MAX_REPLICATIONS}, found {n}");
+            return Err(ctx.error(&r.span(), &msg));
+        }
+        config.replications = n;
+    }
+    if let Some(seed) = raw.seed {
+        config.seed = seed.into_inner();
+    }
+    // Checked against the variants' names once they are all known.
+    if let Some(b) = raw.baseline {
+        config.baseline = b.into_inner();
+    }
+    let Some(target) = raw.target else {
+        for (key, given) in [("max_replications", &raw.max_replications), ("batch", &raw.batch)] {
+            if let Some(v) = given {
+                return Err(ctx.error(
+                    &v.span(),
+                    format!("`{key}` is only used with a precision `target`, and there is none"),
+                ));
+            }
+        }
+        return Ok(config);
+    };
+    let target_span = target.span();
+    let RawTarget { metric, relative_half_width, half_width } = target.into_inner();
+    if metric.get_ref().trim().is_empty() {
+        return Err(ctx.error(&metric.span(), "`metric` must not be empty"));
+    }
+    let positive = |key: &str, v: &Spanned<f64>| {
+        let value = *v.get_ref();
+        if value.is_finite() && value > 0.0 {
+            Ok(value)
+        } else {
+            Err(ctx.error(&v.span(), format!("`{key}` must be a finite number > 0, found {value}")))
+        }
+    };
+    let half_width = match (&relative_half_width, &half_width) {
+        (Some(r), None) => HalfWidth::Relative(positive("relative_half_width", r)?),
+        (None, Some(a)) => HalfWidth::Absolute(positive("half_width", a)?),
+        (Some(_), Some(a)) => {
+            return Err(ctx.error(&a.span(), "give either `relative_half_width` or `half_width`, not both"));
+        }
+        (None, None) => {
+            return Err(ctx.error(
+                &target_span,
+                "`target` needs `relative_half_width` (a fraction of the mean) or `half_width` (in the \
+                 metric's unit)",
+            ));
+        }
+    };
+    if config.replications < 2 {
+        let span = raw.replications.as_ref().map_or_else(|| target_span.clone(), Spanned::span);
+        return Err(ctx.error_with_key(
+            &span,
+            "experiment.replications",
+            format!(
+                "with a `target`, `replications` is the first batch and must be >= 2 (a confidence \
+                 interval needs two replications), found {}",
+                config.replications
+            ),
+        ));
+    }
+    let Some(max) = raw.max_replications else {
+        return Err(ctx.error(
+            &target_span,
+            "`target` needs `max_replications` (the most replications per variant, should the target \
+             not be met)",
+        ));
+    };
+    let n = *max.get_ref();
+    if n < config.replications || n > MAX_REPLICATIONS {
+        return Err(ctx.error(
+            &max.span(),
+            format!(
+                "`max_replications` must be from `replications` ({}) to {MAX_REPLICATIONS}, found {n}",
+                config.replications
+            ),
+        ));
+    }
+    let batch = match &raw.batch {
+        None => config.replications,
+        Some(b) if *b.get_ref() == 0 => return Err(ctx.error(&b.span(), "`batch` must be >= 1, found 0")),
+        Some(b) => *b.get_ref(),
+    };
+    config.target =
+        Some(PrecisionTarget { metric: metric.into_inner(), half_width, max_replications: n, batch });
+    Ok(config)
 }
 
 /// One entry of a variant's `set`.
@@ -568,28 +708,286 @@ fn render(value: &Spanned<DeValue<'_>>) -> String {
         .unwrap_or_default()
 }
 
-/// Validates `[[variant]]` and builds each variant on top of `doc` (the overridden baseline).
-fn build_variants<'i>(
+/// One path of `[sweep]` and the values it takes.
+struct Axis<'i> {
+    /// The path as written (dotted keys joined with `.`).
+    path: String,
+    /// Its keys' names, to compare paths however they were written.
+    names: Vec<String>,
+    keys: Vec<PathKey>,
+    /// From the start of the first TOML key to the end of the last.
+    key_span: Range<usize>,
+    values: Vec<Spanned<DeValue<'i>>>,
+    /// Each value rendered as TOML.
+    rendered: Vec<String>,
+    /// The shortest suffix of the path that is unique among the swept paths, for names.
+    label: String,
+}
+
+/// Validates `[sweep]`: each entry a dotted path (as in a variant's `set`) and a non-empty
+/// array of the values it takes. Returns the paths in file order.
+fn parse_sweep<'i>(
     src: &Source<'_>,
-    doc: &DeTable<'i>,
     key: Spanned<Cow<'i, str>>,
     value: Spanned<DeValue<'i>>,
-) -> Result<Vec<Variant>, ScenarioError> {
-    // Raw checks see a tree holding only the variants, so keys read `variant[name].…`.
+) -> Result<Vec<Axis<'i>>, ScenarioError> {
+    // Raw checks see a tree holding only the sweep, so keys read `sweep.…`.
     let mut holder = DeTable::new();
     holder.insert(key, value.clone());
     let ctx = Ctx::new(src, &holder, None);
-    let raws: Vec<Spanned<RawVariant>> = ctx.deserialize(&value)?;
-    ctx.names("variant", raws.iter().map(|r| &r.get_ref().name))?;
-    let elements = value.get_ref().as_array().map(|a| a.as_ref()).unwrap_or_default();
+    let _: BTreeMap<String, IgnoredAny> = ctx.deserialize(&value)?;
+    let Some(table) = value.get_ref().as_table() else { return Ok(Vec::new()) };
 
-    let mut variants = Vec::with_capacity(raws.len());
+    let mut axes: Vec<Axis<'i>> = Vec::new();
+    for entry in set_entries(src.text, table) {
+        let fail = |message: String| ctx.error_with_key(&entry.key_span, entry.path.clone(), message);
+        let keys = entry.keys.clone().map_err(fail)?;
+        match keys.first().map(|k| k.name.as_str()) {
+            Some("experiment") => {
+                return Err(fail(
+                    "`[sweep]` cannot change `[experiment]`: all variants share replications and seed, so \
+                     that their differences are paired; set it in `[experiment]` or with `--set`"
+                        .into(),
+                ));
+            }
+            Some(table @ ("sweep" | "variant")) => {
+                return Err(fail(format!("`[sweep]` cannot change `{table}`")));
+            }
+            _ => {}
+        }
+        let names: Vec<String> = keys.iter().map(|k| k.name.clone()).collect();
+        if let Some(other) = axes.iter().find(|a| a.names.starts_with(&names) || names.starts_with(&a.names))
+        {
+            let (line, _) = src.line_col(other.key_span.start);
+            let at =
+                if other.key_span.start <= src.text.len() { format!("line {line}") } else { "--set".into() };
+            return Err(fail(if other.names == names {
+                format!("`{}` is swept twice (first at {at})", entry.path)
+            } else if names.starts_with(&other.names) {
+                format!(
+                    "`{}` lies inside `{}`, also swept (at {at}): sweep one or the other",
+                    entry.path, other.path
+                )
+            } else {
+                format!(
+                    "`{}` contains `{}`, also swept (at {at}): sweep one or the other",
+                    entry.path, other.path
+                )
+            }));
+        }
+        let values = match entry.value.get_ref() {
+            DeValue::Array(items) if items.is_empty() => {
+                return Err(ctx.error_with_key(
+                    &entry.value.span(),
+                    entry.path.clone(),
+                    "expected at least one value to sweep, found an empty array",
+                ));
+            }
+            DeValue::Array(items) => items.to_vec(),
+            _ => {
+                return Err(ctx.error_with_key(
+                    &entry.value.span(),
+                    entry.path.clone(),
+                    format!(
+                        "expected an array of the values to sweep, e.g. `[1, 2, 3]`, found {}{}",
+                        found(&entry.value),
+                        if entry.value.get_ref().is_table() {
+                            " (each path is one key of `[sweep]`: `\"factory.station.mill.machines\" = [1, 2]`)"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
+            }
+        };
+        axes.push(Axis {
+            path: entry.path,
+            names,
+            keys,
+            key_span: entry.key_span,
+            rendered: values.iter().map(render).collect(),
+            values,
+            label: String::new(),
+        });
+    }
+    let labels = labels(&axes.iter().map(|a| a.names.clone()).collect::<Vec<_>>());
+    for (axis, label) in axes.iter_mut().zip(labels) {
+        axis.label = label;
+    }
+    Ok(axes)
+}
+
+/// A value for "found …" in messages.
+fn found(value: &Spanned<DeValue<'_>>) -> String {
+    match value.get_ref() {
+        DeValue::String(_) => format!("the string {}", render(value)),
+        DeValue::Table(_) => "a table".to_owned(),
+        _ => render(value),
+    }
+}
+
+/// For each path, the shortest suffix of its keys that no other path ends with (the whole path
+/// when even that is the end of another).
+fn labels(paths: &[Vec<String>]) -> Vec<String> {
+    paths
+        .iter()
+        .map(|path| {
+            let unique = (1..=path.len())
+                .filter_map(|n| path.get(path.len() - n..))
+                .find(|suffix| paths.iter().filter(|other| other.ends_with(suffix)).count() == 1);
+            join_path(unique.unwrap_or(path))
+        })
+        .collect()
+}
+
+/// The number of grid points of the sweep (0 without one), checked so that the `sources`
+/// scenarios swept (the baseline and each explicit variant) generate at most
+/// [`MAX_SWEEP_VARIANTS`] variants.
+fn grid_size(src: &Source<'_>, axes: &[Axis<'_>], sources: usize) -> Result<usize, ScenarioError> {
+    if axes.is_empty() {
+        return Ok(0);
+    }
+    let total = axes.iter().fold(sources, |n, a| n.saturating_mul(a.values.len()));
+    let mut running = sources;
+    for axis in axes {
+        running = running.saturating_mul(axis.values.len());
+        if running > MAX_SWEEP_VARIANTS {
+            let sizes: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
+            return Err(src.error_at(
+                &axis.key_span,
+                axis.path.clone(),
+                format!(
+                    "`[sweep]` would generate {total} variants ({sources} swept scenario(s) × {} values), \
+                     more than {MAX_SWEEP_VARIANTS}",
+                    sizes.join(" × ")
+                ),
+            ));
+        }
+    }
+    Ok(axes.iter().map(|a| a.values.len()).product())
+}
+
+/// The value index of each path at grid point `index` (the last path varies fastest).
+fn grid_point(axes: &[Axis<'_>], mut index: usize) -> Vec<usize> {
+    let mut digits = vec![0; axes.len()];
+    for (digit, axis) in digits.iter_mut().zip(axes).rev() {
+        let n = axis.values.len().max(1);
+        *digit = index % n;
+        index /= n;
+    }
+    digits
+}
+
+/// `label=value` for each path, joined by spaces: `machines=2 buffer=5`.
+fn point_name(axes: &[Axis<'_>], digits: &[usize]) -> String {
+    let parts: Vec<String> = axes
+        .iter()
+        .zip(digits)
+        .map(|(a, &d)| format!("{}={}", a.label, a.rendered.get(d).map_or("", String::as_str)))
+        .collect();
+    parts.join(" ")
+}
+
+/// The name of the variant generated from `source` (`None`: the baseline) at a grid point.
+fn generated_name(source: Option<&str>, point: &str) -> String {
+    source.map_or_else(|| point.to_owned(), |v| format!("{v} {point}"))
+}
+
+/// Checks that `[experiment] baseline` names the baseline or a variant.
+fn check_baseline_name(
+    src: &Source<'_>,
+    doc: &DeTable<'_>,
+    name: &str,
+    variants: &[Variant],
+) -> Result<(), ScenarioError> {
+    if name == BASELINE_NAME || variants.iter().any(|v| v.name == name) {
+        return Ok(());
+    }
+    let span = doc
+        .get("experiment")
+        .and_then(|e| e.get_ref().as_table())
+        .and_then(|t| t.get("baseline"))
+        .map_or(0..0, Spanned::span);
+    let names: Vec<&str> =
+        std::iter::once(BASELINE_NAME).chain(variants.iter().map(|v| v.name.as_str())).collect();
+    // A sweep may generate thousands of names: list the first few.
+    const LISTED: usize = 12;
+    let mut known = list(names.iter().take(LISTED).copied());
+    if names.len() > LISTED {
+        known.push_str(&format!(", … ({} in all)", names.len()));
+    }
+    Err(Ctx::new(src, doc, None)
+        .error(&span, format!("unknown variant `{name}` (known variants: {known})"))
+        .with_suggestion(nearest(name, names.iter().copied())))
+}
+
+/// Validates `[[variant]]` and builds each variant on top of `doc` (the overridden baseline),
+/// then the variants `[sweep]` generates from the baseline and from each of them.
+fn build_variants<'i>(
+    src: &Source<'_>,
+    doc: &DeTable<'i>,
+    entry: Option<(Spanned<Cow<'i, str>>, Spanned<DeValue<'i>>)>,
+    axes: &[Axis<'i>],
+) -> Result<Vec<Variant>, ScenarioError> {
+    // Raw checks see a tree holding only the variants, so keys read `variant[name].…`.
+    let mut holder = DeTable::new();
+    let value = entry.map(|(key, value)| {
+        holder.insert(key, value.clone());
+        value
+    });
+    let ctx = Ctx::new(src, &holder, None);
+    let raws: Vec<Spanned<RawVariant>> = match &value {
+        Some(value) => ctx.deserialize(value)?,
+        None => Vec::new(),
+    };
+    ctx.names("variant", raws.iter().map(|r| &r.get_ref().name))?;
+    let elements =
+        value.as_ref().and_then(|v| v.get_ref().as_array()).map(|a| a.as_ref()).unwrap_or_default();
+
+    // Generated names, checked against each other and (below) against the explicit ones.
+    let grid = grid_size(src, axes, raws.len() + 1)?;
+    let points: Vec<Vec<usize>> = (0..grid).map(|i| grid_point(axes, i)).collect();
+    let point_names: Vec<String> = points.iter().map(|p| point_name(axes, p)).collect();
+    let mut generated_names = HashSet::new();
+    let sources = std::iter::once(None).chain(raws.iter().map(|r| Some(r.get_ref().name.get_ref().as_str())));
+    for source in sources {
+        // Without a sweep there are no points, so no names.
+        for point in &point_names {
+            let name = generated_name(source, point);
+            if !generated_names.insert(name.clone()) {
+                let first = axes.first().map_or(0..0, |a| a.key_span.clone());
+                return Err(src.error_at(
+                    &first,
+                    "sweep",
+                    format!(
+                        "two variants generated by `[sweep]` would both be named `{name}`: rename a variant"
+                    ),
+                ));
+            }
+        }
+    }
+
+    let mut variants = Vec::with_capacity(raws.len() * (grid + 1) + grid);
+    // The trees the sweep starts from: the baseline's and each explicit variant's.
+    let mut swept_sources = Vec::new();
+    if grid > 0 {
+        swept_sources.push((None, doc.clone(), Vec::new()));
+    }
     for (raw, element) in raws.into_iter().zip(elements) {
         let RawVariant { name, description, .. } = raw.into_inner();
         if name.get_ref().eq_ignore_ascii_case(BASELINE_NAME) {
             return Err(ctx.error(
                 &name.span(),
                 format!("the name `{}` is reserved for the unchanged scenario", name.get_ref()),
+            ));
+        }
+        if generated_names.contains(name.get_ref()) {
+            return Err(ctx.error(
+                &name.span(),
+                format!(
+                    "`{}` is also the name of a variant generated by `[sweep]`: rename this variant",
+                    name.get_ref()
+                ),
             ));
         }
         let set =
@@ -609,18 +1007,62 @@ fn build_variants<'i>(
                         .into(),
                 ));
             }
+            let names: Vec<String> = keys.iter().map(|k| k.name.clone()).collect();
+            if let Some(axis) = axes.iter().find(|a| names.starts_with(&a.names)) {
+                return Err(fail(if axis.names == names {
+                    format!(
+                        "`{}` is also swept in [sweep]; the sweep would replace this value: remove it from \
+                         `set` or from [sweep]",
+                        entry.path
+                    )
+                } else {
+                    format!(
+                        "`{}` lies inside `{}`, which is swept in [sweep]; the sweep would replace this \
+                         value: remove it from `set` or sweep `{}` instead",
+                        entry.path, axis.path, entry.path
+                    )
+                }));
+            }
             apply(&mut tree, &keys, entry.value.clone()).map_err(|e| {
                 vctx.error_with_key(&e.span, entry.path.clone(), e.message).with_suggestion(e.suggestion)
             })?;
         }
         let scenario = build(&tree, &Ctx::new(src, &tree, Some(&name)))?;
-        variants.push(Variant {
-            name,
-            description,
-            scenario,
-            set: entries.iter().map(|e| (e.path.clone(), render(&e.value))).collect(),
-            sweep: Vec::new(),
-        });
+        let set: Vec<(String, String)> = entries.iter().map(|e| (e.path.clone(), render(&e.value))).collect();
+        if grid > 0 {
+            swept_sources.push((Some(name.clone()), tree, set.clone()));
+        }
+        variants.push(Variant { name, description, scenario, set, sweep: Vec::new() });
+    }
+
+    for (source, tree, set) in &swept_sources {
+        for (digits, point) in points.iter().zip(&point_names) {
+            let name = generated_name(source.as_deref(), point);
+            let mut tree = tree.clone();
+            let vctx = Ctx::new(src, &holder, Some(&name));
+            let mut swept = Vec::with_capacity(2 * axes.len());
+            let mut changes = Vec::with_capacity(axes.len());
+            for (axis, &d) in axes.iter().zip(digits) {
+                let (Some(value), Some(rendered)) = (axis.values.get(d), axis.rendered.get(d)) else {
+                    continue;
+                };
+                apply(&mut tree, &axis.keys, value.clone()).map_err(|e| {
+                    vctx.error_with_key(&e.span, axis.path.clone(), e.message).with_suggestion(e.suggestion)
+                })?;
+                // Errors about the value, or about keys the path created, name the path.
+                swept.push((value.span(), axis.path.clone()));
+                swept.push((axis.key_span.clone(), axis.path.clone()));
+                changes.push((axis.path.clone(), rendered.clone()));
+            }
+            let scenario = build(&tree, &Ctx::new(src, &tree, Some(&name)).with_swept(&swept))?;
+            variants.push(Variant {
+                name,
+                description: None,
+                scenario,
+                set: set.iter().cloned().chain(changes.iter().cloned()).collect(),
+                sweep: changes,
+            });
+        }
     }
     Ok(variants)
 }

@@ -372,6 +372,458 @@ fn variant_must_be_an_array_of_tables() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Sweeps.
+
+/// `BASE` with a `[sweep]` table (at line 22, its entries from line 23) and `more` after it.
+fn with_sweep(entries: &str, more: &str) -> String {
+    format!("{BASE}\n[sweep]\n{entries}{more}")
+}
+
+fn names(file: &ScenarioFile) -> Vec<&str> {
+    file.variants.iter().map(|v| v.name.as_str()).collect()
+}
+
+fn mill(v: &Variant) -> (u32, Option<u32>) {
+    let ModelConfig::Factory(f) = &v.scenario.model;
+    (f.stations[0].machines, f.stations[0].buffer)
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+}
+
+#[test]
+fn sweep_generates_the_grid_in_order() {
+    let text = with_sweep(
+        "\"factory.station.mill.machines\" = [1, 2, 3]\n\"factory.station.mill.buffer\" = [5, 10]\n",
+        "",
+    );
+    let file = try_parse(&text).unwrap();
+    assert_eq!(file.sweep, ["factory.station.mill.machines", "factory.station.mill.buffer"]);
+    assert_eq!(
+        names(&file),
+        [
+            "machines=1 buffer=5",
+            "machines=1 buffer=10",
+            "machines=2 buffer=5",
+            "machines=2 buffer=10",
+            "machines=3 buffer=5",
+            "machines=3 buffer=10",
+        ]
+    );
+    let values: Vec<_> = file.variants.iter().map(mill).collect();
+    assert_eq!(
+        values,
+        [(1, Some(5)), (1, Some(10)), (2, Some(5)), (2, Some(10)), (3, Some(5)), (3, Some(10))]
+    );
+    let v = &file.variants[5];
+    let expected = pairs(&[("factory.station.mill.machines", "3"), ("factory.station.mill.buffer", "10")]);
+    assert_eq!((&v.sweep, &v.set, &v.description), (&expected, &expected, &None));
+    // The baseline itself is not swept.
+    let ModelConfig::Factory(f) = &file.baseline.model;
+    assert_eq!((f.stations[0].machines, f.stations[0].buffer), (1, None));
+    // Without `[sweep]`: nothing swept.
+    let file = try_parse(EXAMPLE).unwrap();
+    assert!(file.sweep.is_empty());
+    assert!(file.variants.iter().all(|v| v.sweep.is_empty()));
+}
+
+#[test]
+fn sweep_crosses_the_baseline_and_each_variant() {
+    let variants = "\n[[variant]]\nname = \"fast\"\ndescription = \"quick\"\n\
+                    set = { \"factory.station.mill.process.mean\" = 0.5 }\n\
+                    [[variant]]\nname = \"long\"\nset = { \"scenario.horizon\" = 1000 }\n";
+    let text = with_sweep("factory.station.mill.machines = [2, 3]\n", variants);
+    let file = try_parse(&text).unwrap();
+    assert_eq!(
+        names(&file),
+        [
+            "fast",
+            "long",
+            "machines=2",
+            "machines=3",
+            "fast machines=2",
+            "fast machines=3",
+            "long machines=2",
+            "long machines=3"
+        ]
+    );
+    let fast3 = &file.variants[5];
+    assert_eq!(mill(fast3), (3, None));
+    let ModelConfig::Factory(f) = &fast3.scenario.model;
+    assert_eq!(f.stations[0].process, Some(Dist::Exponential { mean: 0.5 }), "the variant's own change");
+    assert_eq!(fast3.description, None);
+    assert_eq!(
+        fast3.set,
+        pairs(&[("factory.station.mill.process.mean", "0.5"), ("factory.station.mill.machines", "3")])
+    );
+    assert_eq!(fast3.sweep, pairs(&[("factory.station.mill.machines", "3")]));
+    assert_eq!(file.variants[7].scenario.horizon.as_f64(), 1000.0);
+    // The explicit variants themselves are unswept.
+    assert_eq!(mill(&file.variants[0]), (1, None));
+    assert!(file.variants[0].sweep.is_empty());
+    assert_eq!(file.variants[0].description.as_deref(), Some("quick"));
+}
+
+#[test]
+fn sweep_labels_are_the_shortest_unique_suffixes() {
+    let text = format!(
+        "{BASE}\n[[factory.station]]\nname = \"lathe\"\nmachines = 1\nprocess = 1.0\n\n[sweep]\n\
+         \"factory.station.mill.machines\" = [1]\n\"factory.station.lathe.machines\" = [2]\n\
+         \"factory.station.mill.buffer\" = [3]\n\"scenario.description\" = [\"a b\"]\n\
+         \"factory.station.mill.process\" = [{{ dist = \"constant\", value = 2 }}]\n"
+    );
+    let file = try_parse(&text).unwrap();
+    assert_eq!(
+        names(&file),
+        [
+            "mill.machines=1 lathe.machines=2 buffer=3 description=\"a b\" process={ dist = \"constant\", value = 2 }"
+        ]
+    );
+    let v = &file.variants[0];
+    assert_eq!(v.scenario.description.as_deref(), Some("a b"));
+    let ModelConfig::Factory(f) = &v.scenario.model;
+    assert_eq!(f.stations[1].machines, 2);
+    assert_eq!(f.stations[0].process, Some(Dist::Constant { value: 2.0 }));
+    assert_eq!(
+        super::labels(&[vec!["a".into(), "b".into()], vec!["x".into(), "a".into(), "b".into()]]),
+        ["a.b", "x.a.b"]
+    );
+}
+
+#[test]
+fn sweep_value_error_points_at_the_value() {
+    let text = with_sweep("\"factory.station.mill.machines\" = [1, 0]\n", "");
+    let e = check(&text, 23, 39, "factory.station.mill.machines");
+    assert_eq!(e.message, "`machines` must be from 1 to 1000000, found 0");
+    assert_eq!(e.variant.as_deref(), Some("machines=0"));
+    assert_has(&e, &["s.toml:23:39", "(in variant `machines=0`)"]);
+    // Inside a swept table, the key goes on from the swept path.
+    let text = with_sweep("\"factory.station.mill.process\" = [{ dist = \"exponential\", mean = -1 }]\n", "");
+    let e = check(&text, 23, 66, "factory.station.mill.process.mean");
+    assert_eq!(e.message, "`mean` must be > 0, found -1");
+    let text = with_sweep("\"factory.station.mill.process\" = [{ dist = \"exponential\", mena = 1 }]\n", "");
+    let e = check(&text, 23, 59, "factory.station.mill.process.mena");
+    assert_eq!(e.suggestion.as_deref(), Some("mean"));
+    // Generated from a variant: that variant's generated name.
+    let text = with_sweep(
+        "\"factory.station.mill.machines\" = [\"two\"]\n",
+        "\n[[variant]]\nname = \"v\"\nset = { \"scenario.horizon\" = 50 }\n",
+    );
+    let e = check(&text, 23, 36, "factory.station.mill.machines");
+    assert_eq!(e.variant.as_deref(), Some("machines=\"two\""), "the baseline's grid comes first");
+    // An error elsewhere caused by a swept value names the generated variant.
+    let e = check(&with_sweep("\"scenario.horizon\" = [1000, 5]\n", ""), 6, 10, "scenario.warmup");
+    assert_eq!(e.variant.as_deref(), Some("horizon=5"));
+}
+
+#[test]
+fn sweep_path_errors() {
+    let e = check(
+        &with_sweep("\"factory.station.drill.machines\" = [1]\n", ""),
+        23,
+        18,
+        "factory.station.drill.machines",
+    );
+    assert_eq!(e.message, "`factory.station` has no element named `drill` (known: `mill`)");
+    assert_eq!(e.variant.as_deref(), Some("machines=1"));
+    let e = check(
+        &with_sweep("\"factory.station.mill.machnes\" = [1]\n", ""),
+        23,
+        23,
+        "factory.station.mill.machnes",
+    );
+    assert_eq!(e.suggestion.as_deref(), Some("machines"));
+    let e = check(&with_sweep("\"experiment.seed\" = [1, 2]\n", ""), 23, 1, "experiment.seed");
+    assert_has(&e, &["`[sweep]` cannot change `[experiment]`"]);
+    let e = check(&with_sweep("experiment.replications = [1, 2]\n", ""), 23, 1, "experiment.replications");
+    assert_has(&e, &["cannot change `[experiment]`"]);
+    let e = check(&with_sweep("\"variant.x\" = [1]\n", ""), 23, 1, "variant.x");
+    assert_eq!(e.message, "`[sweep]` cannot change `variant`");
+}
+
+#[test]
+fn sweep_values_must_be_a_non_empty_array() {
+    let e = check(
+        &with_sweep("\"factory.station.mill.machines\" = []\n", ""),
+        23,
+        35,
+        "factory.station.mill.machines",
+    );
+    assert_eq!(e.message, "expected at least one value to sweep, found an empty array");
+    let e = check(
+        &with_sweep("\"factory.station.mill.machines\" = 2\n", ""),
+        23,
+        35,
+        "factory.station.mill.machines",
+    );
+    assert_eq!(e.message, "expected an array of the values to sweep, e.g. `[1, 2, 3]`, found 2");
+    let e = check(
+        &with_sweep("factory.station.mill.process = { mean = 2 }\n", ""),
+        23,
+        32,
+        "factory.station.mill.process",
+    );
+    assert_has(&e, &["found a table (each path is one key of `[sweep]`"]);
+    let e = check(&with_sweep("\"scenario.name\" = \"x\"\n", ""), 23, 19, "scenario.name");
+    assert_has(&e, &["found the string \"x\""]);
+    let e = check(&format!("sweep = 3\n{BASE}"), 1, 9, "sweep");
+    assert_eq!(e.message, "expected a table, found 3");
+    // An empty `[sweep]` generates nothing.
+    let file = try_parse(&with_sweep("", "")).unwrap();
+    assert!(file.variants.is_empty() && file.sweep.is_empty());
+}
+
+#[test]
+fn sweep_duplicated_or_nested_paths() {
+    let text =
+        with_sweep("\"factory.station.mill.machines\" = [1]\nfactory.station.mill.machines = [2]\n", "");
+    let e = check(&text, 24, 1, "factory.station.mill.machines");
+    assert_eq!(e.message, "`factory.station.mill.machines` is swept twice (first at line 23)");
+    let text = with_sweep(
+        "\"factory.station.mill.process\" = [1]\n\"factory.station.mill.process.mean\" = [2]\n",
+        "",
+    );
+    let e = check(&text, 24, 1, "factory.station.mill.process.mean");
+    assert_eq!(
+        e.message,
+        "`factory.station.mill.process.mean` lies inside `factory.station.mill.process`, also swept (at line 23): \
+         sweep one or the other"
+    );
+}
+
+#[test]
+fn sweep_size_is_limited() {
+    let values = |n: usize| (1..=n).map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    let text = with_sweep(
+        &format!(
+            "\"factory.station.mill.machines\" = [{}]\n\"factory.station.mill.buffer\" = [{}]\n",
+            values(101),
+            values(100)
+        ),
+        "",
+    );
+    let e = check(&text, 24, 1, "factory.station.mill.buffer");
+    assert_eq!(
+        e.message,
+        "`[sweep]` would generate 10100 variants (1 swept scenario(s) × 101 × 100 values), more than 10000"
+    );
+    // Each explicit variant is swept too.
+    let text = with_sweep(
+        &format!("\"factory.station.mill.machines\" = [{}]\n", values(5001)),
+        "\n[[variant]]\nname = \"v\"\n",
+    );
+    let e = check(&text, 23, 1, "factory.station.mill.machines");
+    assert_has(&e, &["would generate 10002 variants (2 swept scenario(s) × 5001 values)"]);
+}
+
+#[test]
+fn variant_cannot_set_a_swept_path() {
+    let text = with_sweep(
+        "\"factory.station.mill.machines\" = [1, 2]\n",
+        "\n[[variant]]\nname = \"v\"\nset = { factory.station.mill.machines = 3 }\n",
+    );
+    let e = check(&text, 27, 9, "factory.station.mill.machines");
+    assert_eq!(e.variant.as_deref(), Some("v"));
+    assert_has(&e, &["`factory.station.mill.machines` is also swept in [sweep]; "]);
+    let text = with_sweep(
+        "\"factory.station.mill.process\" = [1, 2]\n",
+        "\n[[variant]]\nname = \"v\"\nset = { \"factory.station.mill.process.mean\" = 3 }\n",
+    );
+    let e = check(&text, 27, 9, "factory.station.mill.process.mean");
+    assert_has(&e, &["lies inside `factory.station.mill.process`, which is swept in [sweep]"]);
+    // A variant may refine inside a swept path's parent, and a sweep inside a variant's change.
+    let text = with_sweep(
+        "\"factory.station.mill.process.mean\" = [1, 2]\n",
+        "\n[[variant]]\nname = \"v\"\nset = { \"factory.station.mill.process\" = { dist = \"erlang\", k = 2, mean = 9 } }\n",
+    );
+    let file = try_parse(&text).unwrap();
+    let ModelConfig::Factory(f) = &file.variants[4].scenario.model;
+    assert_eq!(f.stations[0].process, Some(Dist::Erlang { k: 2, mean: 2.0 }));
+}
+
+#[test]
+fn generated_names_must_not_collide() {
+    let text =
+        with_sweep("\"factory.station.mill.machines\" = [1, 2]\n", "\n[[variant]]\nname = \"machines=2\"\n");
+    let e = check(&text, 26, 8, "variant[machines=2].name");
+    assert_eq!(
+        e.message,
+        "`machines=2` is also the name of a variant generated by `[sweep]`: rename this variant"
+    );
+    let text = with_sweep("\"factory.station.mill.machines\" = [1, 1]\n", "");
+    let e = check(&text, 23, 1, "sweep");
+    assert_has(&e, &["would both be named `machines=1`"]);
+}
+
+#[test]
+fn variant_cannot_change_the_sweep() {
+    let text = with_sweep(
+        "\"factory.station.mill.machines\" = [1]\n",
+        "\n[[variant]]\nname = \"v\"\nset = { \"sweep.x\" = [1] }\n",
+    );
+    let e = check(&text, 27, 10, "sweep");
+    assert_eq!(e.message, "a variant cannot change `[sweep]`");
+}
+
+#[test]
+fn cli_override_can_add_a_sweep() {
+    let file = with_sets(BASE, &["sweep.\"factory.station.mill.machines\"=[2, 4]"]).unwrap();
+    assert_eq!(names(&file), ["machines=2", "machines=4"]);
+    assert_eq!(mill(&file.variants[1]), (4, None));
+}
+
+// ---------------------------------------------------------------------------------------------
+// `[experiment]`: baseline and precision target.
+
+#[test]
+fn baseline_names_a_variant() {
+    let file = try_parse(&format!("{BASE}[experiment]\nbaseline = \"baseline\"\n")).unwrap();
+    assert_eq!(file.baseline.experiment.baseline, "baseline");
+    let text = format!("{EXAMPLE}\n[experiment]\nbaseline = \"two-mills\"\n")
+        .replace("[experiment]\nreplications = 8\nseed = 1\n", "");
+    let file = try_parse(&text).unwrap();
+    assert_eq!(file.baseline.experiment.baseline, "two-mills");
+    assert!(file.variants.iter().all(|v| v.scenario.experiment.baseline == "two-mills"));
+    // A generated variant.
+    let text = with_sweep(
+        "\"factory.station.mill.machines\" = [1, 2]\n",
+        "[experiment]\nbaseline = \"machines=2\"\n",
+    );
+    assert_eq!(try_parse(&text).unwrap().baseline.experiment.baseline, "machines=2");
+}
+
+#[test]
+fn baseline_unknown_suggests_the_nearest() {
+    let text = with_sweep(
+        "\"factory.station.mill.machines\" = [1, 2]\n",
+        "[experiment]\nbaseline = \"machine=2\"\n",
+    );
+    let e = check(&text, 25, 12, "experiment.baseline");
+    assert_eq!(
+        e.message,
+        "unknown variant `machine=2` (known variants: `baseline`, `machines=1`, `machines=2`)"
+    );
+    assert_eq!(e.suggestion.as_deref(), Some("machines=2"));
+    let e = check(&format!("{BASE}[experiment]\nbaseline = \"baseln\"\n"), 22, 12, "experiment.baseline");
+    assert_eq!(e.suggestion.as_deref(), Some("baseline"));
+    // Many names: the first few are listed.
+    let values = (1..=20).map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    let text = with_sweep(
+        &format!("\"factory.station.mill.machines\" = [{values}]\n"),
+        "[experiment]\nbaseline = \"x\"\n",
+    );
+    assert_has(&err(&text), &["`machines=11`, … (21 in all)"]);
+    // From the command line.
+    let e = with_sets(BASE, &["experiment.baseline=other"]).unwrap_err();
+    assert_eq!((e.line, e.key.as_str()), (0, "experiment.baseline"));
+    assert_has(&e, &["unknown variant `other`", "--set experiment.baseline"]);
+}
+
+fn target(text: &str) -> Result<ScenarioFile, ScenarioError> {
+    try_parse(&format!("{BASE}[experiment]\n{text}"))
+}
+
+#[test]
+fn precision_target_parses() {
+    let file =
+        target("target = { metric = \"throughput\", relative_half_width = 0.01 }\nmax_replications = 200\n")
+            .unwrap();
+    assert_eq!(
+        file.baseline.experiment,
+        ExperimentConfig {
+            replications: 10,
+            seed: 1,
+            baseline: "baseline".into(),
+            target: Some(PrecisionTarget {
+                metric: "throughput".into(),
+                half_width: HalfWidth::Relative(0.01),
+                max_replications: 200,
+                batch: 10
+            })
+        }
+    );
+    let file = target("replications = 4\nmax_replications = 40\nbatch = 2\n\n[experiment.target]\nmetric = \"wip\"\nhalf_width = 3\n").unwrap();
+    let t = file.baseline.experiment.target.unwrap();
+    assert_eq!((t.half_width, t.max_replications, t.batch), (HalfWidth::Absolute(3.0), 40, 2));
+    let json = serde_json::to_value(HalfWidth::Relative(0.5)).unwrap();
+    assert_eq!(json, serde_json::json!({ "relative": 0.5 }));
+}
+
+#[test]
+fn precision_target_errors() {
+    let t = "target = { metric = \"throughput\", relative_half_width = 0.01 }\n";
+    // The target (its table starts in column 10) is on line 22.
+    let e = check(&format!("{BASE}[experiment]\n{t}"), 22, 10, "experiment.target");
+    assert_eq!(
+        e.message,
+        "`target` needs `max_replications` (the most replications per variant, should the target not be met)"
+    );
+    let e = check(
+        &format!("{BASE}[experiment]\nreplications = 20\n{t}max_replications = 10\n"),
+        24,
+        20,
+        "experiment.max_replications",
+    );
+    assert_eq!(e.message, "`max_replications` must be from `replications` (20) to 1000000, found 10");
+    let e = check(
+        &format!("{BASE}[experiment]\n{t}max_replications = 2000000\n"),
+        23,
+        20,
+        "experiment.max_replications",
+    );
+    assert_has(&e, &["found 2000000"]);
+    let e = check(&format!("{BASE}[experiment]\nbatch = 5\n"), 22, 9, "experiment.batch");
+    assert_eq!(e.message, "`batch` is only used with a precision `target`, and there is none");
+    let e =
+        check(&format!("{BASE}[experiment]\nmax_replications = 5\n"), 22, 20, "experiment.max_replications");
+    assert_has(&e, &["only used with a precision `target`"]);
+    let e = check(
+        &format!("{BASE}[experiment]\nreplications = 1\n{t}max_replications = 10\n"),
+        22,
+        16,
+        "experiment.replications",
+    );
+    assert_eq!(
+        e.message,
+        "with a `target`, `replications` is the first batch and must be >= 2 (a confidence interval needs two \
+         replications), found 1"
+    );
+    let e = check(
+        &format!("{BASE}[experiment]\n{t}max_replications = 10\nbatch = 0\n"),
+        24,
+        9,
+        "experiment.batch",
+    );
+    assert_eq!(e.message, "`batch` must be >= 1, found 0");
+    let with = |target: &str| format!("{BASE}[experiment]\nmax_replications = 10\ntarget = {target}\n");
+    let e = check(
+        &with("{ metric = \"x\", relative_half_width = 0.1, half_width = 2 }"),
+        23,
+        66,
+        "experiment.target.half_width",
+    );
+    assert_eq!(e.message, "give either `relative_half_width` or `half_width`, not both");
+    let e = check(&with("{ metric = \"x\" }"), 23, 10, "experiment.target");
+    assert_has(&e, &["`target` needs `relative_half_width`"]);
+    let e = check(&with("{ metric = \"x\", half_width = -1 }"), 23, 39, "experiment.target.half_width");
+    assert_eq!(e.message, "`half_width` must be a finite number > 0, found -1");
+    let e = check(
+        &with("{ metric = \"x\", relative_half_width = nan }"),
+        23,
+        48,
+        "experiment.target.relative_half_width",
+    );
+    assert_eq!(e.message, "`relative_half_width` must be a finite number > 0, found NaN");
+    let e = check(&with("{ metric = \" \", half_width = 1 }"), 23, 21, "experiment.target.metric");
+    assert_eq!(e.message, "`metric` must not be empty");
+    let e = check(&with("{ half_width = 1 }"), 23, 10, "experiment.target.metric");
+    assert_eq!(e.message, "missing required key `metric`");
+    let e = check(&with("{ metric = \"x\", half_widht = 1 }"), 23, 26, "experiment.target.half_widht");
+    assert_eq!(e.suggestion.as_deref(), Some("half_width"));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Command-line overrides.
 
 fn with_sets(text: &str, sets: &[&str]) -> Result<ScenarioFile, ScenarioError> {
@@ -928,12 +1380,60 @@ mod fuzz {
         "[]",
         "factory.station",
         "variant",
+        "[sweep]",
+        "[1, 2]",
         "set",
         "\"factory.station.mill.machines\"",
         "scenario",
         "é",
         "\u{0}",
     ];
+
+    /// A scenario with a sweep, a variant crossed with it and a precision target.
+    const SWEEP_EXAMPLE: &str = r#"
+[scenario]
+name = "grid"
+domain = "factory"
+time_unit = "minute"
+horizon = 1000.0
+
+[experiment]
+replications = 4
+baseline = "machines=2 buffer=5"
+target = { metric = "throughput", relative_half_width = 0.05 }
+max_replications = 20
+batch = 2
+
+[[factory.source]]
+name = "orders"
+product = "widget"
+interarrival = 1.0
+
+[[factory.product]]
+name = "widget"
+route = ["mill"]
+
+[[factory.station]]
+name = "mill"
+machines = 1
+process = { dist = "exponential", mean = 0.8 }
+
+[[variant]]
+name = "slow"
+set = { "factory.station.mill.process.mean" = 0.9 }
+
+[sweep]
+"factory.station.mill.machines" = [1, 2]
+factory.station.mill.buffer = [5, 10]
+"#;
+
+    #[test]
+    fn the_sweep_example_parses() {
+        let file = try_parse(SWEEP_EXAMPLE).unwrap();
+        assert_eq!(file.variants.len(), 1 + 2 * 4);
+        assert_eq!(file.baseline.experiment.baseline, "machines=2 buffer=5");
+        assert_eq!(file.variants[8].name, "slow machines=2 buffer=10");
+    }
 
     fn mutate(base: &str, edits: &[(usize, usize, usize)]) -> String {
         let mut text: Vec<char> = base.chars().collect();
@@ -959,6 +1459,11 @@ mod fuzz {
         }
 
         #[test]
+        fn mutated_sweeps_never_panic(edits in proptest::collection::vec((0usize..2000, 0usize..6, 0usize..64), 1..6)) {
+            let _ = try_parse(&mutate(SWEEP_EXAMPLE, &edits));
+        }
+
+        #[test]
         fn random_overrides_never_panic(path in "[a-z.\"\\[\\]]{0,30}", value in "\\PC{0,20}") {
             if let Ok(o) = Override::parse(&format!("{path}={value}")) {
                 let _ = parse(Path::new("s.toml"), EXAMPLE, &[o]);
@@ -979,8 +1484,21 @@ mod fuzz {
             "factory.product.widget.route.mill",
             "variant",
             "experiment",
+            "experiment.target",
+            "experiment.baseline",
+            "sweep",
+            "sweep.\"factory.station.mill.machines\"",
         ];
-        let values = ["1", "\"x\"", "[]", "{}", "{ name = \"mill\" }", "[{ name = \"mill\" }]"];
+        let values = [
+            "1",
+            "\"x\"",
+            "[]",
+            "[1, 2]",
+            "{}",
+            "{ name = \"mill\" }",
+            "[{ name = \"mill\" }]",
+            "{ metric = \"x\", half_width = 1 }",
+        ];
         for path in paths {
             for value in values {
                 let o = Override::parse(&format!("{path}={value}")).unwrap();
