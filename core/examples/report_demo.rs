@@ -118,6 +118,7 @@ fn demo() -> ReportInput {
         for (m, metric) in metrics.iter().enumerate() {
             summary.push(SummaryRow {
                 variant: info.name.clone(),
+                sweep: Vec::new(),
                 metric: (*metric).to_owned(),
                 summary: summarize(&values[v][m], 0.95),
             });

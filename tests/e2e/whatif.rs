@@ -203,7 +203,14 @@ fn merge(shards: &[PathBuf], out: &Path) -> std::process::Output {
 #[test]
 fn merged_shards_are_byte_identical_to_a_single_run() {
     let (tmp, path) = scenario_file("two-lines.toml", TWO_LINES);
-    let reps = ["--replications", "7", "--threads", "2"];
+    let reps = [
+        "--replications",
+        "7",
+        "--threads",
+        "2",
+        "--set",
+        "sweep.\"factory.station.b-polish.machines\"=[1, 2]",
+    ];
     let single = tmp.path().join("single");
     run_into(&path, &single, &reps);
     for n in [1u32, 2, 3, 7] {
@@ -253,4 +260,173 @@ fn missing_duplicated_and_foreign_shards_are_refused() {
         assert!(stderr.contains(expected), "expected `{expected}` in: {stderr}");
         assert!(!out.join("manifest.json").exists(), "nothing is written on refusal");
     }
+}
+
+/// `summary.csv` rows as maps from column name to text.
+fn summary_rows(dir: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(dir.join("summary.csv")).expect("summary.csv exists");
+    let header = reader.headers().expect("header").clone();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .zip(r.expect("valid csv").iter())
+                .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .collect()
+}
+
+const TARGET: [&str; 8] = [
+    "--set",
+    "experiment.target={ metric = \"throughput\", relative_half_width = 0.004 }",
+    "--set",
+    "experiment.max_replications=60",
+    "--set",
+    "experiment.batch=3",
+    "--replications",
+    "4",
+];
+
+/// Replications are added in batches of 3 until every variant's throughput interval is within
+/// ±0.4 % of its mean; the count is reproducible (it depends only on results) whatever the
+/// thread count.
+#[test]
+fn precision_targets_are_met_and_reproducible() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mm1 = crate::common::root().join("scenarios/mm1.toml");
+    let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+    run_into(&mm1, &one, &[&TARGET[..], &["--threads", "1"]].concat());
+    run_into(&mm1, &two, &[&TARGET[..], &["--threads", "2"]].concat());
+    for file in ["replications.csv", "summary.csv", "comparison.csv", "report.html"] {
+        assert_eq!(std::fs::read(one.join(file)).ok(), std::fs::read(two.join(file)).ok(), "{file}");
+    }
+    let rows: Vec<_> = summary_rows(&one).into_iter().filter(|r| r["metric"] == "throughput").collect();
+    assert_eq!(rows.len(), 2);
+    let n: u32 = rows[0]["n"].parse().expect("n");
+    assert!(n > 4 && n < 60 && (n - 4) % 3 == 0, "n = {n}: more than the first batch, in whole batches");
+    for r in &rows {
+        let f = |k: &str| r[k].parse::<f64>().expect("number");
+        assert_eq!(r["n"], rows[0]["n"], "every variant has the same replications (paired)");
+        let relative = (f("ci_high") - f("ci_low")) / 2.0 / f("mean");
+        assert!(relative <= 0.004, "{}: ±{relative}", r["variant"]);
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(one.join("manifest.json")).expect("manifest")).expect("json");
+    assert_eq!(manifest["precision"]["met"], true);
+    assert_eq!(manifest["replications"], n);
+    // One batch fewer would not have met it (the loop stops at the first round that does).
+    let fewer = tmp.path().join("fewer");
+    let reps = (n - 3).to_string();
+    run_into(&mm1, &fewer, &["--replications", &reps]);
+    let widest = summary_rows(&fewer)
+        .into_iter()
+        .filter(|r| r["metric"] == "throughput")
+        .map(|r| {
+            let f = |k: &str| r[k].parse::<f64>().expect("number");
+            (f("ci_high") - f("ci_low")) / 2.0 / f("mean")
+        })
+        .fold(0.0, f64::max);
+    assert!(widest > 0.004, "with {reps} replications the target was already met (±{widest})");
+}
+
+#[test]
+fn precision_targets_refuse_shards_and_unknown_metrics() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let out = tmp.path().join("out");
+    let o = xinzhi(
+        &[
+            &["run", "scenarios/mm1.toml", "--quiet", "--shard", "0/2", "--out", out.to_str().unwrap()],
+            &TARGET[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot be sharded"));
+    assert!(!out.join("manifest.json").exists());
+    let o =
+        xinzhi(&["slurm", "scenarios/mm1.toml", "--shards", "2", TARGET[0], TARGET[1], TARGET[2], TARGET[3]]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stdout.is_empty(), "no script is printed");
+
+    let typo = "experiment.target={ metric = \"thruput\", relative_half_width = 0.01 }";
+    let o = xinzhi(&[
+        "run",
+        "scenarios/mm1.toml",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        typo,
+        "--set",
+        "experiment.max_replications=20",
+        "--replications",
+        "2",
+        "--set",
+        "scenario.horizon=20000",
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`thruput`"), "{stderr}");
+    assert!(
+        out.join("replications.csv").exists() && out.join("manifest.json").exists(),
+        "finished work is kept"
+    );
+}
+
+/// A sweep crossed with an explicit variant: generated variants are named after their point,
+/// carry their values as summary columns, are compared against the baseline, and get a sweep
+/// chart in the report.
+#[test]
+fn sweeps_generate_named_variants_with_value_columns() {
+    let (tmp, path) = scenario_file("two-lines.toml", TWO_LINES);
+    let out = tmp.path().join("out");
+    run_into(
+        &path,
+        &out,
+        &[
+            "--replications",
+            "3",
+            "--set",
+            "sweep.\"factory.station.b-polish.machines\"=[1, 2]",
+            "--set",
+            "sweep.\"factory.source.a-orders.weight\"=[1.0, 3.0]",
+        ],
+    );
+    let rows = summary_rows(&out);
+    let names: std::collections::BTreeSet<&str> = rows.iter().map(|r| r["variant"].as_str()).collect();
+    for expected in [
+        "baseline",
+        "same",
+        "b-upgraded",
+        "machines=1 weight=1.0",
+        "machines=2 weight=3.0",
+        "same machines=2 weight=1.0",
+        "b-upgraded machines=1 weight=3.0",
+    ] {
+        assert!(names.contains(expected), "{expected} in {names:?}");
+    }
+    assert_eq!(names.len(), 3 + 3 * 4);
+    let of = |v: &str| {
+        rows.iter().find(|r| r["variant"] == v && r["metric"] == "utilization.b-polish").expect("reported")
+    };
+    let two = of("b-upgraded machines=2 weight=3.0");
+    assert_eq!(
+        (two["factory.station.b-polish.machines"].as_str(), two["factory.source.a-orders.weight"].as_str()),
+        ("2", "3.0")
+    );
+    let one = of("b-upgraded");
+    assert_eq!(one["factory.station.b-polish.machines"], "");
+    // The same jobs with the same times (CRN) on two machines: each is busy about half as much
+    // (not exactly: jobs wait less, so the window edges cut service periods differently).
+    let u = |r: &BTreeMap<String, String>| r["mean"].parse::<f64>().unwrap();
+    assert!((u(two) - u(one) / 2.0).abs() < 0.01 * u(one), "{} vs {}", u(two), u(one));
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report");
+    assert!(html.contains("<section id=\"sweeps\">"));
+    // `xinzhi report DIR` rebuilds exactly the same page from the tables.
+    std::fs::remove_file(out.join("report.html")).unwrap();
+    let o = xinzhi(&["report", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_to_string(out.join("report.html")).unwrap(), html);
 }

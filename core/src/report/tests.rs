@@ -8,6 +8,7 @@ use crate::stats::Summary;
 fn summary(variant: &str, metric: &str, mean: f64, half: f64, n: usize) -> SummaryRow {
     SummaryRow {
         variant: variant.into(),
+        sweep: Vec::new(),
         metric: metric.into(),
         summary: Summary { n, mean, sd: half, ci_low: mean - half, ci_high: mean + half },
     }
