@@ -21,13 +21,25 @@ fn num(x: f64) -> String {
     }
 }
 
+/// Beyond this many variants (large sweeps) the terminal lists no more: the output files and
+/// the report have them all.
+const MAX_VARIANTS: usize = 12;
+
 /// One block per variant: metric, mean, 95 % CI half-width, n.
 pub(crate) fn render(summaries: &[MetricSummary]) -> String {
     let width = summaries.iter().map(|s| s.metric.len()).max().unwrap_or(6).max(6);
     let mut out = String::new();
     let mut current: Option<&str> = None;
+    let mut shown = 0;
     for s in summaries {
         if current != Some(&s.variant) {
+            if shown == MAX_VARIANTS {
+                let mut variants: Vec<&str> = summaries.iter().map(|s| s.variant.as_str()).collect();
+                variants.dedup();
+                let _ = writeln!(out, "\n… and {} more variant(s): see summary.csv", variants.len() - MAX_VARIANTS);
+                break;
+            }
+            shown += 1;
             current = Some(&s.variant);
             let _ = writeln!(out, "\n{}", s.variant);
             let _ = writeln!(out, "  {:width$}  {:>12}  {:>12}  {:>4}", "metric", "mean", "± 95% CI", "n");
@@ -44,12 +56,24 @@ pub(crate) fn render(summaries: &[MetricSummary]) -> String {
 pub(crate) fn effects(comparisons: &[Comparison], key_metrics: &[String]) -> String {
     let mut out = String::new();
     let mut current: Option<&str> = None;
-    for c in comparisons.iter().filter(|c| key_metrics.contains(&c.metric)) {
+    let mut shown = 0;
+    let rows: Vec<&Comparison> = comparisons.iter().filter(|c| key_metrics.contains(&c.metric)).collect();
+    for c in &rows {
         if current.is_none() {
-            let _ =
-                writeln!(out, "\neffects vs `{}` (paired over common random numbers, 95 % CI):", c.baseline);
+            let _ = writeln!(out, "\neffects vs `{}` (paired over common random numbers, 95 % CI):", c.baseline);
         }
         if current != Some(&c.variant) {
+            if shown == MAX_VARIANTS {
+                let mut variants: Vec<&str> = rows.iter().map(|c| c.variant.as_str()).collect();
+                variants.dedup();
+                let _ = writeln!(
+                    out,
+                    "  … and {} more variant(s): see comparison.csv and report.html",
+                    variants.len() - MAX_VARIANTS
+                );
+                break;
+            }
+            shown += 1;
             current = Some(&c.variant);
             let _ = writeln!(out, "  {}", c.variant);
         }
