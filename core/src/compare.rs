@@ -7,7 +7,9 @@
 //!
 //! The relative change `R = mean(d) / mean(b)` is a ratio of means; its interval uses the delta
 //! method on the paired data: `se(R) ≈ sd(dᵣ − R·bᵣ) / (√n · |mean(b)|)`, the standard
-//! linearisation of a ratio estimator (accurate when `mean(b)` is estimated far from 0).
+//! linearisation of a ratio estimator (accurate when `mean(b)` is estimated far from 0), widened
+//! where needed to at least the difference's half-width over `|mean(b)|`, so that both intervals
+//! always agree on whether the effect is distinguishable from zero.
 
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -91,7 +93,11 @@ pub fn paired(pairs: &[(f64, f64)], confidence: f64) -> Paired {
     for &(base, variant) in pairs {
         residual.push((variant - base) - rel * base);
     }
-    let rel_half = t * residual.variance().sqrt() / (root_n * base_mean.abs());
+    // Never narrower than the difference's interval over the baseline mean, so that the two
+    // intervals agree on whether 0 is inside (the delta method alone can be degenerate, e.g. a
+    // variant that is 0 in every replication has a relative change of exactly −100 %).
+    let rel_half =
+        (t * residual.variance().sqrt() / (root_n * base_mean.abs())).max(diff_half / base_mean.abs());
     Paired { n, diff_mean, diff_half, rel, rel_half, p_value: p_value(diff_mean, sd / root_n, df) }
 }
 
@@ -162,6 +168,16 @@ mod tests {
         assert!((c.p_value - 0.074_180).abs() < 1e-5, "{}", c.p_value);
         // p > 0.05, so the 95 % interval [−0.48, 4.48] must contain 0.
         assert!(c.includes_zero() && c.diff_ci_low < 0.0);
+    }
+
+    /// A variant that is 0 wherever the baseline is rarely positive: the ratio of means is −1
+    /// exactly, but the effect is not distinguishable from zero, and both intervals say so.
+    #[test]
+    fn relative_interval_agrees_with_the_difference_on_zero() {
+        let c = compare("v", "b", "m", &[(0.0, 0.0), (0.3, 0.0), (0.0, 0.0), (0.0, 0.0)], 0.95);
+        assert_eq!(c.rel_change, -1.0);
+        assert!(c.includes_zero());
+        assert!(c.rel_ci_low < 0.0 && c.rel_ci_high > 0.0, "[{}, {}]", c.rel_ci_low, c.rel_ci_high);
     }
 
     #[test]

@@ -36,7 +36,11 @@ pub(crate) fn render(summaries: &[MetricSummary]) -> String {
             if shown == MAX_VARIANTS {
                 let mut variants: Vec<&str> = summaries.iter().map(|s| s.variant.as_str()).collect();
                 variants.dedup();
-                let _ = writeln!(out, "\n… and {} more variant(s): see summary.csv", variants.len() - MAX_VARIANTS);
+                let _ = writeln!(
+                    out,
+                    "\n… and {} more variant(s): see summary.csv",
+                    variants.len() - MAX_VARIANTS
+                );
                 break;
             }
             shown += 1;
@@ -60,7 +64,8 @@ pub(crate) fn effects(comparisons: &[Comparison], key_metrics: &[String]) -> Str
     let rows: Vec<&Comparison> = comparisons.iter().filter(|c| key_metrics.contains(&c.metric)).collect();
     for c in &rows {
         if current.is_none() {
-            let _ = writeln!(out, "\neffects vs `{}` (paired over common random numbers, 95 % CI):", c.baseline);
+            let _ =
+                writeln!(out, "\neffects vs `{}` (paired over common random numbers, 95 % CI):", c.baseline);
         }
         if current != Some(&c.variant) {
             if shown == MAX_VARIANTS {
