@@ -305,7 +305,7 @@ fn precision_targets_are_met_and_reproducible() {
     let rows: Vec<_> = summary_rows(&one).into_iter().filter(|r| r["metric"] == "throughput").collect();
     assert_eq!(rows.len(), 2);
     let n: u32 = rows[0]["n"].parse().expect("n");
-    assert!(n > 4 && n < 60 && (n - 4) % 3 == 0, "n = {n}: more than the first batch, in whole batches");
+    assert!(n > 4 && n < 60 && (n - 4).is_multiple_of(3), "n = {n}: more than the first batch, in whole batches");
     for r in &rows {
         let f = |k: &str| r[k].parse::<f64>().expect("number");
         assert_eq!(r["n"], rows[0]["n"], "every variant has the same replications (paired)");
