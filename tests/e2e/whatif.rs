@@ -305,7 +305,10 @@ fn precision_targets_are_met_and_reproducible() {
     let rows: Vec<_> = summary_rows(&one).into_iter().filter(|r| r["metric"] == "throughput").collect();
     assert_eq!(rows.len(), 2);
     let n: u32 = rows[0]["n"].parse().expect("n");
-    assert!(n > 4 && n < 60 && (n - 4).is_multiple_of(3), "n = {n}: more than the first batch, in whole batches");
+    assert!(
+        n > 4 && n < 60 && (n - 4).is_multiple_of(3),
+        "n = {n}: more than the first batch, in whole batches"
+    );
     for r in &rows {
         let f = |k: &str| r[k].parse::<f64>().expect("number");
         assert_eq!(r["n"], rows[0]["n"], "every variant has the same replications (paired)");
@@ -429,4 +432,20 @@ fn sweeps_generate_named_variants_with_value_columns() {
     let o = xinzhi(&["report", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(std::fs::read_to_string(out.join("report.html")).unwrap(), html);
+}
+
+/// `[experiment] baseline` names the variant the others are compared against.
+#[test]
+fn comparisons_use_the_named_baseline() {
+    let (_keep, path) = scenario_file("two-lines.toml", TWO_LINES);
+    let (dir, _) = run_ok(path.to_str().expect("utf-8"), &["--set", "experiment.baseline=\"b-upgraded\""]);
+    let rows = comparison(dir.path());
+    assert!(rows.iter().all(|r| r["baseline"] == "b-upgraded"));
+    let variants: std::collections::BTreeSet<&str> = rows.iter().map(|r| r["variant"].as_str()).collect();
+    assert_eq!(variants, ["baseline", "same"].into_iter().collect());
+    // The scenario as written has no b-polish stage: against the upgrade, its utilization falls
+    // by exactly 100 %.
+    let polish =
+        rows.iter().find(|r| r["variant"] == "baseline" && r["metric"] == "utilization.b-polish").unwrap();
+    assert_eq!(polish["rel_change"], "-1.0");
 }
