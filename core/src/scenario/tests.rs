@@ -486,7 +486,7 @@ fn sweep_labels_are_the_shortest_unique_suffixes() {
     assert_eq!(f.stations[1].machines, 2);
     assert_eq!(f.stations[0].process, Some(Dist::Constant { value: 2.0 }));
     assert_eq!(
-        super::labels(&[vec!["a".into(), "b".into()], vec!["x".into(), "a".into(), "b".into()]]),
+        super::variants::labels(&[vec!["a".into(), "b".into()], vec!["x".into(), "a".into(), "b".into()]]),
         ["a.b", "x.a.b"]
     );
 }

@@ -193,7 +193,7 @@ fn found(value: &Spanned<DeValue<'_>>) -> String {
 
 /// For each path, the shortest suffix of its keys that no other path ends with (the whole path
 /// when even that is the end of another).
-fn labels(paths: &[Vec<String>]) -> Vec<String> {
+pub(super) fn labels(paths: &[Vec<String>]) -> Vec<String> {
     paths
         .iter()
         .map(|path| {
