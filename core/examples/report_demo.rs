@@ -48,6 +48,7 @@ fn demo() -> ReportInput {
                 description: Some("The line as it runs today.".into()),
                 set: vec![],
                 sweep: vec![],
+                crossed_with: None,
             },
             [1.0; 5],
         ),
@@ -57,6 +58,7 @@ fn demo() -> ReportInput {
                 description: Some("Buy a second milling machine.".into()),
                 set: pairs(&[("factory.station.mill.machines", "2".into())]),
                 sweep: vec![],
+                crossed_with: None,
             },
             [1.065, 0.88, 0.9, 0.52, 0.4],
         ),
@@ -66,6 +68,7 @@ fn demo() -> ReportInput {
                 description: Some("Retool the saw: 10 % shorter cuts.".into()),
                 set: pairs(&[("factory.station.saw.process.mean", "0.9".into())]),
                 sweep: vec![],
+                crossed_with: None,
             },
             [1.002, 0.995, 1.003, 1.0, 0.98],
         ),
@@ -81,10 +84,11 @@ fn demo() -> ReportInput {
             ];
             variants.push((
                 VariantInfo {
-                    name: format!("buffer={buffer},lathes={lathes}"),
+                    name: format!("buffer={buffer} lathes={lathes}"),
                     description: None,
                     set: pairs(&set),
                     sweep: pairs(&set),
+                    crossed_with: Some("baseline".into()),
                 },
                 [
                     gain,

@@ -329,12 +329,16 @@ fn draw_lines(
     let x_desc = match x_axis {
         XAxis::Numeric(d) | XAxis::Labelled(d, _) => *d,
     };
-    let formatter = |v: &f64| format_number(*v);
+    // Ticks are computed in floating point: one meant to be 0 can come out as ±1e-21.
+    let snap = |v: f64, span: f64| if v.abs() < 1e-9 * span { 0.0 } else { v };
+    let (x_span, y_span) = ((x_hi - x_lo).abs(), (y_hi - y_lo).abs());
+    let x_formatter = |v: &f64| format_number(snap(*v, x_span));
+    let y_formatter = |v: &f64| format_number(snap(*v, y_span));
     let mut mesh = chart.configure_mesh();
     mesh.x_desc(x_desc)
         .y_desc(short(y_desc))
-        .x_label_formatter(&formatter)
-        .y_label_formatter(&formatter)
+        .x_label_formatter(&x_formatter)
+        .y_label_formatter(&y_formatter)
         .x_labels(10)
         .y_labels(8)
         .label_style(text(15, &MUTED))

@@ -181,6 +181,14 @@ impl<'a> View<'a> {
 
     /// The lines of a sweep chart along `path`: variants generated with a value of `path`,
     /// grouped by their other swept values (each group sorted along `path`).
+    /// Whether some sweep grid crosses an explicit variant (not only the baseline).
+    fn crosses_variants(&self) -> bool {
+        self.input
+            .variants
+            .iter()
+            .any(|v| v.crossed_with.as_deref().is_some_and(|c| c != crate::experiment::BASELINE))
+    }
+
     pub(crate) fn sweep_lines(&self, path: &str) -> SweepAxis<'a> {
         let mut lines: Vec<SweepLine<'a>> = Vec::new();
         let mut values: Vec<&'a str> = Vec::new();
@@ -189,9 +197,11 @@ impl<'a> View<'a> {
             if !values.contains(&x.as_str()) {
                 values.push(x);
             }
-            let others: Vec<String> =
-                v.sweep.iter().filter(|(p, _)| p != path).map(|(p, val)| format!("{p} = {val}")).collect();
-            let label = others.join(", ");
+            // One line per crossed variant and combination of the other swept values; the
+            // baseline's grid is named only when explicit variants are crossed too.
+            let crossed = v.crossed_with.as_deref().filter(|_| self.crosses_variants());
+            let others = v.sweep.iter().filter(|(p, _)| p != path).map(|(p, val)| format!("{p} = {val}"));
+            let label = crossed.map(str::to_owned).into_iter().chain(others).collect::<Vec<_>>().join(", ");
             match lines.iter_mut().find(|l| l.label == label) {
                 Some(line) => line.points.push((x, &v.name)),
                 None => lines.push(SweepLine { label, points: vec![(x, &v.name)] }),

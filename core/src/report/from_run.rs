@@ -55,6 +55,7 @@ impl ReportInput {
                     description: v.description.clone(),
                     set: v.set.clone(),
                     sweep: v.sweep.clone(),
+                    crossed_with: v.crossed_with.clone(),
                 })
                 .collect(),
             sweep_paths: m.sweep.clone(),

@@ -32,7 +32,13 @@ fn comparison(variant: &str, metric: &str, base: f64, diff: f64, half: f64) -> C
 
 fn variant(name: &str, set: &[(&str, &str)], sweep: &[(&str, &str)]) -> VariantInfo {
     let pairs = |xs: &[(&str, &str)]| xs.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect();
-    VariantInfo { name: name.into(), description: None, set: pairs(set), sweep: pairs(sweep) }
+    VariantInfo {
+        name: name.into(),
+        description: None,
+        set: pairs(set),
+        sweep: pairs(sweep),
+        crossed_with: None,
+    }
 }
 
 /// A baseline, two explicit variants, a 3-point sweep, two metrics, a short series.
@@ -288,4 +294,36 @@ fn large_experiments_are_capped_and_say_so() {
     assert!(page.contains("Showing the first 5000 of 36120 rows"));
     assert!(page.contains("Showing the first 12 of 16 sweep charts"));
     assert!(page.len() < 8_000_000, "{} bytes", page.len());
+}
+
+/// A sweep crossed with an explicit variant draws one line per crossed variant, not one line
+/// zig-zagging through both grids.
+#[test]
+fn sweep_lines_follow_the_crossed_variant() {
+    let mut input = sample();
+    let path = "factory.station.lathe.machines";
+    for v in &mut input.variants {
+        if !v.sweep.is_empty() {
+            v.crossed_with = Some("baseline".into());
+        }
+    }
+    for m in ["1", "2", "3"] {
+        let mut v = variant(
+            &format!("two-mills lathe={m}"),
+            &[("factory.station.mill.machines", "2"), (path, m)],
+            &[(path, m)],
+        );
+        v.crossed_with = Some("two-mills".into());
+        input.summary.push(summary(&v.name, "throughput", 50.0, 0.5, 10));
+        input.summary.push(summary(&v.name, "cycle_time_mean", 9.0, 0.4, 10));
+        input.variants.push(v);
+    }
+    let html = render(&input).expect("renders");
+    let sweeps = &html[html.find("<section id=\"sweeps\">").expect("sweep section")..];
+    let sweeps = &sweeps[..sweeps.find("</section>").expect("closed")];
+    assert!(
+        sweeps.contains(">baseline<") && sweeps.contains(">two-mills<"),
+        "one legend entry per crossed variant"
+    );
+    assert!(!sweeps.contains("swept variants"));
 }

@@ -397,7 +397,7 @@ pub(super) fn build_variants<'i>(
         if grid > 0 {
             swept_sources.push((Some(name.clone()), tree, set.clone()));
         }
-        variants.push(Variant { name, description, scenario, set, sweep: Vec::new() });
+        variants.push(Variant { name, description, scenario, set, sweep: Vec::new(), crossed_with: None });
     }
 
     for (source, tree, set) in &swept_sources {
@@ -426,6 +426,7 @@ pub(super) fn build_variants<'i>(
                 scenario,
                 set: set.iter().cloned().chain(changes.iter().cloned()).collect(),
                 sweep: changes,
+                crossed_with: Some(source.clone().unwrap_or_else(|| BASELINE_NAME.to_owned())),
             });
         }
     }
