@@ -2,7 +2,7 @@
 # End-to-end test of `xinzhi slurm` on a real single-node Slurm (loopback, started here).
 #
 # 1. builds `xinzhi` (dev profile: `cargo build -p xinzhi-cli --locked`, reusing CI's build);
-# 2. starts Slurm with ../shared/tools/slurm-local.sh up (needs root and apt: installs munge and
+# 2. starts Slurm with ../shared/tools/slurm-local.sh up (or its copy tests/cluster/slurm-local.sh) (needs root and apt: installs munge and
 #    Debian's Slurm on a fresh machine), and stops it on exit unless it was already running;
 # 3. runs a small scenario once on this machine (`xinzhi run --out single`);
 # 4. generates the submit script (`xinzhi slurm --shards 3`), submits it, waits for the array
@@ -32,8 +32,12 @@ fail() { say "FAILED: $*" >&2; exit 1; }
 
 root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel) || fail "not inside the repository"
 cd "$root"
-slurm_local="$root/../shared/tools/slurm-local.sh"
-[ -f "$slurm_local" ] || fail "$slurm_local is missing: it installs and starts the loopback Slurm (shared/ sits beside the repository)"
+# The workplace's shared tool when it sits beside the repository, else the vendored copy.
+slurm_local="${SLURM_LOCAL:-}"
+for candidate in "$root/../shared/tools/slurm-local.sh" "$root/tests/cluster/slurm-local.sh"; do
+    if [ -z "$slurm_local" ] && [ -f "$candidate" ]; then slurm_local="$candidate"; fi
+done
+[ -n "$slurm_local" ] && [ -f "$slurm_local" ] || fail "no slurm-local.sh found (set SLURM_LOCAL)"
 [ "$(id -u)" = 0 ] || fail "run as root: slurm-local.sh installs packages with apt-get and starts daemons"
 
 scenario="$root/${SCENARIO:-scenarios/mm1.toml}"
