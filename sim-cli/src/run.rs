@@ -112,6 +112,13 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             events as f64 / wall.as_secs_f64().max(1e-9) / 1e6,
             dir.display()
         );
+        if let Some(shard) = folder.results.shard {
+            println!(
+                "this is shard {shard} (replications r with r mod {} = {}); combine all {} shards with \
+                 `xinzhi merge DIR... --out DIR`",
+                shard.count, shard.index, shard.count
+            );
+        }
     }
     let results = &folder.results;
     let failures: Vec<String> =

@@ -25,32 +25,31 @@ fn num(x: f64) -> String {
 /// the report have them all.
 const MAX_VARIANTS: usize = 12;
 
+/// `rows` (consecutive per variant) as one block per variant: the first [`MAX_VARIANTS`], and
+/// how many more there are.
+fn variant_blocks<'r, T>(rows: &'r [T], variant: impl Fn(&T) -> &str) -> (Vec<&'r [T]>, usize) {
+    let blocks: Vec<&[T]> = rows.chunk_by(|a, b| variant(a) == variant(b)).collect();
+    let hidden = blocks.len().saturating_sub(MAX_VARIANTS);
+    (blocks.into_iter().take(MAX_VARIANTS).collect(), hidden)
+}
+
 /// One block per variant: metric, mean, 95 % CI half-width, n.
 pub(crate) fn render(summaries: &[MetricSummary]) -> String {
     let width = summaries.iter().map(|s| s.metric.len()).max().unwrap_or(6).max(6);
     let mut out = String::new();
-    let mut current: Option<&str> = None;
-    let mut shown = 0;
-    for s in summaries {
-        if current != Some(&s.variant) {
-            if shown == MAX_VARIANTS {
-                let mut variants: Vec<&str> = summaries.iter().map(|s| s.variant.as_str()).collect();
-                variants.dedup();
-                let _ = writeln!(
-                    out,
-                    "\n… and {} more variant(s): see summary.csv",
-                    variants.len() - MAX_VARIANTS
-                );
-                break;
-            }
-            shown += 1;
-            current = Some(&s.variant);
-            let _ = writeln!(out, "\n{}", s.variant);
-            let _ = writeln!(out, "  {:width$}  {:>12}  {:>12}  {:>4}", "metric", "mean", "± 95% CI", "n");
+    let (blocks, hidden) = variant_blocks(summaries, |s| &s.variant);
+    for block in blocks {
+        let _ = writeln!(out, "\n{}", block[0].variant);
+        let _ = writeln!(out, "  {:width$}  {:>12}  {:>12}  {:>4}", "metric", "mean", "± 95% CI", "n");
+        for s in block {
+            let sm = &s.summary;
+            let half = (sm.ci_high - sm.ci_low) / 2.0;
+            let _ =
+                writeln!(out, "  {:width$}  {:>12}  {:>12}  {:>4}", s.metric, num(sm.mean), num(half), sm.n);
         }
-        let sm = &s.summary;
-        let half = (sm.ci_high - sm.ci_low) / 2.0;
-        let _ = writeln!(out, "  {:width$}  {:>12}  {:>12}  {:>4}", s.metric, num(sm.mean), num(half), sm.n);
+    }
+    if hidden > 0 {
+        let _ = writeln!(out, "\n… and {hidden} more variant(s): see summary.csv");
     }
     out
 }
@@ -58,32 +57,20 @@ pub(crate) fn render(summaries: &[MetricSummary]) -> String {
 /// Each variant's paired effects on the key metrics, in words (effects whose interval contains
 /// zero are said to be indistinguishable from zero).
 pub(crate) fn effects(comparisons: &[Comparison], key_metrics: &[String]) -> String {
-    let mut out = String::new();
-    let mut current: Option<&str> = None;
-    let mut shown = 0;
     let rows: Vec<&Comparison> = comparisons.iter().filter(|c| key_metrics.contains(&c.metric)).collect();
-    for c in &rows {
-        if current.is_none() {
-            let _ =
-                writeln!(out, "\neffects vs `{}` (paired over common random numbers, 95 % CI):", c.baseline);
+    let Some(first) = rows.first() else { return String::new() };
+    let mut out =
+        format!("\neffects vs `{}` (paired over common random numbers, 95 % CI):\n", first.baseline);
+    let (blocks, hidden) = variant_blocks(&rows, |c| &c.variant);
+    for block in blocks {
+        let _ = writeln!(out, "  {}", block[0].variant);
+        for c in block {
+            // The sentence itself says when the interval contains zero.
+            let _ = writeln!(out, "    {}", effect_sentence(c));
         }
-        if current != Some(&c.variant) {
-            if shown == MAX_VARIANTS {
-                let mut variants: Vec<&str> = rows.iter().map(|c| c.variant.as_str()).collect();
-                variants.dedup();
-                let _ = writeln!(
-                    out,
-                    "  … and {} more variant(s): see comparison.csv and report.html",
-                    variants.len() - MAX_VARIANTS
-                );
-                break;
-            }
-            shown += 1;
-            current = Some(&c.variant);
-            let _ = writeln!(out, "  {}", c.variant);
-        }
-        // The sentence itself says when the interval contains zero.
-        let _ = writeln!(out, "    {}", effect_sentence(c));
+    }
+    if hidden > 0 {
+        let _ = writeln!(out, "  … and {hidden} more variant(s): see comparison.csv and report.html");
     }
     out
 }
