@@ -27,7 +27,7 @@ const MAX_VARIANTS: usize = 12;
 
 /// `rows` (consecutive per variant) as one block per variant: the first [`MAX_VARIANTS`], and
 /// how many more there are.
-fn variant_blocks<'r, T>(rows: &'r [T], variant: impl Fn(&T) -> &str) -> (Vec<&'r [T]>, usize) {
+fn variant_blocks<T>(rows: &[T], variant: impl Fn(&T) -> &str) -> (Vec<&[T]>, usize) {
     let blocks: Vec<&[T]> = rows.chunk_by(|a, b| variant(a) == variant(b)).collect();
     let hidden = blocks.len().saturating_sub(MAX_VARIANTS);
     (blocks.into_iter().take(MAX_VARIANTS).collect(), hidden)
