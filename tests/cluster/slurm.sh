@@ -30,7 +30,9 @@ esac
 say() { printf '[slurm-test %(%H:%M:%S)T] %s\n' -1 "$*"; }
 fail() { say "FAILED: $*" >&2; exit 1; }
 
-root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel) || fail "not inside the repository"
+# Not `git rev-parse`: git refuses a clone owned by another user ("dubious ownership").
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+[ -f "$root/Cargo.toml" ] || fail "not inside the repository ($root)"
 cd "$root"
 # The workplace's shared tool when it sits beside the repository, else the vendored copy.
 slurm_local="${SLURM_LOCAL:-}"

@@ -213,7 +213,8 @@ fn merged_shards_are_byte_identical_to_a_single_run() {
     ];
     let single = tmp.path().join("single");
     run_into(&path, &single, &reps);
-    for n in [1u32, 2, 3, 7] {
+    // N = 9 > 7 replications: shards 7 and 8 hold none, and shard 8 is named first to merge.
+    for n in [1u32, 2, 3, 7, 9] {
         let shards: Vec<PathBuf> = (0..n).map(|i| tmp.path().join(format!("n{n}-shard{i}"))).collect();
         // Given in reverse order: merge sorts them out.
         for (i, dir) in shards.iter().enumerate().rev() {
@@ -251,7 +252,29 @@ fn missing_duplicated_and_foreign_shards_are_refused() {
         (&[&s0, &other_n], "is shard 1/2, but"),
         (&[&s0, &whole], "not a shard"),
     ];
-    for (i, (dirs, expected)) in cases.into_iter().enumerate() {
+    // Manifests tampered with: impossible shards, another build.
+    let tampered = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in ["replications.csv", "manifest.json"] {
+            std::fs::copy(s1.join(f), dir.join(f)).unwrap();
+        }
+        let mut m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        edit(&mut m);
+        std::fs::write(dir.join("manifest.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+        dir
+    };
+    let zero = tampered("zero", &|m| m["shard"] = serde_json::json!({ "index": 0, "count": 0 }));
+    let beyond = tampered("beyond", &|m| m["shard"] = serde_json::json!({ "index": 7, "count": 3 }));
+    let build = tampered("build", &|m| m["xinzhi_version"] = "0.0.1".into());
+    let s2 = shard("s2", &["--shard", "2/3"]);
+    let more: [(&[&PathBuf], &str); 3] = [
+        (&[&s0, &s1, &s2, &zero], "is not a valid shard"),
+        (&[&s0, &s1, &s2, &beyond], "is not a valid shard"),
+        (&[&s0, &build, &s2], "another build"),
+    ];
+    for (i, (dirs, expected)) in cases.into_iter().chain(more).enumerate() {
         let dirs: Vec<PathBuf> = dirs.iter().map(|d| (*d).clone()).collect();
         let out = tmp.path().join(format!("out{i}"));
         let o = merge(&dirs, &out);

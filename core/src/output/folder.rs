@@ -135,6 +135,15 @@ pub fn read_run(dir: &Path) -> Result<RunFolder, OutputError> {
         line: e.line() as u64,
         message: format!("not a manifest written by this xinzhi: {e}"),
     })?;
+    if let Some(Shard { index, count }) = manifest.shard
+        && (count == 0 || count > crate::experiment::MAX_SHARDS || index >= count)
+    {
+        return Err(OutputError::Table {
+            path: manifest_path,
+            line: 0,
+            message: format!("`shard` {index}/{count} is not a valid shard (0 <= index < count)"),
+        });
+    }
     let variants: Vec<String> = manifest.variants.iter().map(|v| v.name.clone()).collect();
     let baseline =
         variants.iter().position(|v| *v == manifest.baseline).ok_or_else(|| OutputError::Table {
@@ -287,6 +296,20 @@ pub fn merge(dirs: &[PathBuf]) -> Result<RunFolder, MergeError> {
                 format!("is shard {index}/{n}, but {} is one of {count}", first.dir.display()),
             ));
         }
+        let build = |m: &Manifest| {
+            let plugins: Vec<_> = m.plugins.iter().map(|p| (&p.name, &p.crate_version, &p.sha256)).collect();
+            (m.xinzhi_version.clone(), m.rng.clone(), format!("{plugins:?}"))
+        };
+        if build(m) != build(&first.manifest) {
+            return Err(fail(
+                f,
+                format!(
+                    "was made by another build than {} (xinzhi version, random number generator or plugin \
+                     libraries differ): results of different builds cannot be merged",
+                    first.dir.display()
+                ),
+            ));
+        }
         if !m.complete {
             let why = m.error.as_deref().unwrap_or("not every replication finished");
             return Err(fail(f, format!("shard {index}/{n} is incomplete ({why}); run it again")));
@@ -328,6 +351,9 @@ pub fn merge(dirs: &[PathBuf]) -> Result<RunFolder, MergeError> {
     results.shard = None;
     results.replications = folders.iter().flat_map(|f| f.results.replications.iter().cloned()).collect();
     results.replications.sort_by_key(|r| (r.variant, r.replication));
+    // Derived from the results, as a single run derives them: a shard's own (an empty shard's:
+    // none) must not decide them.
+    manifest.key_metrics = results.key_metrics(manifest.precision.as_ref().map(|p| p.metric.as_str()));
     Ok(RunFolder { dir: first.dir.clone(), manifest, results })
 }
 
