@@ -472,3 +472,50 @@ fn comparisons_use_the_named_baseline() {
         rows.iter().find(|r| r["variant"] == "baseline" && r["metric"] == "utilization.b-polish").unwrap();
     assert_eq!(polish["rel_change"], "-1.0");
 }
+
+/// The AnyLogic pitfall: adding blocks that nothing else is connected to (a station on no route,
+/// and a whole new source → product → station chain) must not change a single number of the
+/// rest of the model, replication by replication.
+#[test]
+fn unconnected_additions_change_nothing_else() {
+    let extra = r#"
+[[factory.station]]
+name = "spare"
+machines = 2
+process = { dist = "exponential", mean = 3.0 }
+
+[[factory.source]]
+name = "c-orders"
+product = "c"
+interarrival = { dist = "exponential", mean = 4.0 }
+
+[[factory.product]]
+name = "c"
+route = ["c-press"]
+
+[[factory.station]]
+name = "c-press"
+machines = 1
+process = { dist = "gamma", mean = 2.0, cv = 0.5 }
+"#;
+    // Without the variants (a TOML table array must stay after them), then with the additions.
+    let base = &TWO_LINES[..TWO_LINES.find("[[variant]]").expect("variants")];
+    let (_a, plain) = scenario_file("plain.toml", base);
+    let (_b, grown) = scenario_file("grown.toml", &format!("{base}{extra}"));
+    let (plain_dir, _) = run_ok(plain.to_str().unwrap(), &[]);
+    let (grown_dir, _) = run_ok(grown.to_str().unwrap(), &[]);
+    let (before, after) = (replications(plain_dir.path()), replications(grown_dir.path()));
+    let own = |m: &str| {
+        [".a", ".a-mill", ".a-orders", ".b", ".b-lathe", ".b-polish", ".b-orders"]
+            .iter()
+            .any(|s| m.ends_with(s))
+    };
+    for (key, metrics) in &before {
+        let compared: Vec<&String> = metrics.keys().filter(|m| own(m)).collect();
+        assert!(compared.len() >= 10);
+        for m in compared {
+            assert_eq!(metrics[m].to_bits(), after[key][m].to_bits(), "{key:?} {m}");
+        }
+    }
+    assert!(after[&("baseline".to_owned(), 0)]["throughput.c"] > 0.2, "the new chain really runs");
+}
