@@ -61,8 +61,9 @@ pub enum OutputError {
         /// What is wrong.
         message: String,
     },
-    /// A file-system operation failed.
-    #[error("{}: {source}", path.display())]
+    /// A file-system operation failed (the cause is the error's `source`, which callers print
+    /// after the path).
+    #[error("{}", path.display())]
     Io {
         /// The path involved.
         path: PathBuf,
