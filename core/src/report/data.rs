@@ -26,6 +26,8 @@ pub(crate) const MAX_SERIES_METRICS: usize = 6;
 pub(crate) const MAX_SERIES_VARIANTS: usize = 8;
 /// Points per time-series line (longer lines are averaged into this many bins).
 pub(crate) const MAX_SERIES_POINTS: usize = 600;
+/// Time series with more time points than this get no interval bars (they would hide the lines).
+pub(crate) const MAX_SERIES_INTERVALS: usize = 60;
 /// Sweep charts (swept path × key metric).
 pub(crate) const MAX_SWEEP_CHARTS: usize = 12;
 /// Lines per sweep chart.
@@ -140,9 +142,9 @@ impl<'a> View<'a> {
         order
     }
 
-    /// The across-replication mean of `metric` in `variant` at each time (finite points only),
-    /// averaged into at most [`MAX_SERIES_POINTS`] bins.
-    pub(crate) fn series_means(&self, metric: &str, variant: &str) -> Vec<(f64, f64)> {
+    /// The finite values of `metric` in `variant` at each time, in time order (one value per
+    /// replication that has a point there).
+    fn series_groups(&self, metric: &str, variant: &str) -> Vec<(f64, Vec<f64>)> {
         let mut points: Vec<(f64, f64)> = self
             .input
             .series
@@ -153,19 +155,42 @@ impl<'a> View<'a> {
             .map(|p| (p.time, p.value))
             .collect();
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut means: Vec<(f64, f64)> = Vec::new();
-        let mut i = 0;
-        while i < points.len() {
-            let t = points[i].0;
-            let mut j = i;
-            let mut sum = 0.0;
-            while j < points.len() && points[j].0 == t {
-                sum += points[j].1;
-                j += 1;
+        let mut groups: Vec<(f64, Vec<f64>)> = Vec::new();
+        for (t, v) in points {
+            match groups.last_mut() {
+                Some((last, values)) if *last == t => values.push(v),
+                _ => groups.push((t, vec![v])),
             }
-            means.push((t, sum / (j - i) as f64));
-            i = j;
         }
+        groups
+    }
+
+    /// The 95 % Student-t interval of the across-replication mean at each time, when there are
+    /// at most [`MAX_SERIES_INTERVALS`] time points (more would hide the lines) and at least
+    /// two replications there.
+    pub(crate) fn series_intervals(&self, metric: &str, variant: &str) -> Vec<(f64, f64, f64)> {
+        let groups = self.series_groups(metric, variant);
+        if groups.len() > MAX_SERIES_INTERVALS {
+            return Vec::new();
+        }
+        groups
+            .iter()
+            .filter(|(_, values)| values.len() >= 2)
+            .map(|(t, values)| {
+                let s = crate::stats::summarize(values, 0.95);
+                (*t, s.ci_low, s.ci_high)
+            })
+            .collect()
+    }
+
+    /// The across-replication mean of `metric` in `variant` at each time (finite points only),
+    /// averaged into at most [`MAX_SERIES_POINTS`] bins.
+    pub(crate) fn series_means(&self, metric: &str, variant: &str) -> Vec<(f64, f64)> {
+        let means: Vec<(f64, f64)> = self
+            .series_groups(metric, variant)
+            .into_iter()
+            .map(|(t, values)| (t, values.iter().sum::<f64>() / values.len() as f64))
+            .collect();
         if means.len() <= MAX_SERIES_POINTS {
             return means;
         }

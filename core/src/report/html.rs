@@ -386,7 +386,7 @@ fn series(view: &View<'_>) -> String {
     let input = view.input;
     let metrics = view.series_metrics();
     let mut out = String::from(
-        "<p>Each line is the mean over replications at each time point (longer series are averaged into bins).</p>\n",
+        "<p>Each line is the mean over replications at each time point, with its 95 % confidence interval when a series has at most 60 points (longer series are averaged into bins).</p>\n",
     );
     let shown_metrics = metrics.len().min(data::MAX_SERIES_METRICS);
     let unit =
@@ -398,7 +398,8 @@ fn series(view: &View<'_>) -> String {
         let mut entries = Vec::new();
         for (i, v) in variants[..shown].iter().enumerate() {
             let color = if *v == input.baseline { charts::PALETTE[0] } else { charts::color(i + 1) };
-            lines.push(Line { color, points: view.series_means(metric, v), intervals: Vec::new() });
+            let (points, intervals) = (view.series_means(metric, v), view.series_intervals(metric, v));
+            lines.push(Line { color, points, intervals });
             entries.push(((*v).to_owned(), color));
         }
         out.push_str(&format!("<figure>\n<figcaption>{}</figcaption>\n", escape(metric)));

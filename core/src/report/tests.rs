@@ -327,3 +327,40 @@ fn sweep_lines_follow_the_crossed_variant() {
     );
     assert!(!sweeps.contains("swept variants"));
 }
+
+/// Short series get the 95 % interval of the across-replication mean at each time; long ones
+/// none (bars would hide the lines).
+#[test]
+fn series_intervals_are_t_intervals_over_replications() {
+    let input = sample();
+    let view = super::data::View::new(&input);
+    let metric = &input.series[0].metric;
+    let intervals = view.series_intervals(metric, "baseline");
+    let at = |t: f64| -> Vec<f64> {
+        input
+            .series
+            .iter()
+            .filter(|p| p.variant == "baseline" && &p.metric == metric && p.time == t)
+            .map(|p| p.value)
+            .collect()
+    };
+    assert!(!intervals.is_empty());
+    for &(t, low, high) in &intervals {
+        let s = crate::stats::summarize(&at(t), 0.95);
+        assert_eq!((low, high), (s.ci_low, s.ci_high));
+        assert!(low < high);
+    }
+    let mut long = sample();
+    long.series = (0..3)
+        .flat_map(|r| {
+            (0..100).map(move |t| SeriesInput {
+                variant: "baseline".into(),
+                replication: r,
+                time: f64::from(t),
+                metric: "wip".into(),
+                value: f64::from(r + t),
+            })
+        })
+        .collect();
+    assert!(super::data::View::new(&long).series_intervals("wip", "baseline").is_empty());
+}
