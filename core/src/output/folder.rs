@@ -296,11 +296,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<RunFolder, MergeError> {
                 format!("is shard {index}/{n}, but {} is one of {count}", first.dir.display()),
             ));
         }
-        let build = |m: &Manifest| {
-            let plugins: Vec<_> = m.plugins.iter().map(|p| (&p.name, &p.crate_version, &p.sha256)).collect();
-            (m.xinzhi_version.clone(), m.rng.clone(), format!("{plugins:?}"))
-        };
-        if build(m) != build(&first.manifest) {
+        if build_of(m) != build_of(&first.manifest) {
             return Err(fail(
                 f,
                 format!(
@@ -355,6 +351,27 @@ pub fn merge(dirs: &[PathBuf]) -> Result<RunFolder, MergeError> {
     // none) must not decide them.
     manifest.key_metrics = results.key_metrics(manifest.precision.as_ref().map(|p| p.metric.as_str()));
     Ok(RunFolder { dir: first.dir.clone(), manifest, results })
+}
+
+/// What identifies the build that produced a folder (shards of different builds do not merge).
+#[derive(PartialEq)]
+struct Build<'m> {
+    xinzhi_version: &'m str,
+    rng: &'m str,
+    /// Name, crate version and SHA-256 of each plugin library.
+    plugins: Vec<(&'m str, &'m str, Option<&'m str>)>,
+}
+
+fn build_of(m: &Manifest) -> Build<'_> {
+    Build {
+        xinzhi_version: &m.xinzhi_version,
+        rng: &m.rng,
+        plugins: m
+            .plugins
+            .iter()
+            .map(|p| (p.name.as_str(), p.crate_version.as_str(), p.sha256.as_deref()))
+            .collect(),
+    }
 }
 
 fn short(digest: &str) -> &str {
