@@ -69,6 +69,30 @@ pub(crate) fn run_ok(scenario: &str, extra: &[&str]) -> (tempfile::TempDir, Outp
     (dir, output)
 }
 
+/// Writes `text` as `name` in a fresh temporary folder (kept while the `TempDir` lives).
+pub(crate) fn scenario_file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("scenario written");
+    (dir, path)
+}
+
+/// Every row of the CSV file at `path` as a map from column name to text.
+pub(crate) fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header = reader.headers().expect("header").clone();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .zip(r.expect("valid csv").iter())
+                .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .collect()
+}
+
 /// One row of `summary.csv`.
 #[derive(Clone, Debug)]
 pub(crate) struct Row {

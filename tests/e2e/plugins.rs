@@ -20,13 +20,10 @@ fn faulty_so() -> &'static Path {
     SO.get_or_init(|| build_so("faulty-plugin"))
 }
 
-/// Writes `text` as `name` in a fresh temporary folder.
+/// Writes `text` as `name` in a fresh temporary folder; the path as text, for arguments.
 fn scenario(name: &str, text: &str) -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join(name);
-    std::fs::write(&file, text).expect("write scenario");
-    let path = file.to_str().expect("utf-8").to_owned();
-    (dir, path)
+    let (dir, file) = crate::common::scenario_file(name, text);
+    (dir, file.to_str().expect("utf-8").to_owned())
 }
 
 /// An M/M/1-like line at ρ = 0.8 with `dispatch` at the mill and extra TOML appended.

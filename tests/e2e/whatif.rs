@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::common::{replications, run_ok, xinzhi};
+use crate::common::{csv_rows, replications, run_ok, scenario_file, xinzhi};
 
 /// Two products that share no station; `b-polish` is on no route in the baseline.
 const TWO_LINES: &str = r#"
@@ -67,24 +67,8 @@ description = "adds a station to b's route and a machine to b's lathe"
 set = { "factory.product.b.route" = ["b-lathe", "b-polish"], "factory.station.b-lathe.machines" = 2 }
 "#;
 
-/// Writes `text` as `name` in a fresh folder.
-pub(crate) fn scenario_file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join(name);
-    std::fs::write(&path, text).expect("scenario written");
-    (dir, path)
-}
-
 fn comparison(dir: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_path(dir.join("out/comparison.csv")).expect("comparison.csv exists");
-    let header = reader.headers().expect("header").clone();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.expect("valid csv");
-            header.iter().zip(r.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect()
-        })
-        .collect()
+    csv_rows(&dir.join("out/comparison.csv"))
 }
 
 #[test]
@@ -285,20 +269,8 @@ fn missing_duplicated_and_foreign_shards_are_refused() {
     }
 }
 
-/// `summary.csv` rows as maps from column name to text.
 fn summary_rows(dir: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_path(dir.join("summary.csv")).expect("summary.csv exists");
-    let header = reader.headers().expect("header").clone();
-    reader
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .zip(r.expect("valid csv").iter())
-                .map(|(h, v)| (h.to_owned(), v.to_owned()))
-                .collect()
-        })
-        .collect()
+    csv_rows(&dir.join("summary.csv"))
 }
 
 const TARGET: [&str; 8] = [
