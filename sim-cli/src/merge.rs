@@ -28,7 +28,7 @@ pub(crate) fn print_summary(folder: &RunFolder) {
     print!("{}", table::render(&results.summaries()));
     print!("{}", table::effects(&results.comparisons(), &folder.manifest.key_metrics));
     if let Some(p) = &results.precision {
-        println!("\n{}", table::precision(p, results.complete()));
+        println!("\nprecision target: {}", report::precision_sentence(p, results.complete()));
     }
 }
 

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use xinzhi_core::compare::Comparison;
-use xinzhi_core::experiment::{MetricSummary, PrecisionReport};
+use xinzhi_core::experiment::MetricSummary;
 use xinzhi_core::report::effect_sentence;
 
 /// Formats a number with about 4 significant digits, without scientific notation for the usual
@@ -73,26 +73,6 @@ pub(crate) fn effects(comparisons: &[Comparison], key_metrics: &[String]) -> Str
         let _ = writeln!(out, "  … and {hidden} more variant(s): see comparison.csv and report.html");
     }
     out
-}
-
-/// The precision a target reached; `complete` is false when a replication failed (which stops
-/// the rounds).
-pub(crate) fn precision(p: &PrecisionReport, complete: bool) -> String {
-    let unit = |x: f64| if p.kind == "relative" { format!("{:.3} %", 100.0 * x) } else { num(x) };
-    let worst = p.worst().map_or_else(String::new, |w| {
-        let got = if p.kind == "relative" { w.relative_half_width } else { w.half_width };
-        format!("; widest: `{}` at ± {}", w.variant, unit(got))
-    });
-    let verdict = if !complete && !p.met {
-        format!("not met: rounds stopped at {} replication(s) because a replication failed", p.replications)
-    } else if p.met {
-        format!("met with {} replication(s) per variant", p.replications)
-    } else if p.missing_metric {
-        "not evaluated: no replication produced the metric".to_owned()
-    } else {
-        format!("NOT met: stopped at max_replications = {}", p.replications)
-    };
-    format!("precision target: {} half-width ≤ {} ({}) — {verdict}{worst}", p.metric, unit(p.target), p.kind)
 }
 
 #[cfg(test)]

@@ -68,10 +68,8 @@ pub struct MetricSummary {
 pub struct PrecisionReport {
     /// The target metric.
     pub metric: String,
-    /// `relative` or `absolute`.
-    pub kind: String,
-    /// Required half-width (a fraction of the mean when relative).
-    pub target: f64,
+    /// The required half-width.
+    pub target: HalfWidth,
     /// Replications per variant when the run stopped.
     pub replications: u32,
     /// Whether every variant met the target.
@@ -89,60 +87,77 @@ pub struct Achieved {
     pub variant: String,
     /// Replications summarised.
     pub n: usize,
-    /// Mean of the metric.
+    /// Mean of the metric (NaN if undefined).
+    #[serde(deserialize_with = "nan_if_null")]
     pub mean: f64,
-    /// CI half-width [metric unit].
+    /// CI half-width [metric unit] (NaN if undefined).
+    #[serde(deserialize_with = "nan_if_null")]
     pub half_width: f64,
-    /// Half-width relative to `|mean|`.
+    /// Half-width relative to `|mean|` (NaN or ∞ if undefined).
+    #[serde(deserialize_with = "nan_if_null")]
     pub relative_half_width: f64,
+}
+
+/// JSON has no NaN or ∞: serde_json writes them as `null`, which reads back as NaN.
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 impl PrecisionReport {
     /// Checks `target` against the current results (NaN half-widths never meet a target).
     pub(crate) fn evaluate(results: &ExperimentResults, target: &PrecisionTarget) -> Self {
-        let (kind, wanted) = match target.half_width {
-            HalfWidth::Relative(x) => ("relative", x),
-            HalfWidth::Absolute(x) => ("absolute", x),
-        };
-        let summaries = results.summaries();
-        let achieved: Vec<Achieved> = results
-            .variants
-            .iter()
+        let achieved: Vec<Achieved> = (0..results.variants.len())
             .filter_map(|v| {
-                let s = summaries.iter().find(|s| &s.variant == v && s.metric == target.metric)?;
-                let half = (s.summary.ci_high - s.summary.ci_low) / 2.0;
+                let values = results.values_of(v, &target.metric);
+                if values.is_empty() {
+                    return None;
+                }
+                let s = summarize(&values, CONFIDENCE);
+                let half = (s.ci_high - s.ci_low) / 2.0;
                 Some(Achieved {
-                    variant: v.clone(),
-                    n: s.summary.n,
-                    mean: s.summary.mean,
+                    variant: results.variants[v].clone(),
+                    n: s.n,
+                    mean: s.mean,
                     half_width: half,
-                    relative_half_width: half / s.summary.mean.abs(),
+                    relative_half_width: half / s.mean.abs(),
                 })
             })
             .collect();
-        let missing_metric = achieved.is_empty();
-        let met = !missing_metric
-            && achieved.len() == results.variants.len()
-            && achieved.iter().all(|a| {
-                let got = if kind == "relative" { a.relative_half_width } else { a.half_width };
-                got <= wanted
-            });
-        let replications = results.replications.iter().map(|r| r.replication + 1).max().unwrap_or(0);
-        PrecisionReport {
+        let mut report = PrecisionReport {
             metric: target.metric.clone(),
-            kind: kind.to_owned(),
-            target: wanted,
-            replications,
-            met,
-            missing_metric,
+            target: target.half_width,
+            replications: results.replications.iter().map(|r| r.replication + 1).max().unwrap_or(0),
+            met: false,
+            missing_metric: achieved.is_empty(),
             achieved,
+        };
+        let wanted = report.required();
+        report.met = !report.missing_metric
+            && report.achieved.len() == results.variants.len()
+            && report.achieved.iter().all(|a| report.got(a) <= wanted);
+        report
+    }
+
+    /// The required half-width, a fraction of `|mean|` when the target is relative.
+    pub fn required(&self) -> f64 {
+        match self.target {
+            HalfWidth::Relative(x) | HalfWidth::Absolute(x) => x,
         }
+    }
+
+    /// Whether the target is relative to the mean.
+    pub fn is_relative(&self) -> bool {
+        matches!(self.target, HalfWidth::Relative(_))
+    }
+
+    /// The half-width `a` reached, in the target's terms (relative or absolute).
+    pub fn got(&self, a: &Achieved) -> f64 {
+        if self.is_relative() { a.relative_half_width } else { a.half_width }
     }
 
     /// The worst variant: the largest half-width in the target's terms.
     pub fn worst(&self) -> Option<&Achieved> {
-        let key = |a: &Achieved| if self.kind == "relative" { a.relative_half_width } else { a.half_width };
-        self.achieved.iter().max_by(|a, b| key(a).total_cmp(&key(b)))
+        self.achieved.iter().max_by(|a, b| self.got(a).total_cmp(&self.got(b)))
     }
 }
 
@@ -182,6 +197,15 @@ impl ExperimentResults {
         ids.sort_unstable();
         ids.dedup();
         ids
+    }
+
+    /// Variant `v`'s values of `metric`, in replication order, from the successful replications
+    /// that produced it.
+    fn values_of(&self, v: usize, metric: &str) -> Vec<f64> {
+        self.finished()
+            .filter(|(r, _)| r.variant == v)
+            .filter_map(|(_, o)| o.metrics.iter().find(|m| m.name == metric).map(|m| m.value))
+            .collect()
     }
 
     /// Variant `v`'s values per metric, by replication, from the successful replications.
@@ -241,5 +265,35 @@ impl ExperimentResults {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An undefined achieved precision (the metric NaN in some replication) is written as JSON
+    /// `null` and must read back, so `report DIR` works on such a run.
+    #[test]
+    fn undefined_precision_round_trips_through_json() {
+        let p = PrecisionReport {
+            metric: "m".into(),
+            target: HalfWidth::Relative(0.01),
+            replications: 4,
+            met: false,
+            missing_metric: false,
+            achieved: vec![Achieved {
+                variant: "baseline".into(),
+                n: 4,
+                mean: f64::NAN,
+                half_width: f64::NAN,
+                relative_half_width: f64::INFINITY,
+            }],
+        };
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(json.contains(r#""target":{"relative":0.01}"#), "{json}");
+        let back: PrecisionReport = serde_json::from_str(&json).unwrap();
+        assert!(back.achieved[0].mean.is_nan() && back.achieved[0].relative_half_width.is_nan());
+        assert_eq!(back.target, p.target);
     }
 }

@@ -2,7 +2,7 @@
 //! merge, or a folder read back), so every path builds the report from the same data.
 
 use super::input::{PluginInfo, Provenance, ReportInput, SeriesInput, VariantInfo};
-use super::words::{format_number, format_percent};
+use super::words::precision_sentence;
 use crate::output::{RunFolder, summary_rows};
 
 impl ReportInput {
@@ -27,21 +27,7 @@ impl ReportInput {
             Some(_) => format!("{} per variant (grown to meet the precision target)", m.replications),
             None => format!("{} per variant", m.replications),
         };
-        let precision = m.precision.as_ref().map(|p| {
-            let show = |x: f64| if p.kind == "relative" { format_percent(x) } else { format_number(x) };
-            let verdict = if p.met { "met" } else { "NOT met" };
-            let worst = p.worst().map_or_else(String::new, |w| {
-                let got = if p.kind == "relative" { w.relative_half_width } else { w.half_width };
-                format!("; widest interval: `{}`, ± {}", w.variant, show(got))
-            });
-            format!(
-                "target: {} half-width ≤ {} ({}) — {verdict} with {} replications{worst}",
-                p.metric,
-                show(p.target),
-                p.kind,
-                p.replications
-            )
-        });
+        let precision = m.precision.as_ref().map(|p| precision_sentence(p, m.complete));
         ReportInput {
             name: m.name.clone(),
             description: m.description.clone(),

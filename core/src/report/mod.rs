@@ -31,7 +31,7 @@ mod tests;
 pub use input::{PluginInfo, Provenance, ReportInput, SeriesInput, VariantInfo};
 pub use words::{
     effect_sentence, format_estimate, format_interval, format_number, format_p_value, format_percent,
-    format_percent_estimate, format_percent_interval, format_signed_percent,
+    format_percent_estimate, format_percent_interval, format_signed_percent, precision_sentence,
 };
 
 /// Rendering a report failed.

@@ -6,6 +6,7 @@
 //! the minus sign `−` (U+2212), and a number that rounds to zero never shows a sign.
 
 use crate::compare::Comparison;
+use crate::experiment::PrecisionReport;
 
 /// The most decimals any number in a report is given.
 const MAX_DECIMALS: i32 = 6;
@@ -80,6 +81,26 @@ pub fn format_percent(x: f64) -> String {
         return "n/a".to_owned();
     }
     format!("{} %", fixed(x * 100.0, percent_decimals(x * 100.0)))
+}
+
+/// What a precision target came to, in one sentence: "throughput half-width ≤ 1 % (relative):
+/// met with 30 replications per variant; widest: `v` at ± 0.92 %". `complete` is false when a
+/// replication failed, which stops the rounds.
+pub fn precision_sentence(p: &PrecisionReport, complete: bool) -> String {
+    let show = |x: f64| if p.is_relative() { format_percent(x) } else { format_number(x) };
+    let kind = if p.is_relative() { "relative" } else { "absolute" };
+    let verdict = if p.met {
+        format!("met with {} replications per variant", p.replications)
+    } else if !complete {
+        format!("not met: the rounds stopped at {} replications because a replication failed", p.replications)
+    } else if p.missing_metric {
+        "not evaluated: no replication produced the metric".to_owned()
+    } else {
+        format!("NOT met: stopped at max_replications = {}", p.replications)
+    };
+    let worst =
+        p.worst().map_or_else(String::new, |w| format!("; widest: `{}` at ± {}", w.variant, show(p.got(w))));
+    format!("{} half-width ≤ {} ({kind}): {verdict}{worst}", p.metric, show(p.required()))
 }
 
 /// [`format_percent`] with an explicit sign: "+6.5 %", "−0.40 %", "0 %".
@@ -374,5 +395,45 @@ mod tests {
         assert_eq!(format_p_value(0.00001), "< 0.001");
         assert_eq!(format_p_value(1.0), "1");
         assert_eq!(format_p_value(f64::NAN), "n/a");
+    }
+
+    #[test]
+    fn precision_sentences_say_how_the_rounds_ended() {
+        use crate::experiment::Achieved;
+        use crate::scenario::HalfWidth;
+        let achieved = |variant: &str, rel: f64| Achieved {
+            variant: variant.into(),
+            n: 30,
+            mean: 2.0,
+            half_width: 2.0 * rel,
+            relative_half_width: rel,
+        };
+        let mut p = PrecisionReport {
+            metric: "throughput".into(),
+            target: HalfWidth::Relative(0.01),
+            replications: 30,
+            met: true,
+            missing_metric: false,
+            achieved: vec![achieved("baseline", 0.0061), achieved("v", 0.0092)],
+        };
+        assert_eq!(
+            precision_sentence(&p, true),
+            "throughput half-width ≤ 1.0 % (relative): met with 30 replications per variant; widest: `v` at ± 0.92 %"
+        );
+        p.met = false;
+        assert!(precision_sentence(&p, false).contains("because a replication failed"));
+        assert!(precision_sentence(&p, true).contains("NOT met: stopped at max_replications = 30"));
+        p.target = HalfWidth::Absolute(0.01);
+        assert!(
+            precision_sentence(&p, true).starts_with("throughput half-width ≤ 0.01 (absolute)"),
+            "{}",
+            precision_sentence(&p, true)
+        );
+        p.achieved.clear();
+        p.missing_metric = true;
+        assert_eq!(
+            precision_sentence(&p, true),
+            "throughput half-width ≤ 0.01 (absolute): not evaluated: no replication produced the metric"
+        );
     }
 }

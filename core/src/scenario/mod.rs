@@ -165,7 +165,7 @@ pub struct PrecisionTarget {
 }
 
 /// A required confidence-interval half-width; finite and `> 0`.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HalfWidth {
     /// A fraction of the metric's mean (`relative_half_width`, e.g. `0.01` for 1 %).
