@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use xinzhi_core::experiment::{self, ExperimentError, Progress, RunConfig};
+use xinzhi_core::experiment::{self, Progress, RunConfig};
 use xinzhi_core::output::{self, Manifest, RunFacts, RunFolder};
 use xinzhi_core::plugin::{self, Registry};
 use xinzhi_core::scenario::{self, Override, ScenarioFile};
@@ -74,9 +74,7 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
 #[expect(clippy::disallowed_methods, reason = "the manifest records the run's wall time")]
 pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let (file, registry) = load(&args.file, &args.overrides)?;
-    if args.shard.is_some() && file.baseline.experiment.target.is_some() {
-        return Err(Failure::Input(ExperimentError::ShardWithTarget.into()));
-    }
+    experiment::check(&file, args.shard).map_err(|e| Failure::Input(e.into()))?;
     let dir =
         args.out.clone().unwrap_or_else(|| output::default_dir(&file.baseline.name, &clock::utc_timestamp()));
     // Refuse a bad output folder before spending any time simulating.

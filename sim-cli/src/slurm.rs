@@ -10,6 +10,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
+use xinzhi_core::experiment::{self, Shard};
 use xinzhi_core::output;
 use xinzhi_core::scenario::ScenarioFile;
 
@@ -51,14 +52,10 @@ pub(crate) struct SlurmArgs {
 pub(crate) fn slurm(args: &SlurmArgs) -> Result<(), Failure> {
     // Validate exactly like `xinzhi validate`, so a bad scenario fails here, not on the cluster.
     let (file, _) = crate::run::load(&args.file, &args.overrides)?;
-    if file.baseline.experiment.target.is_some() {
-        return Err(Failure::Input(anyhow!(
-            "{}: the scenario has a precision target (`[experiment] target`), so the number of \
-             replications is decided while it runs and it cannot be sharded; run it on one machine \
-             with `xinzhi run`",
-            args.file.display()
-        )));
-    }
+    // As every shard will, so that nothing is queued that `xinzhi run --shard` would refuse.
+    let shard = Shard { index: 0, count: args.shards };
+    experiment::check(&file, Some(shard))
+        .map_err(|e| Failure::Input(anyhow!("{}: {e}", args.file.display())))?;
     let plan = Plan::new(args, &file)?;
     let script = script(&plan).map_err(Failure::Input)?;
     let mut stdout = std::io::stdout().lock();

@@ -14,7 +14,7 @@
 mod plan;
 mod results;
 
-pub use plan::{MAX_SHARDS, Progress, RunConfig, Shard, ShardError, run};
+pub use plan::{MAX_SHARDS, Progress, RunConfig, Shard, ShardError, check, run};
 pub use results::{
     Achieved, ExperimentResults, MetricSummary, PrecisionReport, ReplicationOutput, ReplicationResult,
 };

@@ -120,22 +120,11 @@ pub fn run(
     config: RunConfig,
     progress: &dyn Progress,
 ) -> Result<ExperimentResults, ExperimentError> {
-    let base = &file.baseline;
-    let mut scenarios: Vec<(&str, &Scenario)> = vec![(BASELINE, base)];
-    for v in &file.variants {
-        if v.scenario.experiment != base.experiment {
-            return Err(ExperimentError::VariantChangesExperiment { variant: v.name.clone() });
-        }
-        scenarios.push((&v.name, &v.scenario));
-    }
-    let experiment = &base.experiment;
-    let baseline = scenarios
-        .iter()
-        .position(|(name, _)| *name == experiment.baseline)
-        .ok_or_else(|| ExperimentError::UnknownBaseline { name: experiment.baseline.clone() })?;
-    if config.shard.is_some() && experiment.target.is_some() {
-        return Err(ExperimentError::ShardWithTarget);
-    }
+    let baseline = check(file, config.shard)?;
+    let experiment = &file.baseline.experiment;
+    let scenarios: Vec<(&str, &Scenario)> = std::iter::once((BASELINE, &file.baseline))
+        .chain(file.variants.iter().map(|v| (v.name.as_str(), &v.scenario)))
+        .collect();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads.max(1))
         .build()
@@ -180,6 +169,27 @@ pub fn run(
     // Rounds append replications per round; outputs want (variant, replication) order.
     results.replications.sort_by_key(|r| (r.variant, r.replication));
     Ok(results)
+}
+
+/// Whether `file` can run as an experiment (sharded as `shard`): every variant shares
+/// `[experiment]`, its baseline names a variant, and a precision target is not sharded. Returns
+/// the index of the comparison baseline among the variants (`baseline` first). [`run`] checks
+/// this too; callers check first to refuse before preparing anything.
+///
+/// # Errors
+/// The first of those that fails.
+pub fn check(file: &ScenarioFile, shard: Option<Shard>) -> Result<usize, ExperimentError> {
+    let experiment = &file.baseline.experiment;
+    if let Some(v) = file.variants.iter().find(|v| v.scenario.experiment != *experiment) {
+        return Err(ExperimentError::VariantChangesExperiment { variant: v.name.clone() });
+    }
+    if shard.is_some() && experiment.target.is_some() {
+        return Err(ExperimentError::ShardWithTarget);
+    }
+    std::iter::once(BASELINE)
+        .chain(file.variants.iter().map(|v| v.name.as_str()))
+        .position(|name| name == experiment.baseline)
+        .ok_or_else(|| ExperimentError::UnknownBaseline { name: experiment.baseline.clone() })
 }
 
 /// What every job of an experiment shares.
