@@ -52,7 +52,7 @@ pub enum OutputError {
         path: PathBuf,
     },
     /// A table or manifest read back is malformed.
-    #[error("{}:{line}: {message}", path.display())]
+    #[error("{}{}: {message}", path.display(), line_suffix(*line))]
     Table {
         /// The file.
         path: PathBuf,
@@ -70,6 +70,11 @@ pub enum OutputError {
         /// The underlying error.
         source: std::io::Error,
     },
+}
+
+/// `:LINE`, or nothing when the line is unknown (0).
+fn line_suffix(line: u64) -> String {
+    if line == 0 { String::new() } else { format!(":{line}") }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
