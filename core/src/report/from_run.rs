@@ -24,7 +24,7 @@ impl ReportInput {
             })
             .collect();
         let replications = match &m.precision {
-            Some(_) => format!("{} per variant (grown to meet the precision target)", m.replications),
+            Some(_) => format!("{} per variant (added in batches for the precision target)", m.replications),
             None => format!("{} per variant", m.replications),
         };
         let precision = m.precision.as_ref().map(|p| precision_sentence(p, m.complete));
