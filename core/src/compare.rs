@@ -7,9 +7,9 @@
 //!
 //! The relative change `R = mean(d) / mean(b)` is a ratio of means; its interval uses the delta
 //! method on the paired data: `se(R) ≈ sd(dᵣ − R·bᵣ) / (√n · |mean(b)|)`, the standard
-//! linearisation of a ratio estimator (accurate when `mean(b)` is estimated far from 0), widened
-//! where needed to at least the difference's half-width over `|mean(b)|`, so that both intervals
-//! always agree on whether the effect is distinguishable from zero.
+//! linearisation of a ratio estimator (accurate when `mean(b)` is estimated far from 0). When the
+//! difference's interval contains 0, the relative one is widened to at least the difference's
+//! half-width over `|mean(b)|`, so that it contains 0 too.
 
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -93,11 +93,15 @@ pub fn paired(pairs: &[(f64, f64)], confidence: f64) -> Paired {
     for &(base, variant) in pairs {
         residual.push((variant - base) - rel * base);
     }
-    // Never narrower than the difference's interval over the baseline mean, so that the two
-    // intervals agree on whether 0 is inside (the delta method alone can be degenerate, e.g. a
-    // variant that is 0 in every replication has a relative change of exactly −100 %).
+    let delta_half = t * residual.variance().sqrt() / (root_n * base_mean.abs());
+    // When the difference is not distinguishable from zero, the relative change must not be
+    // either: the delta method alone can be degenerate there (a variant that is 0 in every
+    // replication has a relative change of exactly −100 % ± 0). Widening to the difference's
+    // half-width over |mean(b)| puts 0 inside. Otherwise the delta interval stands: it uses the
+    // correlation of d and b, and the plain ratio would be needlessly wide (2.3× on the
+    // machining line's wait time).
     let rel_half =
-        (t * residual.variance().sqrt() / (root_n * base_mean.abs())).max(diff_half / base_mean.abs());
+        if diff_half >= diff_mean.abs() { delta_half.max(diff_half / base_mean.abs()) } else { delta_half };
     Paired { n, diff_mean, diff_half, rel, rel_half, p_value: p_value(diff_mean, sd / root_n, df) }
 }
 
