@@ -165,6 +165,8 @@ fn demo() -> ReportInput {
         summary,
         comparison,
         series,
+        warnings: Vec::new(),
+        glossary: Vec::new(),
         provenance: Provenance {
             xinzhi_version: env!("CARGO_PKG_VERSION").into(),
             scenario_path: "scenarios/machining-line.toml".into(),

@@ -37,6 +37,38 @@ pub struct Finished {
     pub series: Vec<SeriesPoint>,
 }
 
+/// What a metric means, for glossaries and checks: declared by the collector that produces it.
+///
+/// `pattern` is a metric name (`throughput`) or a family ending in `.*` (`utilization.*`:
+/// `utilization.mill`, `utilization.lathe`, ...). `lower`/`upper` bound the metric's possible
+/// values (e.g. `[0, 1]` for a fraction, `[0, ∞)` for a time), so that intervals can be shown
+/// within them.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MetricInfo {
+    /// Metric name, or a family `base.*`.
+    pub pattern: String,
+    /// Unit in words, e.g. `jobs per minute`, `fraction`, `minutes`; empty when dimensionless.
+    pub unit: String,
+    /// One sentence of meaning, e.g. `time from arrival to completion, mean over jobs`.
+    pub description: String,
+    /// Smallest possible value, if any.
+    pub lower: Option<f64>,
+    /// Largest possible value, if any.
+    pub upper: Option<f64>,
+}
+
+impl MetricInfo {
+    /// Whether `metric` is this metric or a member of this family.
+    pub fn matches(&self, metric: &str) -> bool {
+        match self.pattern.strip_suffix(".*") {
+            Some(base) => {
+                metric.strip_prefix(base).is_some_and(|rest| rest.starts_with('.') && rest.len() > 1)
+            }
+            None => self.pattern == metric,
+        }
+    }
+}
+
 /// The part of the run that metrics are measured over.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Window {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::sha256_hex;
+use crate::collect::MetricInfo;
 use crate::experiment::{ExperimentResults, PrecisionReport, Shard};
 use crate::plugin::{Origin, Registry};
 use crate::rng::RNG_NAME;
@@ -60,6 +61,25 @@ pub struct Manifest {
     pub error: Option<String>,
     /// Every plugin library available to the run.
     pub plugins: Vec<LibraryRecord>,
+    /// What the run's results should be read with: not stationary, warm-up too short, overloaded
+    /// stations, ... (empty when all is well).
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
+    /// What the metrics mean (unit, description, bounds), as their collectors declare them.
+    #[serde(default)]
+    pub metrics: Vec<MetricInfo>,
+}
+
+/// A caution about a run's results, for the terminal, the manifest and the report.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Warning {
+    /// What kind of caution, a stable identifier: `not_stationary`, `warmup_too_short`,
+    /// `overloaded`, `large_run`, ...
+    pub code: String,
+    /// The variant it concerns, if one.
+    pub variant: Option<String>,
+    /// The caution in plain words, with the numbers behind it.
+    pub message: String,
 }
 
 /// A variant in the manifest.
@@ -157,6 +177,8 @@ impl Manifest {
             complete: failures.is_empty(),
             error: (!failures.is_empty()).then(|| failures.join("; ")),
             plugins: libraries(registry),
+            warnings: Vec::new(),
+            metrics: Vec::new(),
         }
     }
 }

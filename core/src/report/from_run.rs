@@ -49,6 +49,8 @@ impl ReportInput {
             summary: summary_rows(m, results),
             comparison: results.comparisons(),
             series,
+            warnings: m.warnings.clone(),
+            glossary: m.metrics.clone(),
             provenance: Provenance {
                 xinzhi_version: m.xinzhi_version.clone(),
                 scenario_path: m.scenario_path.clone(),

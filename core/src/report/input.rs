@@ -4,8 +4,9 @@
 //! what it already holds (or read back from an output folder) and hands it to
 //! [`render`](super::render).
 
+use crate::collect::MetricInfo;
 use crate::compare::Comparison;
-use crate::output::SummaryRow;
+use crate::output::{SummaryRow, Warning};
 
 /// Everything a report shows.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -30,6 +31,10 @@ pub struct ReportInput {
     pub comparison: Vec<Comparison>,
     /// Time-series points (may be empty).
     pub series: Vec<SeriesInput>,
+    /// Cautions about the results (not stationary, warm-up too short, ...), shown first.
+    pub warnings: Vec<Warning>,
+    /// What each metric means: unit, description, bounds (may be empty or partial).
+    pub glossary: Vec<MetricInfo>,
     /// Where the results come from.
     pub provenance: Provenance,
 }

@@ -95,6 +95,8 @@ fn sample() -> ReportInput {
         summary: summary_rows,
         comparison: comparisons,
         series,
+        warnings: Vec::new(),
+        glossary: Vec::new(),
         provenance: Provenance {
             xinzhi_version: "0.1.0".into(),
             scenario_path: "scenarios/machining-line.toml".into(),
