@@ -7,5 +7,6 @@ mod docs;
 mod oracle;
 mod plugins;
 mod predictors;
+mod steady;
 mod theory;
 mod whatif;
