@@ -69,3 +69,39 @@ fn many_events_that_advance_time_are_fine() {
     // 10⁶ events at distinct times, then the horizon.
     assert_eq!(run(0.0, 1.0, 999_999.0).unwrap(), 1_000_000);
 }
+
+/// The factory names its events in the guard's message.
+#[test]
+fn factory_events_are_described_by_name() {
+    use xinzhi_core::domains::factory::{FactoryEvent, FactoryModel};
+    use xinzhi_core::plugin::Registry;
+    use xinzhi_core::scenario::{self, ModelConfig};
+
+    let text = r#"
+[scenario]
+name = "f"
+domain = "factory"
+time_unit = "minute"
+horizon = 10.0
+[[factory.source]]
+name = "orders"
+product = "p"
+interarrival = 1.0
+[[factory.product]]
+name = "p"
+route = ["mill"]
+[[factory.station]]
+name = "mill"
+machines = 2
+process = 1.0
+"#;
+    let file = scenario::parse(std::path::Path::new("f.toml"), text, &[]).expect("valid scenario");
+    let ModelConfig::Factory(config) = &file.baseline.model;
+    let registry = Registry::with_builtins(&[xinzhi_dispatch::plugin_library()]).expect("registers");
+    let model = FactoryModel::new(config, &registry).expect("builds");
+    assert_eq!(model.describe(&FactoryEvent::Arrival { source: 0 }), "arrival at source `orders`");
+    assert_eq!(
+        model.describe(&FactoryEvent::ServiceDone { station: 0, machine: 1 }),
+        "end of service on machine 1 of station `mill`"
+    );
+}
