@@ -241,6 +241,7 @@ fn non_empty_output_folder_is_refused_without_force() {
 /// Every interarrival distribution whose draws are all 0 is now an input error at the
 /// distribution, saying why; `validate` and `run` refuse it at once.
 #[test]
+#[expect(clippy::disallowed_methods, reason = "times the refusal; the wall clock reaches no result")]
 fn defect_2_zero_interarrival_is_an_input_error() {
     // Time the refusals, not the first build of the binary.
     crate::common::xinzhi_bin();
