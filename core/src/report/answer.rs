@@ -271,11 +271,15 @@ mod tests {
 
     #[test]
     fn a_neutral_metric_changes_rather_than_improves() {
-        let comparisons =
-            vec![comparison("a", "utilization", -0.05, 0.01, 0.8), comparison("b", "utilization", 0.1, 0.01, 0.8)];
+        let comparisons = vec![
+            comparison("a", "utilization", -0.05, 0.01, 0.8),
+            comparison("b", "utilization", 0.1, 0.01, 0.8),
+        ];
         let f = findings(&["utilization"], &comparisons, &|_, _| None, &[]);
         assert_eq!(f[0].variant.as_deref(), Some("b"));
-        assert!(f[0].sentence.starts_with("`b` changes utilization most (neither direction is better): it raises it by 12.5 %"));
+        assert!(f[0].sentence.starts_with(
+            "`b` changes utilization most (neither direction is better): it raises it by 12.5 %"
+        ));
         assert!(f[0].trade_offs.is_empty());
     }
 }

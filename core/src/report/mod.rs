@@ -33,10 +33,10 @@ mod tests;
 pub use answer::{Finding, findings};
 pub use input::{PluginInfo, Provenance, ReportInput, SeriesInput, VariantInfo};
 pub use words::{
-    Better, DIRECTIONS, EffectKind, MAX_RELATIVE_CHANGE, PRACTICAL_THRESHOLD, better, effect_kind, effect_sentence,
-    effect_sentence_with, format_estimate, format_interval, format_number, format_p_value, format_percent,
-    format_percent_estimate, format_percent_interval, format_signed_percent, format_value, metric_info,
-    metric_label, metric_words, precision_sentence, relative_is_meaningful,
+    Better, DIRECTIONS, EffectKind, MAX_RELATIVE_CHANGE, PRACTICAL_THRESHOLD, better, effect_kind,
+    effect_sentence, effect_sentence_with, format_estimate, format_interval, format_number, format_p_value,
+    format_percent, format_percent_estimate, format_percent_interval, format_signed_percent, format_value,
+    metric_info, metric_label, metric_words, precision_sentence, relative_is_meaningful,
 };
 
 /// Rendering a report failed.

@@ -183,7 +183,12 @@ pub(crate) fn clear_amount(c: &Comparison, baseline: Option<&Summary>) -> String
     } else {
         let half = (c.diff_ci_high - c.diff_ci_low) / 2.0;
         let dec = half_width_decimals(half);
-        format!("{} ± {} (95 % CI; {})", signed(c.diff_mean, dec), fixed(half, dec), no_relative_why(c, baseline))
+        format!(
+            "{} ± {} (95 % CI; {})",
+            signed(c.diff_mean, dec),
+            fixed(half, dec),
+            no_relative_why(c, baseline)
+        )
     }
 }
 
@@ -579,7 +584,10 @@ mod tests {
         let base = Summary { n: 30, mean: 6.3e-6, sd: 1e-5, ci_low: -6.2e-6, ci_high: 1.9e-5 };
         assert!(relative_is_meaningful(&small, None));
         assert!(!relative_is_meaningful(&small, Some(&base)));
-        assert!(effect_sentence_with(&small, Some(&base), &[]).contains("the baseline mean (6.3e-6) is too close"));
+        assert!(
+            effect_sentence_with(&small, Some(&base), &[])
+                .contains("the baseline mean (6.3e-6) is too close")
+        );
     }
 
     #[test]
@@ -601,7 +609,10 @@ mod tests {
             },
         ];
         assert_eq!(metric_label("cycle_time_mean", &glossary), "cycle time (cycle_time_mean, minutes)");
-        assert_eq!(metric_label("utilization.cell", &glossary), "utilization of cell (utilization.cell, fraction)");
+        assert_eq!(
+            metric_label("utilization.cell", &glossary),
+            "utilization of cell (utilization.cell, fraction)"
+        );
         assert_eq!(metric_label("throughput", &glossary), "throughput");
         assert_eq!(metric_words("lateness_max"), "maximum lateness");
         assert_eq!(metric_words("wip_mean"), "work in process");
