@@ -92,11 +92,12 @@ pub fn findings(
                 Some(c) => (
                     Some(c.variant.clone()),
                     format!(
-                        "`{}` {} {label}{most}: by {}{}.",
+                        "`{}` {} {label}{most}: by {}{}{}.",
                         c.variant,
                         verb(c),
                         amount(c),
-                        from_to(&c.variant, metric)
+                        from_to(&c.variant, metric),
+                        about_as_well(c, &improving)
                     ),
                 ),
                 None => {
@@ -152,6 +153,35 @@ pub fn findings(
         out.push(Finding { metric: metric.to_owned(), variant, sentence, trade_offs });
     }
     out
+}
+
+/// Most variants named as doing about as well as the best.
+const MAX_TIES: usize = 3;
+
+/// "; `a` and `b` do about as well (within its interval)": the other improving variants whose
+/// estimate lies inside the best one's 95 % interval of the difference, so a reader does not
+/// take the first of several equivalent options for the only one.
+fn about_as_well(best: &Comparison, improving: &[&Comparison]) -> String {
+    let ties: Vec<String> = improving
+        .iter()
+        .filter(|c| c.variant != best.variant)
+        .filter(|c| best.diff_ci_low <= c.diff_mean && c.diff_mean <= best.diff_ci_high)
+        .map(|c| format!("`{}`", c.variant))
+        .collect();
+    match ties.len() {
+        0 => String::new(),
+        1 => format!("; {} does about as well (within its interval)", ties[0]),
+        n if n <= MAX_TIES => format!(
+            "; {} and {} do about as well (within its interval)",
+            ties[..n - 1].join(", "),
+            ties[n - 1]
+        ),
+        n => format!(
+            "; {} and {} more do about as well (within its interval)",
+            ties[..MAX_TIES].join(", "),
+            n - MAX_TIES
+        ),
+    }
 }
 
 /// The highest-scoring comparison; the first of equals wins, so the order of variants decides
@@ -256,6 +286,22 @@ mod tests {
         assert_eq!(f[1].variant, None);
         assert!(f[1].sentence.starts_with("No variant lowers loss fraction"), "{}", f[1].sentence);
         assert!(f[2].sentence.starts_with("No variant raises throughput; `buffer=2` lowers it most"));
+    }
+
+    #[test]
+    fn equivalent_options_are_named_with_the_best() {
+        let comparisons = vec![
+            comparison("third-lathe", "cycle_time_mean", -3.2150, 0.1, 20.0),
+            comparison("third-lathe buffer=12", "cycle_time_mean", -3.2156, 0.1, 20.0),
+            comparison("faster-mill", "cycle_time_mean", -1.5, 0.1, 20.0),
+        ];
+        let f = findings(&["cycle_time_mean"], &comparisons, &summaries, &[]);
+        assert!(
+            f[0].sentence.starts_with("`third-lathe buffer=12` lowers cycle_time_mean most")
+                && f[0].sentence.ends_with("; `third-lathe` does about as well (within its interval)."),
+            "{}",
+            f[0].sentence
+        );
     }
 
     #[test]

@@ -226,7 +226,10 @@ fn draw_rows(
         .build_cartesian_2d(lo..hi, -0.5..y_max)
         .map_err(err)?;
     let unit = if percent { " %" } else { "" };
-    let formatter = |v: &f64| format!("{}{unit}", format_number(*v));
+    // Ticks are computed in floating point: one meant to be 0 can come out as ±1e-18.
+    let span = (hi - lo).abs();
+    let formatter =
+        |v: &f64| format!("{}{unit}", format_number(if v.abs() < 1e-9 * span { 0.0 } else { *v }));
     chart
         .configure_mesh()
         .disable_y_mesh()

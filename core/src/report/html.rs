@@ -632,11 +632,9 @@ fn sweeps(view: &View<'_>) -> String {
             let mut ticks: Vec<(f64, &str)> =
                 axis.values.iter().filter_map(|v| Some((axis.x(v)?, *v))).collect();
             let base_tick = base_value.map(|v| format!("{} (baseline)", v.trim()));
-            if let (Some(v), Some(label)) = (base_value, base_tick.as_deref()) {
-                if let Some(x) = axis.x(v) {
-                    ticks.retain(|t| t.0 != x);
-                    ticks.push((x, label));
-                }
+            if let (Some(x), Some(label)) = (base_value.and_then(|v| axis.x(v)), base_tick.as_deref()) {
+                ticks.retain(|t| t.0 != x);
+                ticks.push((x, label));
             }
             let (lo, hi) = ticks
                 .iter()

@@ -273,10 +273,10 @@ pub fn effect_sentence_with(c: &Comparison, baseline: Option<&Summary>, glossary
             fixed(half, dec)
         ),
         EffectKind::Negligible => format!(
-            "has no practical effect on {m} ({} % ± {} %, 95 % CI; below the {} threshold)",
+            "has no practical effect on {m} ({} % ± {} %, 95 % CI; below the {} % threshold)",
             signed(rel, dec),
             fixed(half, dec),
-            format!("{} %", format_number(PRACTICAL_THRESHOLD * 100.0))
+            format_number(PRACTICAL_THRESHOLD * 100.0)
         ),
         _ => format!("{verb} {m} by {}", clear_amount(c, baseline)),
     }
