@@ -611,7 +611,7 @@ fn sweeps(view: &View<'_>) -> String {
     let total = input.sweep_paths.len() * keys.len();
     let mut drawn = 0;
     let baseline_info = input.variants.iter().find(|v| v.name == input.baseline);
-    'paths: for path in &input.sweep_paths {
+    'paths: for (index, path) in input.sweep_paths.iter().enumerate() {
         let axis = view.sweep_lines(path);
         if axis.lines.is_empty() {
             out.push_str(&format!("<p class=\"muted\">No variant was generated along {}.</p>\n", code(path)));
@@ -620,8 +620,10 @@ fn sweeps(view: &View<'_>) -> String {
         // The baseline's own value of the path (the scenario as written), if recorded and
         // placeable on this axis.
         let base_value = baseline_info
-            .and_then(|b| b.sweep.iter().find(|(p, _)| p == path))
-            .map(|(_, v)| v.as_str())
+            .and_then(|b| {
+                b.sweep.iter().find(|(p, _)| p == path).map(|(_, v)| v).or_else(|| b.at_sweep.get(index))
+            })
+            .map(String::as_str)
             .filter(|v| axis.numeric && v.trim().parse::<f64>().is_ok_and(f64::is_finite));
         for metric in keys {
             if drawn >= data::MAX_SWEEP_CHARTS {

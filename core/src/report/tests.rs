@@ -38,6 +38,7 @@ fn variant(name: &str, set: &[(&str, &str)], sweep: &[(&str, &str)]) -> VariantI
         set: pairs(set),
         sweep: pairs(sweep),
         crossed_with: None,
+        at_sweep: Vec::new(),
     }
 }
 
