@@ -74,15 +74,18 @@ pub(super) fn warnings(variants: &[VariantTraces<'_>], time_unit: &str) -> Vec<W
                 .max_by(|a, b| a.1.per_time.abs().total_cmp(&b.1.per_time.abs()))
                 .expect("a trend list is never empty");
             let direction = if worst.per_time > 0.0 { "grows" } else { "falls" };
+            // A warning about one variant names it in its own field.
             let also = match list.len() {
                 1 => String::new(),
-                n => format!(" (and in {} other variant{})", n - 1, if n == 2 { "" } else { "s" }),
+                n => {
+                    format!(" in `{name}` (and in {} other variant{})", n - 1, if n == 2 { "" } else { "s" })
+                }
             };
             Warning {
                 code: "not_stationary".to_owned(),
                 variant: (list.len() == 1).then(|| name.clone()),
                 message: format!(
-                    "`{metric}` {direction} by about {} per {time_unit} in `{name}`{also}, from {} to {} over the \
+                    "`{metric}` {direction} by about {} per {time_unit}{also}, from {} to {} over the \
                      second half of the window: no steady state (throughput below the arrival rate?), so its \
                      time-averages depend on the horizon",
                     round_sig(worst.per_time.abs()),
@@ -97,7 +100,7 @@ pub(super) fn warnings(variants: &[VariantTraces<'_>], time_unit: &str) -> Vec<W
             code: "warmup_too_short".to_owned(),
             variant: Some(variant.clone()),
             message: format!(
-                "the warm-up looks too short: `{metric}` in `{variant}` settles only at about t = {} {time_unit}s \
+                "the warm-up looks too short: `{metric}` settles only at about t = {} {time_unit}s \
                  (MSER), after the warm-up ends at t = {}; the transient biases its average by about {:.1} %. \
                  Set `[scenario] warmup` to about {}",
                 round_sig(s.until),
