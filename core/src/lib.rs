@@ -46,7 +46,7 @@
 //! .expect("built-ins register");
 //! let registry = plugin::prepare(&file, builtins, &[]).expect("plugins check out");
 //! let results =
-//!     experiment::run(&file, &registry, experiment::RunConfig { threads: 1, shard: None }, &()).expect("runs");
+//!     experiment::run(&file, &registry, experiment::RunConfig { threads: 1, shard: None, stop: None }, &()).expect("runs");
 //! let utilization = results
 //!     .summaries()
 //!     .into_iter()
