@@ -7,5 +7,6 @@ mod docs;
 mod oracle;
 mod plugins;
 mod predictors;
+mod signals;
 mod theory;
 mod whatif;
