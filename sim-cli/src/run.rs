@@ -28,7 +28,11 @@ fn overrides(args: &OverrideArgs) -> Result<Vec<Override>, Failure> {
         let seed_i64 = i64::try_from(seed).map_err(|_| {
             Failure::Input(anyhow!("--seed {seed}: expected an integer from 0 to {}", i64::MAX))
         })?;
-        out.push(Override::from_flag(format!("--seed {seed}"), "experiment.seed", toml::Value::Integer(seed_i64)));
+        out.push(Override::from_flag(
+            format!("--seed {seed}"),
+            "experiment.seed",
+            toml::Value::Integer(seed_i64),
+        ));
     }
     for arg in &args.set {
         out.push(Override::parse(arg).map_err(|e| Failure::Input(anyhow!("--set {arg}: {e}")))?);
@@ -189,7 +193,9 @@ fn catch_stop_signals(bar: &ProgressBar) {
         }
     });
     if let Err(e) = installed {
-        eprintln!("warning: cannot catch Ctrl-C ({e}): interrupting this run will lose its finished replications");
+        eprintln!(
+            "warning: cannot catch Ctrl-C ({e}): interrupting this run will lose its finished replications"
+        );
     }
 }
 
@@ -374,7 +380,13 @@ mod tests {
         use xinzhi_core::engine::SimError;
         use xinzhi_core::experiment::{ReplicationOutput, ReplicationResult};
         let ok = || Ok(ReplicationOutput { metrics: Vec::new(), series: Vec::new(), events: 10 });
-        let outcomes = [ok(), ok(), Err(SimError::Config("boom".into())), Err(SimError::Skipped), Err(SimError::Interrupted)];
+        let outcomes = [
+            ok(),
+            ok(),
+            Err(SimError::Config("boom".into())),
+            Err(SimError::Skipped),
+            Err(SimError::Interrupted),
+        ];
         let mut results = ExperimentResults {
             variants: vec!["baseline".into()],
             baseline: 0,

@@ -53,6 +53,7 @@ fn start(file: &Path, out: &Path) -> Child {
 /// Waits until `child` catches SIGINT and SIGTERM (Linux: the `SigCgt` mask of
 /// `/proc/PID/status`), so a signal sent on a slow machine cannot arrive before the handler is
 /// installed and kill the process the default way.
+#[expect(clippy::disallowed_methods, reason = "a test's timeout is wall-clock time")]
 fn wait_until_catching(child: &Child) {
     const SIGINT_SIGTERM: u64 = (1 << (2 - 1)) | (1 << (15 - 1));
     let status = format!("/proc/{}/status", child.id());
@@ -83,6 +84,7 @@ fn send(child: &Child, signal: &str) {
 
 /// Waits for `child` to exit, at most `limit` (then kills it and fails); returns its exit code
 /// and stderr.
+#[expect(clippy::disallowed_methods, reason = "a test's timeout is wall-clock time")]
 fn finish(mut child: Child, limit: Duration) -> (Option<i32>, String) {
     let started = Instant::now();
     while child.try_wait().expect("waitable").is_none() {
@@ -133,7 +135,10 @@ fn interrupt_after(signal: &str, wait: Duration) -> usize {
     let m = manifest(&out);
     assert_eq!(m["complete"], false, "{m}");
     let error = m["error"].as_str().expect("the manifest says why");
-    assert!(error.contains("interrupted by a signal") && error.contains("of 100000 replication(s)"), "{error}");
+    assert!(
+        error.contains("interrupted by a signal") && error.contains("of 100000 replication(s)"),
+        "{error}"
+    );
     let csv = std::fs::read_to_string(out.join("replications.csv")).expect("replications.csv is written");
     let ids = replication_ids(&csv);
     let finished = ids.len();
@@ -186,7 +191,10 @@ fn defect_4_sigint_abandons_a_running_replication() {
     let m = manifest(&out);
     assert_eq!(m["complete"], false, "{m}");
     let error = m["error"].as_str().expect("the manifest says why");
-    assert!(error.contains("after 0 of 1 replication(s)") && error.contains("1 abandoned or never started"), "{error}");
+    assert!(
+        error.contains("after 0 of 1 replication(s)") && error.contains("1 abandoned or never started"),
+        "{error}"
+    );
     let csv = std::fs::read_to_string(out.join("replications.csv")).expect("replications.csv is written");
     assert_eq!(csv.lines().count(), 1, "only the header: {csv}");
 }

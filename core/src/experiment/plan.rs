@@ -415,7 +415,8 @@ process = {{ dist = "exponential", mean = 1.0 }}
         let progress = StopAfter { done: Mutex::new(0.0), after: 2.4, stop: &STOP };
         let config = RunConfig { threads: 1, shard: None, stop: Some(&STOP) };
         let stopped = run(&file, &registry, config, &progress).expect("runs");
-        let full = run(&file, &registry, RunConfig { threads: 1, shard: None, stop: None }, &()).expect("runs");
+        let full =
+            run(&file, &registry, RunConfig { threads: 1, shard: None, stop: None }, &()).expect("runs");
 
         assert_eq!(stopped.replications.len(), 6);
         assert_eq!(stopped.interrupted(), 4, "replication 2 abandoned, 3 to 5 never started");

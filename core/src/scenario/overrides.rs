@@ -339,7 +339,8 @@ mod tests {
                     [[factory.source]]\nname = \"o\"\nproduct = \"w\"\ninterarrival = { dist = \"exponential\", mean = 1.0 }\n\
                     [[factory.product]]\nname = \"w\"\nroute = [\"m\"]\n\
                     [[factory.station]]\nname = \"m\"\nmachines = 1\nprocess = { dist = \"exponential\", mean = 1.0 }\n";
-        let flag = Override::from_flag("--replications 0", "experiment.replications", toml::Value::Integer(0));
+        let flag =
+            Override::from_flag("--replications 0", "experiment.replications", toml::Value::Integer(0));
         let e = crate::scenario::parse(std::path::Path::new("s.toml"), text, &[flag]).unwrap_err();
         assert_eq!(e.key, "experiment.replications");
         assert!(e.message.ends_with("(from `--replications 0`)"), "{}", e.message);
