@@ -81,6 +81,7 @@
 pub mod calendar;
 pub mod collect;
 pub mod compare;
+pub mod diagnostics;
 pub mod dist;
 pub mod domains;
 pub mod engine;

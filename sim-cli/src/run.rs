@@ -379,7 +379,8 @@ mod tests {
     fn defect_7_last_line_counts_only_finished_replications() {
         use xinzhi_core::engine::SimError;
         use xinzhi_core::experiment::{ReplicationOutput, ReplicationResult};
-        let ok = || Ok(ReplicationOutput { metrics: Vec::new(), series: Vec::new(), events: 10 });
+        let ok =
+            || Ok(ReplicationOutput { metrics: Vec::new(), series: Vec::new(), events: 10, trace: None });
         let outcomes = [
             ok(),
             ok(),

@@ -101,14 +101,15 @@ pub(crate) struct Row {
     pub(crate) sd: f64,
 }
 
-/// `summary.csv` as (variant, metric) → row.
+/// `summary.csv` as (variant, metric) → row (columns by name: a sweep adds columns).
 pub(crate) fn summary(dir: &Path) -> BTreeMap<(String, String), Row> {
-    let mut reader = csv::Reader::from_path(dir.join("out/summary.csv")).expect("summary.csv exists");
     let mut out = BTreeMap::new();
-    for rec in reader.records() {
-        let rec = rec.expect("valid csv");
-        let f = |i: usize| rec[i].parse::<f64>().expect("number");
-        out.insert((rec[0].to_owned(), rec[1].to_owned()), Row { n: f(2), mean: f(3), sd: f(4) });
+    for rec in csv_rows(&dir.join("out/summary.csv")) {
+        let f = |c: &str| rec[c].parse::<f64>().unwrap_or_else(|e| panic!("{c}: {e}"));
+        out.insert(
+            (rec["variant"].clone(), rec["metric"].clone()),
+            Row { n: f("n"), mean: f("mean"), sd: f("sd") },
+        );
     }
     out
 }

@@ -35,3 +35,24 @@ fn cargo_run_at_the_root_runs_xinzhi() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
 }
+
+/// Issue 9, defect 7: `docs/plugins.md` and `xinzhi plugins` described `fifo` differently.
+/// Every component line the docs quote from the listing is what the listing prints.
+#[test]
+fn defect_7_docs_quote_the_plugin_listing_verbatim() {
+    let listing = crate::common::xinzhi(&["plugins"]);
+    assert!(listing.status.success());
+    let listing = String::from_utf8_lossy(&listing.stdout).into_owned();
+    let docs = std::fs::read_to_string(root().join("docs/plugins.md")).expect("docs/plugins.md");
+    let quoted: Vec<&str> = docs
+        .lines()
+        .filter(|l| ["  scheduler  ", "  predictor  ", "  collector  "].iter().any(|k| l.starts_with(k)))
+        .collect();
+    assert!(!quoted.is_empty(), "docs/plugins.md quotes no listing line?");
+    for line in quoted {
+        assert!(
+            listing.lines().any(|l| l == line),
+            "docs/plugins.md quotes `{line}`, which `xinzhi plugins` does not print"
+        );
+    }
+}

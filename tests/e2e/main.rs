@@ -9,5 +9,6 @@ mod oracle;
 mod plugins;
 mod predictors;
 mod signals;
+mod steady;
 mod theory;
 mod whatif;

@@ -129,6 +129,35 @@ fn builtins_loaded_from_their_own_so_give_byte_identical_results() {
     assert!(text.contains("tardiness_mean") && text.contains("lateness_max"), "{text}");
 }
 
+/// Issue 9, defect 1: a scenario loading a library could have no variant nor sweep ("variant
+/// `…` changes [plugins]") although none touched `[plugins]`; comparing one's own rule against
+/// `fifo` is the point of writing one.
+#[test]
+fn defect_1_a_plugin_library_allows_variants_and_sweeps() {
+    let so = build_so("slack-rule");
+    let extra = r#"
+[[variant]]
+name = "fifo"
+set = { "factory.station.mill.dispatch" = { plugin = "fifo" } }
+
+[sweep]
+"factory.station.mill.machines" = [1, 2]
+"#;
+    let (_dir, file) = scenario("slack.toml", &line(&quoted(&so), r#"{ plugin = "slack-rule" }"#, extra));
+    let (dir, _) = run_ok(&file, &[]);
+    let rows = summary(dir.path());
+    for variant in ["baseline", "fifo", "machines=1", "machines=2", "fifo machines=2"] {
+        assert!(
+            rows.contains_key(&(variant.to_owned(), "cycle_time_mean".to_owned())),
+            "{variant}: {rows:?}"
+        );
+    }
+    // The rule really differs from fifo: the paired difference is not exactly zero.
+    let baseline = &rows[&("baseline".to_owned(), "wait_time_mean".to_owned())];
+    let fifo = &rows[&("fifo".to_owned(), "wait_time_mean".to_owned())];
+    assert!(baseline.mean != fifo.mean, "{baseline:?} {fifo:?}");
+}
+
 #[test]
 fn ambiguous_names_must_be_qualified() {
     let dispatch = build_so("xinzhi-dispatch");

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use super::results::{ExperimentResults, PrecisionReport, ReplicationOutput, ReplicationResult};
 use super::{BASELINE, ExperimentError};
 use crate::collect::Collector;
+use crate::diagnostics::{TraceCollector, TraceSlot};
 use crate::domains;
 use crate::engine::{SimConfig, SimError};
 use crate::plugin::{ComponentKind, Registry, Services};
@@ -305,8 +306,12 @@ fn run_one(
     };
     let horizon = scenario.horizon.as_f64();
     let mut reported = 0.0;
+    let trace = TraceSlot::default();
     let collectors = match collectors(scenario, registry, &config.seeder) {
-        Ok(c) => c,
+        Ok(mut c) => {
+            c.push(Box::new(TraceCollector::new(trace.clone())));
+            c
+        }
         Err(e) => {
             progress.advance(1.0);
             return Err(e);
@@ -328,7 +333,8 @@ fn run_one(
         Err(payload) => panic::resume_unwind(payload),
     };
     progress.advance(1.0 - reported);
-    out.map(|o| ReplicationOutput { metrics: o.metrics, series: o.series, events: o.events })
+    let trace = trace.lock().ok().and_then(|mut t| t.take());
+    out.map(|o| ReplicationOutput { metrics: o.metrics, series: o.series, events: o.events, trace })
 }
 
 #[cfg(test)]

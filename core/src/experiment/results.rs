@@ -35,6 +35,8 @@ pub struct ReplicationOutput {
     pub series: Vec<SeriesPoint>,
     /// Calendar entries processed (0 when read back from files).
     pub events: u64,
+    /// The level series for the steady-state checks (`None` when read back from files).
+    pub trace: Option<crate::diagnostics::Trace>,
 }
 
 /// Everything an experiment produced, in (variant, replication) order.

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::manifest::Manifest;
+use super::manifest::{Manifest, sorted};
 use super::tables::{
     ReplicationRow, SeriesRow, SummaryRow, comparison_csv, read_rows, replications_csv, summary_csv,
     summary_json, timeseries_csv,
@@ -186,7 +186,12 @@ pub fn read_run(dir: &Path) -> Result<RunFolder, OutputError> {
                 variant,
                 replication: row.replication,
                 seed,
-                outcome: Ok(ReplicationOutput { metrics: Vec::new(), series: Vec::new(), events: 0 }),
+                outcome: Ok(ReplicationOutput {
+                    metrics: Vec::new(),
+                    series: Vec::new(),
+                    events: 0,
+                    trace: None,
+                }),
             });
         }
         if let Some(Ok(o)) = replications.last_mut().map(|r| &mut r.outcome) {
@@ -343,6 +348,9 @@ pub fn merge(dirs: &[PathBuf]) -> Result<RunFolder, MergeError> {
     manifest.shard = None;
     manifest.replication_ids = (0..manifest.replications).collect();
     manifest.wall_time_s = folders.iter().map(|f| f.manifest.wall_time_s).sum();
+    // Steady-state checks need every replication's trace, which outputs do not keep: a merged run
+    // reports what any shard found (the scenario's own, such as overloaded stations, agree).
+    manifest.warnings = sorted(folders.iter().flat_map(|f| f.manifest.warnings.iter().cloned()).collect());
     let mut results = first.results.clone();
     results.shard = None;
     results.replications = folders.iter().flat_map(|f| f.results.replications.iter().cloned()).collect();

@@ -177,10 +177,18 @@ impl Manifest {
             complete: failures.is_empty(),
             error: (!failures.is_empty()).then(|| failures.join("; ")),
             plugins: libraries(registry),
-            warnings: Vec::new(),
+            warnings: sorted(crate::diagnostics::warnings(results, base.time_unit.name())),
             metrics: Vec::new(),
         }
     }
+}
+
+/// Warnings in their one order, by (code, variant, message), without repeats: merged shards
+/// give the same list whatever order they come in.
+pub fn sorted(mut warnings: Vec<Warning>) -> Vec<Warning> {
+    warnings.sort();
+    warnings.dedup();
+    warnings
 }
 
 /// SHA-256 of a JSON value's compact text (object keys are sorted: serde_json's map is ordered).

@@ -29,7 +29,9 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 pub use folder::{FILES, MergeError, RunFolder, merge, read_run, summary_rows, write_manifest, write_run};
-pub use manifest::{LibraryRecord, Manifest, RunFacts, VariantRecord, Warning, libraries};
+pub use manifest::{
+    LibraryRecord, Manifest, RunFacts, VariantRecord, Warning, libraries, sorted as sorted_warnings,
+};
 pub use tables::{
     ReplicationRow, SeriesRow, SummaryRow, comparison_csv, replications_csv, summary_csv, summary_json,
     timeseries_csv,
