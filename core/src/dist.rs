@@ -187,6 +187,34 @@ impl Dist {
         }
     }
 
+    /// Whether every draw is 0: all the probability sits on 0, so a gap drawn from it never
+    /// advances time and a source using it as interarrival would make infinitely many arrivals
+    /// at one instant.
+    ///
+    /// From the math: `constant` 0, `uniform` on `[0, 0]`, and `empirical` whose values with
+    /// positive weight are all 0. Every other kind has P(X = 0) = 0 (a density on `(0, ∞)`;
+    /// `triangular` needs `min < max`, `normal` a positive mean), so it makes finitely many
+    /// events in finite time almost surely. In floating point such a kind can still round every
+    /// draw to 0 when its mean underflows (e.g. a lognormal with `mu = -1000`): a mean of
+    /// exactly 0 counts as always zero too.
+    pub fn always_zero(&self) -> bool {
+        match self {
+            Dist::Constant { value } => *value == 0.0,
+            Dist::Uniform { max, .. } => *max == 0.0,
+            Dist::Empirical { values, weights: None } => values.iter().all(|v| *v == 0.0),
+            Dist::Empirical { values, weights: Some(weights) } => {
+                values.iter().zip(weights).all(|(v, w)| *v == 0.0 || *w == 0.0)
+            }
+            Dist::Exponential { .. }
+            | Dist::Triangular { .. }
+            | Dist::Normal { .. }
+            | Dist::LogNormal { .. }
+            | Dist::Gamma { .. }
+            | Dist::Weibull { .. }
+            | Dist::Erlang { .. } => self.mean() == 0.0,
+        }
+    }
+
     /// The sampler of this distribution.
     ///
     /// # Panics
@@ -844,6 +872,53 @@ mod tests {
         for dist in bad {
             assert!(dist.try_sampler().is_err(), "{dist:?}");
         }
+    }
+
+    #[test]
+    fn always_zero_only_where_every_draw_is_zero() {
+        let zero = [
+            Dist::Constant { value: 0.0 },
+            Dist::Uniform { min: 0.0, max: 0.0 },
+            Dist::Empirical { values: vec![0.0, 0.0], weights: None },
+            Dist::Empirical { values: vec![0.0, 3.0], weights: Some(vec![1.0, 0.0]) },
+            // exp(N(-1000, 1)) underflows to 0 on every draw.
+            Dist::LogNormal { mu: -1000.0, sigma: 1.0 },
+        ];
+        for dist in zero {
+            assert!(dist.always_zero(), "{dist:?}");
+            let sampler = dist.sampler();
+            let mut r = rng();
+            assert!((0..1000).all(|_| sampler.sample(&mut r) == 0.0), "{dist:?} drew a positive value");
+        }
+        let positive = [
+            Dist::Uniform { min: 0.0, max: 1e-9 },
+            Dist::Triangular { min: 0.0, mode: 0.0, max: 1.0 },
+            Dist::Empirical { values: vec![0.0, 3.0], weights: None },
+            Dist::Empirical { values: vec![0.0, 3.0], weights: Some(vec![1.0, 1e-9]) },
+            Dist::Constant { value: 1e-300 },
+        ];
+        for dist in positive.into_iter().chain(all()) {
+            assert!(!dist.always_zero(), "{dist:?}");
+        }
+    }
+
+    #[test]
+    fn exact_means_of_the_canonical_forms() {
+        assert_eq!(Dist::Exponential { mean: 1.5 }.mean(), 1.5);
+        assert_eq!(Dist::Uniform { min: 1.0, max: 4.0 }.mean(), 2.5);
+        assert_eq!(Dist::Triangular { min: 1.0, mode: 1.5, max: 4.5 }.mean(), 7.0 / 3.0);
+        assert_eq!(Dist::Erlang { k: 3, mean: 2.4 }.mean(), 2.4);
+        assert_eq!(Dist::Gamma { shape: 3.0, scale: 0.5 }.mean(), 1.5);
+        // Weibull with shape 1 is exponential with mean `scale`; shape 2: scale·√π/2.
+        assert!((Dist::Weibull { shape: 1.0, scale: 2.0 }.mean() - 2.0).abs() < 1e-12);
+        let rayleigh = Dist::Weibull { shape: 2.0, scale: 2.0 }.mean();
+        assert!((rayleigh - std::f64::consts::PI.sqrt()).abs() < 1e-12, "{rayleigh}");
+        assert_eq!(Dist::Empirical { values: vec![1.0, 2.0, 6.0], weights: None }.mean(), 3.0);
+        assert_eq!(Dist::Empirical { values: vec![1.0, 3.0], weights: Some(vec![3.0, 1.0]) }.mean(), 1.5);
+        // Truncated at 0 with mean 0: the half-normal, sd·√(2/π).
+        let half = Dist::Normal { mean: 1e-300, sd: 1.0 }.mean();
+        assert!((half - (2.0 / std::f64::consts::PI).sqrt()).abs() < 1e-12, "{half}");
+        assert_eq!(Dist::Normal { mean: 2.0, sd: 0.0 }.mean(), 2.0);
     }
 
     fn spec(text: &str) -> Result<Dist, DistError> {

@@ -236,3 +236,48 @@ fn non_empty_output_folder_is_refused_without_force() {
     assert_eq!(code, Some(0), "{err}");
     assert!(dir.path().join("summary.csv").exists());
 }
+
+/// Defect 2: a zero interarrival used to be accepted and then hang at t = 0, filling the memory.
+/// Every interarrival distribution whose draws are all 0 is now an input error at the
+/// distribution, saying why; `validate` and `run` refuse it at once.
+#[test]
+#[expect(clippy::disallowed_methods, reason = "times the refusal; the wall clock reaches no result")]
+fn defect_2_zero_interarrival_is_an_input_error() {
+    // Time the refusals, not the first build of the binary.
+    crate::common::xinzhi_bin();
+    let started = std::time::Instant::now();
+    let why =
+        ["factory.source[orders].interarrival", "infinitely many arrivals at one instant", "every draw is 0"];
+    check(Edit::Line(11, r#"interarrival = { dist = "constant", value = 0.0 }"#), 11, &why);
+    check(Edit::Line(11, r#"interarrival = { dist = "empirical", values = [0, 0, 0] }"#), 11, &why);
+    check(Edit::Line(11, r#"interarrival = { dist = "uniform", min = 0, max = 0 }"#), 11, &why);
+    // The same through `--set`: located at the flag.
+    let (code, err) =
+        exit_code(&["validate", "scenarios/mm1.toml", "--set", "factory.source.orders.interarrival=0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--set factory.source.orders.interarrival=0") && err.contains("every draw is 0"),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "took {:?}", started.elapsed());
+}
+
+/// Defect 7: a variant, a sweep or `--set` could not lift a buffer limit; `"unlimited"` now does.
+#[test]
+fn defect_7_unlimited_buffer_is_accepted() {
+    let (code, err) = exit_code(&[
+        "validate",
+        "scenarios/tandem-buffer.toml",
+        "--set",
+        "factory.station.cut.buffer=unlimited",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = exit_code(&[
+        "validate",
+        "scenarios/tandem-buffer.toml",
+        "--set",
+        "factory.station.cut.buffer=unlimted",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("\"unlimited\"") && err.contains("factory.station.cut.buffer"), "{err}");
+}

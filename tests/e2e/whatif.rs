@@ -415,7 +415,11 @@ fn sweeps_generate_named_variants_with_value_columns() {
         ("2", "3.0")
     );
     let one = of("b-upgraded");
-    assert_eq!(one["factory.station.b-polish.machines"], "");
+    // Issue 9, defect 7: the baseline and explicit variants show the value they were written with
+    // (was empty); a path not written (its default applies) stays empty.
+    assert_eq!(one["factory.station.b-polish.machines"], "1");
+    assert_eq!(of("baseline")["factory.station.b-polish.machines"], "1");
+    assert_eq!(of("baseline")["factory.source.a-orders.weight"], "");
     // The same jobs with the same times (CRN) on two machines: each is busy about half as much
     // (not exactly: jobs wait less, so the window edges cut service periods differently).
     let u = |r: &BTreeMap<String, String>| r["mean"].parse::<f64>().unwrap();

@@ -17,7 +17,7 @@ mod sim;
 mod stepper;
 
 pub use ctx::Ctx;
-pub use sim::{ModelError, RunOutput, Sim, SimConfig, SimError};
+pub use sim::{MAX_EVENTS_AT_ONE_INSTANT, ModelError, RunOutput, Sim, SimConfig, SimError};
 pub use stepper::{RecordSink, SimClock, StepperConfig};
 
 use bevy_ecs::world::World;
@@ -58,4 +58,11 @@ pub trait Model {
         ctx: &mut Ctx<Self::Event>,
         event: Self::Event,
     ) -> Result<(), ModelError>;
+
+    /// One of its events in words for error messages, e.g. "arrival at source `orders`".
+    /// Called only when a replication fails (never on the hot path), so it may allocate.
+    fn describe(&self, event: &Self::Event) -> String {
+        let _ = event;
+        "an event of the model".to_owned()
+    }
 }

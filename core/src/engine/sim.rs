@@ -17,6 +17,17 @@ pub(crate) const FLUSH_LEN: usize = 4096;
 /// Events between two progress reports (and `World::clear_trackers` calls).
 const PROGRESS_EVERY: u64 = 1 << 16;
 
+/// Most calendar entries that may run at one simulated instant before the replication fails
+/// with [`SimError::Stalled`].
+///
+/// A model whose entries keep scheduling entries at the current time (a gap that is always 0,
+/// or one too small to change a large clock value in `f64`) would otherwise loop forever and,
+/// if each entry leaves something behind (a queued job), fill the memory. Legitimate
+/// same-time entries are bounded by the model's size (sources, machines, steppers: a factory
+/// has at most 10⁶ machines per station), so 10⁷ is far above any real model while still
+/// failing within about a second. Costs one comparison per entry.
+pub const MAX_EVENTS_AT_ONE_INSTANT: u64 = 10_000_000;
+
 /// How one replication runs.
 #[derive(Clone, Copy, Debug)]
 pub struct SimConfig {
@@ -71,6 +82,20 @@ pub enum SimError {
     /// The engine was configured wrongly (bad stepper, duplicate metric, ...).
     #[error("{0}")]
     Config(String),
+    /// More than [`MAX_EVENTS_AT_ONE_INSTANT`] entries ran at one simulated time: the model
+    /// keeps scheduling entries at the current time and can never reach the horizon.
+    #[error(
+        "more than {events} events at t = {time} without time advancing (last event: {last}): the model \
+         cannot progress"
+    )]
+    Stalled {
+        /// The simulated time that never advanced.
+        time: SimTime,
+        /// The bound that was exceeded ([`MAX_EVENTS_AT_ONE_INSTANT`]).
+        events: u64,
+        /// The entry that exceeded it, in words (from [`Model::describe`]).
+        last: String,
+    },
     /// Not run: another replication of the experiment failed first.
     #[error("not run: another replication failed first")]
     Skipped,
@@ -168,9 +193,21 @@ impl<M: Model> Sim<M> {
 
         let horizon = self.config.horizon;
         let mut events: u64 = 0;
+        // The instant being run and how many entries ran at it: the guard against loops that
+        // never advance time (one comparison per entry on the hot path).
+        let (mut instant, mut at_instant) = (SimTime::ZERO, 0_u64);
         while let Some(entry) = self.ctx.calendar.pop() {
             if entry.time > horizon {
                 break;
+            }
+            if entry.time == instant {
+                at_instant += 1;
+                if at_instant > MAX_EVENTS_AT_ONE_INSTANT {
+                    return Err(self.stalled(entry.time, &entry.payload));
+                }
+            } else {
+                instant = entry.time;
+                at_instant = 1;
             }
             match entry.payload {
                 Scheduled::Model(event) => {
@@ -202,6 +239,19 @@ impl<M: Model> Sim<M> {
             return Err(SimError::Config(format!("two collectors report the metric `{}`", w[0].name)));
         }
         Ok(RunOutput { metrics, series, events })
+    }
+
+    /// The error of a replication stuck at `time`, naming the entry that exceeded the bound.
+    #[cold]
+    fn stalled(&self, time: SimTime, payload: &Scheduled<M::Event>) -> SimError {
+        let last = match payload {
+            Scheduled::Model(event) => self.model.describe(event),
+            Scheduled::Step(index) => match self.steppers.get(*index) {
+                Some(stepper) => format!("step of `{}`", stepper.config.name),
+                None => format!("step {index}"),
+            },
+        };
+        SimError::Stalled { time, events: MAX_EVENTS_AT_ONE_INSTANT, last }
     }
 
     fn step(&mut self, index: usize, time: SimTime) -> Result<(), SimError> {

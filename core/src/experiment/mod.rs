@@ -11,9 +11,14 @@
 //! - `results` — what came out: per-replication metrics, summaries, paired comparisons against
 //!   the baseline, the precision achieved.
 
+mod estimate;
 mod plan;
 mod results;
 
+pub use estimate::{
+    LARGE_RUN, LARGE_RUN_EVENTS, TYPICAL_EVENTS_PER_SECOND, VariantWork, WorkEstimate, duration_words,
+    estimate, events_words,
+};
 pub use plan::{MAX_SHARDS, Progress, RunConfig, Shard, ShardError, check, run};
 pub use results::{
     Achieved, ExperimentResults, MetricSummary, PrecisionReport, ReplicationOutput, ReplicationResult,

@@ -36,10 +36,12 @@ pub fn summary_rows(manifest: &Manifest, results: &ExperimentResults) -> Vec<Sum
         manifest
             .sweep
             .iter()
-            .map(|path| {
-                record
-                    .and_then(|r| r.sweep.iter().find(|(p, _)| p == path))
-                    .map_or_else(String::new, |(_, v)| v.clone())
+            .enumerate()
+            .map(|(i, path)| {
+                let generated = record.and_then(|r| r.sweep.iter().find(|(p, _)| p == path)).map(|(_, v)| v);
+                // The baseline and explicit variants: the value they were written with.
+                let written = || record.and_then(|r| r.at_sweep.get(i));
+                generated.or_else(written).cloned().unwrap_or_default()
             })
             .collect()
     };

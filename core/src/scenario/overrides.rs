@@ -210,6 +210,24 @@ pub(crate) fn apply<'i>(
     set_in_table(root, keys, 0, value)
 }
 
+/// The value at `names` in `root` (named elements of arrays of tables by their `name`), if the
+/// path is written there.
+pub(crate) fn get<'a, 'i>(root: &'a DeTable<'i>, names: &[String]) -> Option<&'a Spanned<DeValue<'i>>> {
+    let (first, rest) = names.split_first()?;
+    let mut node = root.get(first.as_str())?;
+    for name in rest {
+        node = match node.get_ref() {
+            DeValue::Table(t) => t.get(name.as_str())?,
+            DeValue::Array(items) => items.iter().find(|item| {
+                item.get_ref().as_table().and_then(|t| t.get("name")).and_then(|n| n.get_ref().as_str())
+                    == Some(name.as_str())
+            })?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
 fn set_in_table<'i>(
     table: &mut DeTable<'i>,
     keys: &[PathKey],

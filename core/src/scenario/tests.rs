@@ -1106,7 +1106,7 @@ fn zero_machines() {
 #[test]
 fn negative_buffer() {
     let e = check(&format!("{BASE}buffer = -1\n"), 21, 10, "factory.station[mill].buffer");
-    assert_eq!(e.message, "expected an integer from 0 to 4294967295, found -1");
+    assert_eq!(e.message, "expected an integer from 0 to 4294967295 or \"unlimited\", found -1");
 }
 
 #[test]

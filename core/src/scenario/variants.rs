@@ -73,6 +73,12 @@ fn render(value: &Spanned<DeValue<'_>>) -> String {
         .unwrap_or_default()
 }
 
+/// The value `tree` gives each swept path, as TOML text (empty where the path is not written and
+/// its default applies).
+pub(super) fn values_at(tree: &DeTable<'_>, axes: &[Axis<'_>]) -> Vec<String> {
+    axes.iter().map(|a| super::overrides::get(tree, &a.names).map(render).unwrap_or_default()).collect()
+}
+
 /// One path of `[sweep]` and the values it takes.
 pub(super) struct Axis<'i> {
     /// The path as written (dotted keys joined with `.`).
@@ -394,10 +400,19 @@ pub(super) fn build_variants<'i>(
         }
         let scenario = build(&tree, &Ctx::new(src, &tree, Some(&name)))?;
         let set: Vec<(String, String)> = entries.iter().map(|e| (e.path.clone(), render(&e.value))).collect();
+        let at_sweep = values_at(&tree, axes);
         if grid > 0 {
             swept_sources.push((Some(name.clone()), tree, set.clone()));
         }
-        variants.push(Variant { name, description, scenario, set, sweep: Vec::new(), crossed_with: None });
+        variants.push(Variant {
+            name,
+            description,
+            scenario,
+            set,
+            sweep: Vec::new(),
+            crossed_with: None,
+            at_sweep,
+        });
     }
 
     for (source, tree, set) in &swept_sources {
@@ -425,6 +440,7 @@ pub(super) fn build_variants<'i>(
                 description: None,
                 scenario,
                 set: set.iter().cloned().chain(changes.iter().cloned()).collect(),
+                at_sweep: changes.iter().map(|(_, v)| v.clone()).collect(),
                 sweep: changes,
                 crossed_with: Some(source.clone().unwrap_or_else(|| BASELINE_NAME.to_owned())),
             });

@@ -1,4 +1,5 @@
 //! Integration tests of xinzhi-core, one binary (modules named after behaviours).
 
+mod no_progress;
 mod snapshot;
 mod stepping;

@@ -5,7 +5,7 @@
 //! [[factory.source]]
 //! name = "orders"
 //! product = "widget"           # must name a product
-//! interarrival = { dist = "exponential", mean = 1.25 }
+//! interarrival = { dist = "exponential", mean = 1.25 }   # must not be always 0
 //! due = { dist = "uniform", min = 5, max = 15 }   # optional: due date = arrival + sample
 //! weight = 2.0                 # optional, > 0, default 1: the jobs' weight (priority)
 //!
@@ -19,7 +19,8 @@
 //! [[factory.station]]
 //! name = "mill"
 //! machines = 1                 # integer >= 1
-//! buffer = 10                  # optional: waiting places, not counting jobs in service
+//! buffer = 10                  # optional: waiting places, not counting jobs in service;
+//!                              # "unlimited" (the default) lets a variant or sweep lift a limit
 //! process = { dist = "exponential", mean = 1.0 }   # optional if every product overrides it
 //! dispatch = { plugin = "spt" }   # optional, default fifo: the scheduler picking the next job
 //! ```
@@ -153,9 +154,48 @@ struct RawProduct {
 struct RawStation {
     name: Spanned<String>,
     machines: Spanned<u32>,
-    buffer: Option<u32>,
+    buffer: Option<Spanned<toml::Value>>,
     process: Option<Spanned<DistSpec>>,
     dispatch: Option<Spanned<RawPluginTable>>,
+}
+
+/// The word that asks for an unlimited buffer where a number of places is expected, so that a
+/// variant, a `[sweep]` or `--set` can remove a buffer limit the baseline sets.
+pub const UNLIMITED: &str = "unlimited";
+
+/// A station's `buffer`: an integer from 0 to `u32::MAX` waiting places, or `"unlimited"`
+/// (`None`).
+fn parse_buffer(ctx: &Ctx<'_>, buffer: &Spanned<toml::Value>) -> Result<Option<u32>, ScenarioError> {
+    let expected = format!("expected an integer from 0 to {} or \"{UNLIMITED}\"", u32::MAX);
+    let found = match buffer.get_ref() {
+        toml::Value::Integer(n) => match u32::try_from(*n) {
+            Ok(n) => return Ok(Some(n)),
+            Err(_) => n.to_string(),
+        },
+        toml::Value::String(s) if s == UNLIMITED => return Ok(None),
+        toml::Value::String(s) => {
+            return Err(ctx
+                .error(&buffer.span(), format!("{expected}, found the string \"{s}\""))
+                .with_suggestion(nearest(s, [UNLIMITED]).map(str::to_owned)));
+        }
+        toml::Value::Float(f) => format!("the float {f}"),
+        toml::Value::Boolean(b) => format!("the boolean {b}"),
+        toml::Value::Datetime(_) => "a datetime".to_owned(),
+        toml::Value::Array(_) => "an array".to_owned(),
+        toml::Value::Table(_) => "a table".to_owned(),
+    };
+    Err(ctx.error(&buffer.span(), format!("{expected}, found {found}")))
+}
+
+/// Why a distribution with [`Dist::always_zero`] draws only zeros, in the file's terms.
+fn describe_zero(dist: &Dist) -> &'static str {
+    match dist {
+        Dist::Constant { .. } => "a constant 0",
+        Dist::Uniform { .. } => "`uniform` with `max = 0`",
+        Dist::Empirical { weights: None, .. } => "`empirical` whose values are all 0",
+        Dist::Empirical { .. } => "`empirical` whose values with positive weight are all 0",
+        _ => "its mean underflows to 0 in floating point",
+    }
 }
 
 /// A product's processing-time overrides: (station index, distribution).
@@ -199,10 +239,23 @@ pub(crate) fn parse(value: &Spanned<DeValue<'_>>, ctx: &Ctx<'_>) -> Result<Facto
                 ));
             }
         };
+        let interarrival = ctx.dist(&source.interarrival)?;
+        if interarrival.always_zero() {
+            // Each arrival schedules the next one a gap later: a gap that is always 0 makes
+            // infinitely many arrivals at t = 0 and the run never advances.
+            return Err(ctx.error(
+                &source.interarrival.span(),
+                format!(
+                    "`interarrival` of source `{name}` can make infinitely many arrivals at one instant: every \
+                     draw is 0 ({}); give it a positive mean",
+                    describe_zero(&interarrival)
+                ),
+            ));
+        }
         source_configs.push(SourceConfig {
             name: name.to_owned(),
             product: ctx.lookup("product", &source.product, &product_names)?,
-            interarrival: ctx.dist(&source.interarrival)?,
+            interarrival,
             due: source.due.as_ref().map(|d| ctx.dist(d)).transpose()?,
             weight,
         });
@@ -264,7 +317,10 @@ pub(crate) fn parse(value: &Spanned<DeValue<'_>>, ctx: &Ctx<'_>) -> Result<Facto
         station_configs.push(StationConfig {
             name: (*name).to_owned(),
             machines: *station.machines.get_ref(),
-            buffer: station.buffer,
+            buffer: match &station.buffer {
+                Some(buffer) => parse_buffer(ctx, buffer)?,
+                None => None,
+            },
             process: station.process.as_ref().map(|p| ctx.dist(p)).transpose()?,
             dispatch,
         });
@@ -360,5 +416,107 @@ station = [
         let e = factory("[factory]\nstation = 1\n").unwrap_err();
         assert_eq!((e.line, e.column, e.key.as_str()), (7, 11, "factory.station"));
         assert_eq!(e.message, "expected an array, found 1");
+    }
+
+    const ONE: &str = r#"
+[[factory.source]]
+name = "orders"
+product = "p"
+interarrival = 1
+[[factory.product]]
+name = "p"
+route = ["mill"]
+[[factory.station]]
+name = "mill"
+machines = 1
+buffer = 4
+process = 0.5
+"#;
+
+    #[test]
+    fn always_zero_interarrivals_are_refused_at_the_distribution() {
+        let cases = [
+            ("{ dist = \"constant\", value = 0.0 }", "a constant 0"),
+            ("0", "a constant 0"),
+            ("{ dist = \"uniform\", min = 0, max = 0 }", "`uniform` with `max = 0`"),
+            ("{ dist = \"empirical\", values = [0, 0] }", "`empirical` whose values are all 0"),
+            (
+                "{ dist = \"empirical\", values = [0, 2], weights = [1, 0] }",
+                "`empirical` whose values with positive weight are all 0",
+            ),
+            ("{ dist = \"lognormal\", mu = -1000, sigma = 1 }", "its mean underflows to 0 in floating point"),
+        ];
+        for (dist, why) in cases {
+            let e = factory(&ONE.replace("interarrival = 1", &format!("interarrival = {dist}"))).unwrap_err();
+            assert_eq!(
+                (e.line, e.column, e.key.as_str()),
+                (10, 16, "factory.source[orders].interarrival"),
+                "{dist}"
+            );
+            assert_eq!(
+                e.message,
+                format!(
+                    "`interarrival` of source `orders` can make infinitely many arrivals at one instant: every \
+                     draw is 0 ({why}); give it a positive mean"
+                )
+            );
+        }
+        // Some mass away from 0 is enough: finitely many arrivals in finite time.
+        for dist in ["{ dist = \"empirical\", values = [0, 2] }", "{ dist = \"uniform\", min = 0, max = 1 }"]
+        {
+            assert!(
+                factory(&ONE.replace("interarrival = 1", &format!("interarrival = {dist}"))).is_ok(),
+                "{dist}"
+            );
+        }
+        // Zero processing times and due offsets are fine: they schedule nothing of their own kind.
+        assert!(factory(&ONE.replace("process = 0.5", "process = 0")).is_ok());
+    }
+
+    fn buffers(text: &str, sets: &[&str]) -> Result<Vec<Option<u32>>, ScenarioError> {
+        let text = format!(
+            "[scenario]\nname = \"f\"\ndomain = \"factory\"\ntime_unit = \"hour\"\nhorizon = 10\n{text}"
+        );
+        let overrides: Vec<_> = sets.iter().map(|s| crate::scenario::Override::parse(s).unwrap()).collect();
+        let file = parse_scenario(Path::new("f.toml"), &text, &overrides)?;
+        Ok(std::iter::once(&file.baseline)
+            .chain(file.variants.iter().map(|v| &v.scenario))
+            .map(|s| {
+                let ModelConfig::Factory(config) = &s.model;
+                config.stations[0].buffer
+            })
+            .collect())
+    }
+
+    #[test]
+    fn unlimited_buffer_in_the_file_a_variant_a_sweep_and_set() {
+        assert_eq!(buffers(&ONE.replace("buffer = 4", "buffer = \"unlimited\""), &[]).unwrap(), [None]);
+        assert_eq!(buffers(ONE, &["factory.station.mill.buffer=unlimited"]).unwrap(), [None]);
+        assert_eq!(buffers(ONE, &["factory.station.mill.buffer=\"unlimited\""]).unwrap(), [None]);
+        assert_eq!(buffers(ONE, &["factory.station.mill.buffer=7"]).unwrap(), [Some(7)]);
+        let variant = format!(
+            "{ONE}[[variant]]\nname = \"open\"\nset = {{ \"factory.station.mill.buffer\" = \"unlimited\" }}\n"
+        );
+        assert_eq!(buffers(&variant, &[]).unwrap(), [Some(4), None]);
+        let sweep = format!("{ONE}[sweep]\n\"factory.station.mill.buffer\" = [0, 2, \"unlimited\"]\n");
+        assert_eq!(buffers(&sweep, &[]).unwrap(), [Some(4), Some(0), Some(2), None]);
+    }
+
+    #[test]
+    fn a_wrong_buffer_names_both_forms() {
+        let e = factory(&ONE.replace("buffer = 4", "buffer = \"unlimted\"")).unwrap_err();
+        assert_eq!((e.line, e.column, e.key.as_str()), (17, 10, "factory.station[mill].buffer"));
+        assert_eq!(
+            e.message,
+            "expected an integer from 0 to 4294967295 or \"unlimited\", found the string \"unlimted\""
+        );
+        assert_eq!(e.suggestion.as_deref(), Some("unlimited"));
+        let e = factory(&ONE.replace("buffer = 4", "buffer = 2.5")).unwrap_err();
+        assert_eq!(
+            e.message,
+            "expected an integer from 0 to 4294967295 or \"unlimited\", found the float 2.5"
+        );
+        let e = factory(&ONE.replace("buffer = 4", "buffer = 4294967296")).unwrap_err();
+        assert_eq!(e.message, "expected an integer from 0 to 4294967295 or \"unlimited\", found 4294967296");
     }
 }

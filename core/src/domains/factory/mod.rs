@@ -6,6 +6,7 @@
 
 pub mod config;
 mod model;
+pub mod preflight;
 mod state;
 
 pub use model::{FactoryEvent, FactoryModel};

@@ -681,4 +681,17 @@ impl Model for FactoryModel {
             }
         }
     }
+
+    fn describe(&self, event: &FactoryEvent) -> String {
+        match *event {
+            FactoryEvent::Arrival { source } => match self.sources.get(source as usize) {
+                Some(slot) => format!("arrival at source `{}`", slot.name),
+                None => format!("arrival at source {source}"),
+            },
+            FactoryEvent::ServiceDone { station, machine } => match self.stations.get(station as usize) {
+                Some(slot) => format!("end of service on machine {machine} of station `{}`", slot.name),
+                None => format!("end of service on machine {machine} of station {station}"),
+            },
+        }
+    }
 }
