@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
-use xinzhi_core::experiment::{self, ExperimentResults, Progress, RunConfig};
-use xinzhi_core::output::{self, Manifest, RunFacts, RunFolder};
+use xinzhi_core::experiment::{self, ExperimentResults, Progress, RunConfig, WorkEstimate};
+use xinzhi_core::output::{self, Manifest, RunFacts, RunFolder, Warning};
 use xinzhi_core::plugin::{self, Registry};
 use xinzhi_core::scenario::{self, Override, ScenarioFile};
 
@@ -50,9 +50,55 @@ pub(crate) fn load(file: &std::path::Path, args: &OverrideArgs) -> Result<(Scena
     Ok((file, registry))
 }
 
+/// The expected work of running `file` and the cautions its rates imply (offered load ≥ 1,
+/// `large_run` above [`experiment::LARGE_RUN_EVENTS`]). Large runs are only warned about: they
+/// may be what the user wants. Refused is only work that cannot be represented (more than
+/// `f64::MAX` expected events): no such run could ever finish.
+fn work(file: &ScenarioFile, path: &std::path::Path) -> Result<WorkEstimate, Failure> {
+    let estimate = experiment::estimate(file);
+    if !estimate.events_max.is_finite() {
+        return Err(Failure::Input(anyhow!(
+            "{}: the expected work, {}, cannot be represented, so no run of it could finish; check `horizon` \
+             ({} {}), the arrival rates and the replications",
+            path.display(),
+            estimate.describe(1),
+            number(file.baseline.horizon.as_f64()),
+            file.baseline.time_unit.name(),
+        )));
+    }
+    Ok(estimate)
+}
+
+/// The cores that can work at once: no more than the replications of the first round.
+fn busy_cores(estimate: &WorkEstimate, threads: usize) -> usize {
+    let jobs = estimate.variants.len().saturating_mul(estimate.min_replications as usize);
+    threads.min(jobs).max(1)
+}
+
+/// Prints `warnings` to stderr, one a line, each naming its variant if it concerns one.
+fn print_warnings(warnings: &[Warning]) {
+    for w in warnings {
+        let whose = w.variant.as_ref().map(|v| format!(" (variant `{v}`)")).unwrap_or_default();
+        let loud = if w.code == experiment::LARGE_RUN { "WARNING, large run" } else { "warning" };
+        eprintln!("{loud}{whose}: {}", w.message);
+    }
+}
+
+/// A number as written in a scenario: plainly up to 10¹⁵, in `1e300` notation beyond (a plain
+/// `1e300` has 301 digits).
+fn number(x: f64) -> String {
+    if x.abs() < 1e15 { x.to_string() } else { format!("{x:e}") }
+}
+
+/// All cores of this machine, the default of `--threads`.
+fn all_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// `xinzhi validate FILE`.
 pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
     let (file, _) = load(&args.file, &args.overrides)?;
+    let estimate = work(&file, &args.file)?;
     let s = &file.baseline;
     let generated = file.variants.iter().filter(|v| !v.sweep.is_empty()).count();
     let swept = match generated {
@@ -73,9 +119,11 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
         s.name,
         file.variants.len(),
         s.experiment.baseline,
-        s.horizon,
+        number(s.horizon.as_f64()),
         s.time_unit.name(),
     );
+    println!("expected work: {}", estimate.describe(busy_cores(&estimate, all_cores())));
+    print_warnings(&estimate.warnings);
     Ok(())
 }
 
@@ -88,9 +136,13 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         args.out.clone().unwrap_or_else(|| output::default_dir(&file.baseline.name, &clock::utc_timestamp()));
     // Refuse a bad output folder before spending any time simulating.
     output::prepare_dir(&dir, args.force).map_err(|e| Failure::Input(e.into()))?;
-    let threads = args
-        .threads
-        .map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |n| n as usize);
+    let threads = args.threads.map_or_else(all_cores, |n| n as usize);
+    let estimate = work(&file, &args.file)?;
+    if !args.quiet {
+        eprintln!("expected work: {}", estimate.describe(busy_cores(&estimate, threads)));
+    }
+    // Cautions are printed even with --quiet: they decide whether the run is worth its time.
+    print_warnings(&estimate.warnings);
 
     let started = Instant::now();
     let bar = Bar::new(args.quiet, started);
@@ -103,6 +155,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
 
     let facts = RunFacts { threads, wall_time_s: wall.as_secs_f64() };
     let mut manifest = Manifest::for_run(&file, &registry, &results, facts);
+    // The cautions known before the run (offered load, large run) join those found after it.
+    manifest.warnings.extend(estimate.warnings);
+    manifest.warnings = output::sorted_warnings(std::mem::take(&mut manifest.warnings));
     if let Some(reason) = interrupted.as_ref().filter(|_| results.interrupted() > 0) {
         // `for_run` counts only failures against completeness; abandoned replications make the
         // folder incomplete too, and the reason comes first.
@@ -360,6 +415,13 @@ mod tests {
         assert_eq!(time_left(Duration::from_secs(4), 0.02, 4.0), "eta 13 min 16 s");
         assert_eq!(time_left(Duration::from_secs(1), 0.04, 4.0), "eta 1 min 39 s");
         assert_eq!(time_left(minute, 4.0, 4.0), "eta < 1 s");
+    }
+
+    #[test]
+    fn horizons_print_as_written() {
+        assert_eq!(number(200_000.0), "200000");
+        assert_eq!(number(2.5), "2.5");
+        assert_eq!(number(1e300), "1e300");
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! what finished, `new plugin` prints a path that works from any scenario (issue 9, defect 7).
 
 use std::process::Command;
+use std::time::Duration;
 
 use crate::common::{scenario_file, xinzhi, xinzhi_bin};
+use crate::signals::{finish, manifest, send, start, wait_until_catching};
 
 #[test]
 fn defect_7_replications_flag_is_named_in_errors() {
@@ -90,4 +92,46 @@ fn defect_7_new_plugin_prints_an_absolute_use_path() {
     assert!(stdout.lines().any(|l| l == expected), "expected `{expected}` in:\n{stdout}");
     let lib = std::fs::read_to_string(dir.path().join("demo-rule/src/lib.rs")).expect("generated");
     assert!(lib.contains("libdemo_rule.so") && !lib.contains("libdemo-rule.so"), "{lib}");
+}
+
+/// Defect 5: a horizon of 1e300 is seen for what it is before anything runs — `validate` prints
+/// the expected work and a loud warning, `run` does too, records `large_run` in the manifest,
+/// and (it would run for ever) stops on Ctrl-C. Work beyond what an `f64` holds is refused.
+#[test]
+fn defect_5_huge_horizon_is_estimated_and_warned_before_running() {
+    let o = xinzhi(&["validate", "scenarios/mm1.toml", "--set", "scenario.horizon=1e300"]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{stderr}");
+    assert!(stdout.contains("horizon 1e300 minute"), "{stdout}");
+    assert!(stdout.contains("expected work: about 2.6·10³⁰¹ events (≈ "), "{stdout}");
+    assert!(stderr.contains("WARNING, large run: this run is about 2.6·10³⁰¹ events"), "{stderr}");
+
+    let text = std::fs::read_to_string(crate::common::root().join("scenarios/mm1.toml")).expect("mm1");
+    let (dir, file) = scenario_file("huge.toml", &text.replace("horizon = 200000.0", "horizon = 1e300"));
+    let out = dir.path().join("out");
+    let child = start(&file, &out);
+    wait_until_catching(&child);
+    send(&child, "INT");
+    let (code, stderr) = finish(child, Duration::from_secs(60));
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("WARNING, large run"), "{stderr}");
+    let m = manifest(&out);
+    let codes: Vec<&str> =
+        m["warnings"].as_array().expect("a list").iter().filter_map(|w| w["code"].as_str()).collect();
+    assert!(codes.contains(&"large_run"), "{m}");
+
+    let o = xinzhi(&[
+        "validate",
+        "scenarios/mm1.toml",
+        "--set",
+        "scenario.horizon=1e300",
+        "--set",
+        "factory.source.orders.interarrival.mean=1e-10",
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("more than 10³⁰⁸ events") && stderr.contains("cannot be represented"),
+        "{stderr}"
+    );
 }

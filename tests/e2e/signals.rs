@@ -40,7 +40,7 @@ process = {{ dist = "exponential", mean = 1.0 }}
 }
 
 /// Starts `xinzhi run FILE --out OUT --threads 1 --quiet`.
-fn start(file: &Path, out: &Path) -> Child {
+pub(crate) fn start(file: &Path, out: &Path) -> Child {
     Command::new(xinzhi_bin())
         .args(["run", file.to_str().expect("utf-8"), "--out", out.to_str().expect("utf-8")])
         .args(["--threads", "1", "--quiet"])
@@ -54,7 +54,7 @@ fn start(file: &Path, out: &Path) -> Child {
 /// `/proc/PID/status`), so a signal sent on a slow machine cannot arrive before the handler is
 /// installed and kill the process the default way.
 #[expect(clippy::disallowed_methods, reason = "a test's timeout is wall-clock time")]
-fn wait_until_catching(child: &Child) {
+pub(crate) fn wait_until_catching(child: &Child) {
     const SIGINT_SIGTERM: u64 = (1 << (2 - 1)) | (1 << (15 - 1));
     let status = format!("/proc/{}/status", child.id());
     let started = Instant::now();
@@ -73,7 +73,7 @@ fn wait_until_catching(child: &Child) {
 }
 
 /// Sends `signal` (`INT`, `TERM`) to `child` with the `kill` command.
-fn send(child: &Child, signal: &str) {
+pub(crate) fn send(child: &Child, signal: &str) {
     let status = Command::new("kill")
         .arg(format!("-{signal}"))
         .arg(child.id().to_string())
@@ -85,7 +85,7 @@ fn send(child: &Child, signal: &str) {
 /// Waits for `child` to exit, at most `limit` (then kills it and fails); returns its exit code
 /// and stderr.
 #[expect(clippy::disallowed_methods, reason = "a test's timeout is wall-clock time")]
-fn finish(mut child: Child, limit: Duration) -> (Option<i32>, String) {
+pub(crate) fn finish(mut child: Child, limit: Duration) -> (Option<i32>, String) {
     let started = Instant::now();
     while child.try_wait().expect("waitable").is_none() {
         if started.elapsed() > limit {
@@ -99,7 +99,7 @@ fn finish(mut child: Child, limit: Duration) -> (Option<i32>, String) {
     (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
-fn manifest(out: &Path) -> serde_json::Value {
+pub(crate) fn manifest(out: &Path) -> serde_json::Value {
     let bytes = std::fs::read(out.join("manifest.json")).expect("an interrupted run writes its manifest");
     serde_json::from_slice(&bytes).expect("json")
 }
