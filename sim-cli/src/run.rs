@@ -324,11 +324,16 @@ const STEPS: f64 = 1000.0;
 
 impl Bar {
     fn new(quiet: bool, started: Instant) -> Self {
-        let work = Arc::new(Mutex::new(Work::default()));
         if quiet {
-            return Bar { bar: ProgressBar::hidden(), work };
+            return Bar { bar: ProgressBar::hidden(), work: Arc::default() };
         }
-        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        Bar::drawn_to(ProgressDrawTarget::stderr(), started)
+    }
+
+    /// A bar drawn to `target` (stderr, or a test's terminal).
+    fn drawn_to(target: ProgressDrawTarget, started: Instant) -> Self {
+        let work = Arc::new(Mutex::new(Work::default()));
+        let bar = ProgressBar::with_draw_target(Some(0), target);
         let shared = Arc::clone(&work);
         let eta = move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
             let (done, planned) = shared.lock().map_or((0.0, 0.0), |w| (w.done, w.planned));
@@ -344,10 +349,14 @@ impl Bar {
     }
 
     fn update(&self, change: impl FnOnce(&mut Work)) {
-        let Ok(mut work) = self.work.lock() else { return };
-        change(&mut work);
-        self.bar.set_length((work.planned * STEPS) as u64);
-        self.bar.set_position((work.done.min(work.planned) * STEPS) as u64);
+        let (planned, done) = {
+            let Ok(mut work) = self.work.lock() else { return };
+            change(&mut work);
+            (work.planned, work.done.min(work.planned))
+        };
+        // Outside the lock: setting the bar may draw it, and drawing reads `work` (`{eta}`).
+        self.bar.set_length((planned * STEPS) as u64);
+        self.bar.set_position((done * STEPS) as u64);
     }
 }
 
@@ -415,6 +424,63 @@ mod tests {
         assert_eq!(time_left(Duration::from_secs(4), 0.02, 4.0), "eta 13 min 16 s");
         assert_eq!(time_left(Duration::from_secs(1), 0.04, 4.0), "eta 1 min 39 s");
         assert_eq!(time_left(minute, 4.0, 4.0), "eta < 1 s");
+    }
+
+    /// A terminal that keeps what is drawn.
+    #[derive(Debug, Default, Clone)]
+    struct Screen(Arc<Mutex<String>>);
+
+    impl indicatif::TermLike for Screen {
+        fn width(&self) -> u16 {
+            100
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.write_str(s)
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.0.lock().expect("not poisoned").push_str(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A visible bar is drawn while it is updated, and drawing reads the work done: updating
+    /// must not hold that lock while the bar draws (it deadlocked on the first update on a
+    /// terminal, which no test with a captured stderr could see).
+    #[test]
+    #[expect(clippy::disallowed_methods, reason = "the bar measures wall time")]
+    fn a_drawn_bar_updates_without_deadlock() {
+        let screen = Screen::default();
+        let target = ProgressDrawTarget::term_like(Box::new(screen.clone()));
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let bar = Bar::drawn_to(target, Instant::now() - Duration::from_secs(10));
+            bar.planned(4);
+            bar.advance(2.0);
+            bar.bar.tick();
+            let _ = sender.send(());
+        });
+        receiver.recv_timeout(Duration::from_secs(30)).expect("the bar updates without deadlock");
+        let drawn = screen.0.lock().expect("not poisoned").clone();
+        // Half done in 10 s: 10 s left, drawn from the work (the bar position may lag a frame).
+        assert!(drawn.contains("estimating time left…") && drawn.contains("eta 10 s"), "{drawn}");
     }
 
     #[test]
