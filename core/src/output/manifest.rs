@@ -182,10 +182,18 @@ impl Manifest {
             complete: failures.is_empty(),
             error: (!failures.is_empty()).then(|| failures.join("; ")),
             plugins: libraries(registry),
-            warnings: sorted(crate::diagnostics::warnings(results, base.time_unit.name())),
+            warnings: run_warnings(file, results),
             metrics: Vec::new(),
         }
     }
+}
+
+/// What the scenario's rates say before the run (overloaded stations, a very large run) and what
+/// the results say after it (no steady state, a warm-up too short).
+fn run_warnings(file: &ScenarioFile, results: &ExperimentResults) -> Vec<Warning> {
+    let mut warnings = crate::experiment::estimate(file).warnings;
+    warnings.extend(crate::diagnostics::warnings(results, file.baseline.time_unit.name()));
+    sorted(warnings)
 }
 
 /// Warnings in their one order, by (code, variant, message), without repeats: merged shards
