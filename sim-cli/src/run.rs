@@ -155,9 +155,6 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
 
     let facts = RunFacts { threads, wall_time_s: wall.as_secs_f64() };
     let mut manifest = Manifest::for_run(&file, &registry, &results, facts);
-    // The cautions known before the run (offered load, large run) join those found after it.
-    manifest.warnings.extend(estimate.warnings);
-    manifest.warnings = output::sorted_warnings(std::mem::take(&mut manifest.warnings));
     if let Some(reason) = interrupted.as_ref().filter(|_| results.interrupted() > 0) {
         // `for_run` counts only failures against completeness; abandoned replications make the
         // folder incomplete too, and the reason comes first.
