@@ -5,9 +5,12 @@
 //! spread is usually far smaller than either variant's own: the Student-t interval over `dᵣ` is
 //! the paired interval, valid because replications are independent and identically distributed.
 //!
-//! The relative change `R = mean(d) / mean(b)` is a ratio of means; its interval uses the delta
-//! method on the paired data: `se(R) ≈ sd(dᵣ − R·bᵣ) / (√n · |mean(b)|)`, the standard
-//! linearisation of a ratio estimator (accurate when `mean(b)` is estimated far from 0). When the
+//! The relative change `R = mean(d) / |mean(b)|` is a ratio of means over the baseline's
+//! magnitude, so its sign is always the difference's: a lateness of −8.5 that becomes −11.2 is a
+//! change of −32 %, not +32 %. Its interval uses the delta method on the paired data:
+//! `se(R) ≈ sd(dᵣ − R·s·bᵣ) / (√n · |mean(b)|)` with `s = sign(mean(b))`, the standard
+//! linearisation of a ratio estimator (accurate when `mean(b)` is estimated far from 0); the
+//! bounds are `R ∓ half`, so they are ordered whatever the baseline's sign. When the
 //! difference's interval contains 0, the relative one is widened to at least the difference's
 //! half-width over `|mean(b)|`, so that it contains 0 too.
 
@@ -33,7 +36,8 @@ pub struct Comparison {
     pub diff_ci_low: f64,
     /// Upper end of the difference's confidence interval [metric unit].
     pub diff_ci_high: f64,
-    /// Relative change `diff_mean / baseline mean`, as a fraction (0.065 = +6.5 %).
+    /// Relative change `diff_mean / |baseline mean|`, as a fraction (0.065 = +6.5 %); its sign is
+    /// the difference's.
     pub rel_change: f64,
     /// Lower end of the relative change's confidence interval (fraction).
     pub rel_ci_low: f64,
@@ -60,7 +64,7 @@ pub struct Paired {
     pub diff_mean: f64,
     /// Half-width of the difference's confidence interval.
     pub diff_half: f64,
-    /// Relative change (fraction).
+    /// Relative change `diff_mean / |mean(b)|` (fraction; same sign as `diff_mean`).
     pub rel: f64,
     /// Half-width of the relative change's interval.
     pub rel_half: f64,
@@ -80,7 +84,12 @@ pub fn paired(pairs: &[(f64, f64)], confidence: f64) -> Paired {
     let nan = f64::NAN;
     let diff_mean = if n == 0 { nan } else { d.mean() };
     let base_mean = if n == 0 { nan } else { b.mean() };
-    let rel = if base_mean == 0.0 { nan } else { diff_mean / base_mean };
+    // The ratio over the signed mean is what the delta method linearises (dᵣ − ratio·bᵣ); the
+    // reported change divides by |mean(b)| instead, so a negative baseline (a lateness, a
+    // profit below zero) does not flip its sign. IEEE division is sign-symmetric, so for a
+    // positive baseline `rel` is bit-identical to `ratio`.
+    let ratio = if base_mean == 0.0 { nan } else { diff_mean / base_mean };
+    let rel = if base_mean < 0.0 { -ratio } else { ratio };
     if n < 2 {
         return Paired { n, diff_mean, diff_half: nan, rel, rel_half: nan, p_value: nan };
     }
@@ -91,7 +100,7 @@ pub fn paired(pairs: &[(f64, f64)], confidence: f64) -> Paired {
     let diff_half = t * sd / root_n;
     let mut residual = Welford::new();
     for &(base, variant) in pairs {
-        residual.push((variant - base) - rel * base);
+        residual.push((variant - base) - ratio * base);
     }
     let delta_half = t * residual.variance().sqrt() / (root_n * base_mean.abs());
     // When the difference is not distinguishable from zero, the relative change must not be
@@ -172,6 +181,34 @@ mod tests {
         assert!((c.p_value - 0.074_180).abs() < 1e-5, "{}", c.p_value);
         // p > 0.05, so the 95 % interval [−0.48, 4.48] must contain 0.
         assert!(c.includes_zero() && c.diff_ci_low < 0.0);
+    }
+
+    /// Defect 3: with a negative baseline mean (a lateness of −8.5 that becomes −11.2, as in
+    /// `dispatch-rules.toml`), the relative change was `d / mean(b)` = +0.32 although the
+    /// variant lowers the metric. It is `d / |mean(b)|`: its sign is the difference's, its
+    /// bounds are ordered and the interval has the delta method's width.
+    #[test]
+    fn defect_3_relative_change_sign_follows_difference_with_a_negative_baseline() {
+        let lower = [(-8.0, -11.0), (-9.0, -11.5), (-8.5, -11.2), (-8.2, -10.9)];
+        let c = compare("spt", "baseline", "lateness_mean", &lower, 0.95);
+        let base_mean = (-8.0 - 9.0 - 8.5 - 8.2) / 4.0;
+        assert!(c.diff_mean < 0.0 && !c.includes_zero());
+        assert!(c.rel_change < 0.0, "rel {}", c.rel_change);
+        assert!((c.rel_change - c.diff_mean / f64::abs(base_mean)).abs() < 1e-12);
+        assert!(c.rel_ci_low < c.rel_change && c.rel_change < c.rel_ci_high);
+        assert!(c.rel_ci_high < 0.0, "[{}, {}]", c.rel_ci_low, c.rel_ci_high);
+        // A small rise from a negative baseline (the `edd` row: +0.0047 on −8.46) is positive.
+        let raise = [(-8.0, -7.99), (-9.0, -8.995), (-8.5, -8.49), (-8.2, -8.196)];
+        let r = compare("edd", "baseline", "lateness_mean", &raise, 0.95);
+        assert!(r.diff_mean > 0.0 && r.rel_change > 0.0);
+        assert!(r.rel_ci_low <= r.rel_change && r.rel_change <= r.rel_ci_high);
+        // Mirroring the data (b → −b, v → −v) mirrors the effect: the same size, the sign of
+        // the new difference, the same half-width.
+        let mirrored: Vec<(f64, f64)> = lower.iter().map(|&(b, v)| (-b, -v)).collect();
+        let m = compare("spt", "baseline", "lateness_mean", &mirrored, 0.95);
+        assert!((m.rel_change + c.rel_change).abs() < 1e-12);
+        let half = |x: &Comparison| (x.rel_ci_high - x.rel_ci_low) / 2.0;
+        assert!((half(&m) - half(&c)).abs() < 1e-12);
     }
 
     /// A variant that is 0 wherever the baseline is rarely positive: the ratio of means is −1

@@ -10,7 +10,8 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 /// Summary of one metric over `n` replications.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Summary {
-    /// Number of values.
+    /// Number of replications in which the metric is defined (its value is not NaN); 0 when it
+    /// is undefined in every one.
     pub n: usize,
     /// Sample mean (NaN if `n = 0`).
     pub mean: f64,
@@ -24,20 +25,24 @@ pub struct Summary {
 
 /// Summarises `values` with a two-sided Student-t interval at level `confidence` (e.g. 0.95).
 ///
-/// NaN values (a metric undefined in some replication) are propagated: the summary is NaN.
+/// NaN values (a metric undefined in some replication) are propagated: the mean, sd and
+/// interval are NaN, because a mean over only the replications that define the metric would be
+/// a different (conditional) quantity. `n` counts the defined values, so a metric undefined
+/// everywhere reads `n = 0`, not the number of replications.
 pub fn summarize(values: &[f64], confidence: f64) -> Summary {
     let mut acc = Welford::new();
     for &v in values {
         acc.push(v);
     }
-    let n = values.len();
-    let mean = if n == 0 { f64::NAN } else { acc.mean() };
+    let count = values.len();
+    let mean = if count == 0 { f64::NAN } else { acc.mean() };
     let sd = acc.variance().sqrt();
-    let half = if n < 2 {
+    let half = if count < 2 {
         f64::NAN
     } else {
-        t_quantile(0.5 + confidence / 2.0, (n - 1) as f64) * sd / (n as f64).sqrt()
+        t_quantile(0.5 + confidence / 2.0, (count - 1) as f64) * sd / (count as f64).sqrt()
     };
+    let n = values.iter().filter(|v| !v.is_nan()).count();
     Summary { n, mean, sd, ci_low: mean - half, ci_high: mean + half }
 }
 
@@ -118,6 +123,19 @@ mod tests {
         assert_eq!(one.mean, 3.0);
         assert!(one.sd.is_nan() && one.ci_high.is_nan());
         assert!(summarize(&[1.0, f64::NAN], 0.95).mean.is_nan());
+    }
+
+    /// Defect 7: a metric undefined in every replication (NaN in each of 8) was summarised with
+    /// `n = 8`; n counts the replications that define it.
+    #[test]
+    fn defect_7_undefined_metric_has_n_0() {
+        let undefined = summarize(&[f64::NAN; 8], 0.95);
+        assert_eq!(undefined.n, 0);
+        assert!(undefined.mean.is_nan() && undefined.ci_low.is_nan());
+        let partly = summarize(&[1.0, f64::NAN, 3.0], 0.95);
+        assert_eq!(partly.n, 2);
+        assert!(partly.mean.is_nan(), "undefined somewhere: no mean over a subset");
+        assert_eq!(summarize(&[1.0, 2.0, 3.0], 0.95).n, 3);
     }
 
     #[test]

@@ -115,6 +115,9 @@ pub(crate) struct RunArgs {
     /// No progress bar and no summary table.
     #[arg(long, short)]
     pub(crate) quiet: bool,
+    /// Print the summary of every metric, not only the key metrics.
+    #[arg(long, short)]
+    pub(crate) verbose: bool,
     /// Run only shard I of N: the replications r with r mod N = I, of every variant
     /// (results never depend on N; combine the shards with `xinzhi merge`).
     #[arg(long, value_name = "I/N")]
@@ -137,6 +140,9 @@ pub(crate) struct MergeArgs {
     /// No summary table.
     #[arg(long, short)]
     pub(crate) quiet: bool,
+    /// Print the summary of every metric, not only the key metrics.
+    #[arg(long, short)]
+    pub(crate) verbose: bool,
 }
 
 #[derive(Debug, Args)]

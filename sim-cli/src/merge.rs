@@ -21,12 +21,26 @@ fn report_html(folder: &RunFolder) -> Result<String, Failure> {
     report::render(&ReportInput::from_run(folder)).map_err(|e| Failure::Run(e.into()))
 }
 
-/// Prints the summary table, each variant's effects on the key metrics in words, and the
-/// precision reached.
-pub(crate) fn print_summary(folder: &RunFolder) {
-    let results = &folder.results;
-    print!("{}", table::render(&results.summaries()));
-    print!("{}", table::effects(&results.comparisons(), &folder.manifest.key_metrics));
+/// Prints, in this order: the run's warnings, the answer in words (the best variant per key
+/// metric and its trade-offs), each variant's effects on the key metrics, a compact table of
+/// the key metrics with their units (`verbose`: every metric, as before), and the precision
+/// reached. The caller prints where the files are last.
+pub(crate) fn print_summary(folder: &RunFolder, verbose: bool) {
+    let (results, manifest) = (&folder.results, &folder.manifest);
+    let (summaries, comparisons) = (results.summaries(), results.comparisons());
+    let keys = &manifest.key_metrics;
+    print!("{}", table::warnings(&manifest.warnings));
+    print!("{}", table::answer(&comparisons, &summaries, keys, &manifest.metrics));
+    print!("{}", table::effects(&comparisons, &summaries, keys, &manifest.metrics));
+    if verbose {
+        print!("{}", table::render(&summaries, None, &manifest.metrics));
+    } else {
+        println!(
+            "
+key metrics (every metric: --verbose, summary.csv):"
+        );
+        print!("{}", table::render(&summaries, Some(keys), &manifest.metrics));
+    }
     if let Some(p) = &results.precision {
         println!("\nprecision target: {}", report::precision_sentence(p, results.complete()));
     }
@@ -39,7 +53,7 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
     folder.dir.clone_from(&args.out);
     write(&folder, true)?;
     if !args.quiet {
-        print_summary(&folder);
+        print_summary(&folder, args.verbose);
         println!(
             "\nmerged {} shard(s): {} replication(s) of {} variant(s); results in {}",
             args.dirs.len(),

@@ -169,7 +169,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     crate::merge::write(&folder, folder.results.shard.is_none())?;
 
     if !args.quiet {
-        crate::merge::print_summary(&folder);
+        crate::merge::print_summary(&folder, args.verbose);
         let events = folder.results.events();
         println!(
             "\n{}, {} events in {:.2} s ({:.1} M events/s); results in {}",

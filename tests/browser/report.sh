@@ -7,7 +7,7 @@
 #
 # Without an argument it builds the demo report (core/examples/report_demo.rs). It installs
 # chromium with apt-get when `chromium` is missing. Environment:
-#   MIN_SVGS       charts the page must contain (default 6 for the demo; 1 for a given file)
+#   MIN_SVGS       charts the page must contain (default 13 for the demo; 1 for a given file)
 #   SCREENSHOT     where to keep the screenshot (default: a temporary file, removed)
 set -euo pipefail
 
@@ -36,8 +36,9 @@ else
     report="$work/report.html"
     say "building the demo report"
     (cd "$root" && cargo run -q -p xinzhi-core --example report_demo -- "$report") || fail "report_demo failed"
-    # Demo: forest plot, 3 bar charts, 1 time series, 2 sweep paths × 3 key metrics.
-    min_svgs="${MIN_SVGS:-11}"
+    # Demo: a forest panel and a bar chart per key metric (3 each), 1 time series, 2 sweep
+    # paths × 3 key metrics.
+    min_svgs="${MIN_SVGS:-13}"
 fi
 
 flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
@@ -51,6 +52,7 @@ chromium "${flags[@]}" --user-data-dir="$profile" --enable-logging=stderr --v=0 
     || { cat "$work/stderr.txt" >&2; fail "chromium --dump-dom exited with an error"; }
 dom="$work/dom.html"
 [[ -s "$dom" ]] || fail "empty DOM"
+grep -q '<section id="answer">' "$dom" || fail "no answer section in the DOM"
 grep -q '<table class="headline">' "$dom" || fail "no headline table in the DOM"
 grep -q '<section id="provenance">' "$dom" || fail "no provenance section in the DOM"
 svgs=$(grep -o '<svg' "$dom" | wc -l)
@@ -63,7 +65,7 @@ if grep -Eoi '(src|href)="[a-z]+:|(src|href)="//|url\(' "$dom" >"$work/urls.txt"
     cat "$work/urls.txt" >&2
     fail "the page references external resources (above)"
 fi
-say "DOM ok: headline table, provenance, $svgs charts, no console error"
+say "DOM ok: answer, headline table, provenance, $svgs charts, no console error"
 
 # (b) A screenshot.
 shot="${SCREENSHOT:-$work/report.png}"

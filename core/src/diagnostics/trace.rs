@@ -16,6 +16,9 @@ use crate::record::{Aggregate, Catalogue, Record, Report};
 /// second half of a window that starts at the middle.
 pub const BINS: usize = 100;
 
+/// Marks a kind that is not a level.
+const NOT_LEVEL: usize = usize::MAX;
+
 /// One level series of one replication.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeriesTrace {
@@ -44,6 +47,9 @@ pub type TraceSlot = Arc<Mutex<Option<Trace>>>;
 struct Level {
     value: f64,
     since: f64,
+    /// The bin `since` lies in, and where it ends: most changes stay in it (the fast path).
+    bin: usize,
+    bin_end: f64,
 }
 
 /// The engine collector that builds a [`Trace`].
@@ -53,8 +59,8 @@ pub struct TraceCollector {
     horizon: f64,
     warmup: f64,
     width: f64,
-    /// Per kind: index of its first subject in `levels`, if the kind is a level.
-    kinds: Vec<Option<usize>>,
+    /// Per kind: index of its first subject in `levels`, or [`NOT_LEVEL`].
+    kinds: Vec<usize>,
     levels: Vec<Level>,
     /// Integrals per bin, `BINS` per tracked (kind, subject).
     integrals: Vec<f64>,
@@ -77,23 +83,36 @@ impl TraceCollector {
         }
     }
 
-    /// Integrates level `i` up to `t`, bin by bin.
+    /// Integrates level `i` up to `t` (`>= since`), bin by bin.
+    #[inline]
     fn integrate(&mut self, i: usize, t: f64) {
-        let t = t.min(self.horizon);
-        let level = self.levels[i];
-        let mut from = level.since;
-        if t <= from {
+        let level = &mut self.levels[i];
+        if t < level.bin_end {
+            self.integrals[i * BINS + level.bin] += level.value * (t - level.since);
+            level.since = t;
             return;
         }
+        self.integrate_across(i, t.min(self.horizon));
+    }
+
+    /// The slow path of [`Self::integrate`]: `t` lies past the current bin.
+    #[cold]
+    fn integrate_across(&mut self, i: usize, t: f64) {
         let row = &mut self.integrals[i * BINS..(i + 1) * BINS];
-        let mut k = ((from / self.width) as usize).min(BINS - 1);
-        while from < t {
-            let end = if k + 1 == BINS { t } else { ((k + 1) as f64 * self.width).min(t) };
-            row[k] += level.value * (end - from);
-            from = end;
-            k += 1;
+        let level = &mut self.levels[i];
+        while level.since < t {
+            let end = if level.bin + 1 == BINS { t } else { level.bin_end.min(t) };
+            row[level.bin] += level.value * (end - level.since);
+            level.since = end;
+            if end < t || level.bin_end <= t {
+                if level.bin + 1 == BINS {
+                    break;
+                }
+                level.bin += 1;
+                level.bin_end = (level.bin + 1) as f64 * self.width;
+            }
         }
-        self.levels[i].since = t;
+        level.since = t;
     }
 }
 
@@ -109,7 +128,7 @@ impl Collector for TraceCollector {
         let mut next = 0;
         for kind in &catalogue.kinds {
             if kind.aggregate != Aggregate::Level {
-                self.kinds.push(None);
+                self.kinds.push(NOT_LEVEL);
                 continue;
             }
             let subjects: Vec<usize> = (next..next + kind.subjects.len()).collect();
@@ -121,10 +140,11 @@ impl Collector for TraceCollector {
                     self.outputs.push((format!("{}.{name}", kind.metric), vec![*s]));
                 }
             }
-            self.kinds.push(Some(next));
+            self.kinds.push(next);
             next += kind.subjects.len();
         }
-        self.levels = vec![Level::default(); next];
+        let first = Level { value: 0.0, since: 0.0, bin: 0, bin_end: self.width };
+        self.levels = vec![first; next];
         self.integrals = vec![0.0; next * BINS];
         Ok(())
     }
@@ -132,7 +152,10 @@ impl Collector for TraceCollector {
     fn batch(&mut self, records: &[Record]) -> Result<(), CollectError> {
         for r in records {
             // Records of kinds the catalogue lacks are the KPI collector's to refuse.
-            let Some(&Some(first)) = self.kinds.get(r.kind as usize) else { continue };
+            let first = self.kinds.get(r.kind as usize).copied().unwrap_or(NOT_LEVEL);
+            if first == NOT_LEVEL {
+                continue;
+            }
             let i = first + r.subject as usize;
             if i >= self.levels.len() {
                 continue;

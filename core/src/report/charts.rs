@@ -20,10 +20,10 @@ use super::words::format_number;
 
 /// Width of every chart [px] (the page scales it down on narrow screens).
 pub(crate) const WIDTH: u32 = 960;
-/// Room for row labels left of a rows chart [px].
-const LABEL_WIDTH: u32 = 330;
-/// Room for the number right of a rows chart [px].
-const NOTE_WIDTH: u32 = 170;
+/// Most room for row labels left of a rows chart [px] (labels are cut to fit beyond it).
+const MAX_LABEL_WIDTH: u32 = 360;
+/// Most room for the number right of a rows chart [px].
+const MAX_NOTE_WIDTH: u32 = 300;
 /// Height of one row [px].
 const ROW_HEIGHT: u32 = 28;
 /// Longest label drawn (in characters); longer ones end in "…".
@@ -70,6 +70,27 @@ fn err(e: impl std::fmt::Display) -> String {
 
 fn text(size: u32, color: &'static RGBColor) -> TextStyle<'static> {
     TextStyle::from((FAMILY, size).into_font()).color(color)
+}
+
+/// Width of `s` in the embedded font at `size` px, as the SVG will draw it [px]. A string the
+/// font cannot measure is given a generous 0.7 em per character.
+pub(crate) fn text_width(s: &str, size: u32) -> u32 {
+    let fallback = || u32::try_from(s.chars().count()).unwrap_or(u32::MAX / 2).saturating_mul(size * 7 / 10);
+    if !ensure_registered() {
+        return fallback();
+    }
+    (FAMILY, size).into_font().box_size(s).map_or_else(|_| fallback(), |(w, _)| w)
+}
+
+/// `label` cut (with "…") until it is at most `max` px wide at `size` px.
+fn fit(label: &str, size: u32, max: u32) -> String {
+    let mut s = short(label);
+    while text_width(&s, size) > max && s.chars().count() > 2 {
+        let keep = s.chars().count() - 2;
+        s = s.chars().take(keep).collect();
+        s.push('…');
+    }
+    s
 }
 
 /// `label` cut to [`MAX_LABEL_CHARS`] characters.
@@ -185,15 +206,30 @@ fn draw_rows(
     let values = rows.iter().flat_map(|r| [r.value, r.low, r.high]);
     let (lo, hi) = padded_range(values, true, 0.06);
     let y_max = n as f64 - 0.5;
+    // Margins are measured, not guessed: every label and note is drawn whole.
+    let labels: Vec<String> = rows.iter().map(|r| fit(&r.label, 16, MAX_LABEL_WIDTH)).collect();
+    let label_width = labels.iter().map(|l| text_width(l, 16)).max().unwrap_or(0) + 24;
+    let notes: Vec<String> = rows.iter().map(|r| r.note.clone()).collect();
+    let note_width =
+        (notes.iter().map(|n| text_width(n, 15)).max().unwrap_or(0) + 24).clamp(48, MAX_NOTE_WIDTH + 24);
+    // The x axis's end labels are centred on the plot's edges: leave half a label of room.
+    let tick_room = text_width(
+        &format!("−{}{}", format_number(hi.abs().max(lo.abs())), if percent { " %" } else { "" }),
+        15,
+    ) / 2
+        + 8;
     let mut chart = ChartBuilder::on(root)
         .margin_top(top)
-        .margin_right(NOTE_WIDTH)
+        .margin_right(note_width.max(tick_room))
         .x_label_area_size(bottom)
-        .y_label_area_size(LABEL_WIDTH)
+        .y_label_area_size(label_width.max(tick_room))
         .build_cartesian_2d(lo..hi, -0.5..y_max)
         .map_err(err)?;
     let unit = if percent { " %" } else { "" };
-    let formatter = |v: &f64| format!("{}{unit}", format_number(*v));
+    // Ticks are computed in floating point: one meant to be 0 can come out as ±1e-18.
+    let span = (hi - lo).abs();
+    let formatter =
+        |v: &f64| format!("{}{unit}", format_number(if v.abs() < 1e-9 * span { 0.0 } else { *v }));
     chart
         .configure_mesh()
         .disable_y_mesh()
@@ -247,9 +283,9 @@ fn draw_rows(
         let (left, py) = chart.backend_coord(&(lo, y));
         let (right, _) = chart.backend_coord(&(hi, y));
         let label_style = text(16, &INK).pos(Pos::new(HPos::Right, VPos::Center));
-        root.draw(&Text::new(short(&r.label), (left - 10, py), label_style)).map_err(err)?;
+        root.draw(&Text::new(labels[i].clone(), (left - 10, py), label_style)).map_err(err)?;
         let note_style = text(15, &MUTED).pos(Pos::new(HPos::Left, VPos::Center));
-        root.draw(&Text::new(r.note.clone(), (right + 10, py), note_style)).map_err(err)?;
+        root.draw(&Text::new(notes[i].clone(), (right + 10, py), note_style)).map_err(err)?;
     }
     Ok(())
 }
@@ -276,14 +312,29 @@ pub(crate) enum XAxis<'a> {
 /// Most tick labels drawn on a labelled axis (every k-th beyond).
 const MAX_TICK_LABELS: usize = 16;
 
+/// A point drawn apart from the lines: the baseline at its own value of a swept path.
+pub(crate) struct Marked<'a> {
+    /// x coordinate.
+    pub x: f64,
+    /// The estimate.
+    pub y: f64,
+    /// Its interval (NaN: none).
+    pub low: f64,
+    /// Its interval (NaN: none).
+    pub high: f64,
+    /// Label beside it.
+    pub label: &'a str,
+}
+
 /// Lines (with points and optional intervals) over x, with an optional horizontal reference
-/// line `(y, label)`.
+/// line `(y, label)` and an optional marked point.
 pub(crate) fn line_chart(
     name: &str,
     lines: &[Line],
     x_axis: &XAxis<'_>,
     y_desc: &str,
     reference: Option<(f64, &str)>,
+    marked: Option<&Marked<'_>>,
     dots: bool,
 ) -> Result<String, String> {
     if !ensure_registered() {
@@ -292,7 +343,7 @@ pub(crate) fn line_chart(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, 380)).into_drawing_area();
-        draw_lines(&root, lines, x_axis, y_desc, reference, dots)?;
+        draw_lines(&root, lines, x_axis, y_desc, reference, marked, dots)?;
         root.present().map_err(err)?;
     }
     Ok(finish(svg, name))
@@ -304,26 +355,35 @@ fn draw_lines(
     x_axis: &XAxis<'_>,
     y_desc: &str,
     reference: Option<(f64, &str)>,
+    marked: Option<&Marked<'_>>,
     dots: bool,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(err)?;
+    let marked_x = marked.map(|m| m.x);
     let (x_lo, x_hi) = match x_axis {
         XAxis::Numeric(_) => {
-            padded_range(lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)), false, 0.03)
+            padded_range(lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)).chain(marked_x), false, 0.03)
         }
-        XAxis::Labelled(_, ticks) => padded_range(ticks.iter().map(|t| t.0), false, 0.06),
+        XAxis::Labelled(_, ticks) => padded_range(ticks.iter().map(|t| t.0).chain(marked_x), false, 0.06),
     };
     let ys = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.1).chain(l.intervals.iter().flat_map(|i| [i.1, i.2])))
-        .chain(reference.map(|r| r.0));
+        .chain(reference.map(|r| r.0))
+        .chain(marked.into_iter().flat_map(|m| [m.y, m.low, m.high]));
     let (y_lo, y_hi) = padded_range(ys, false, 0.08);
+    // The y tick labels' room is measured on the widest number the axis can show.
+    let widest = [y_lo, y_hi, (y_lo + y_hi) / 2.0]
+        .iter()
+        .map(|v| text_width(&format_number(*v), 15))
+        .max()
+        .unwrap_or(40);
     let mut chart = ChartBuilder::on(root)
         .margin_top(14)
         .margin_right(28)
         .margin_left(8)
         .x_label_area_size(52)
-        .y_label_area_size(78)
+        .y_label_area_size(widest + 46)
         .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
         .map_err(err)?;
     let x_desc = match x_axis {
@@ -353,13 +413,24 @@ fn draw_lines(
     if let XAxis::Labelled(_, ticks) = x_axis {
         let style = text(15, &MUTED).pos(Pos::new(HPos::Center, VPos::Top));
         let step = ticks.len().div_ceil(MAX_TICK_LABELS).max(1);
-        for &(x, label) in ticks.iter().step_by(step).filter(|t| finite(t.0)) {
+        // Labels are kept apart on any scale: one that would touch the previous one drawn (by
+        // its measured width) is left out; its grid line and tick stay.
+        let mut sorted: Vec<(f64, &str)> =
+            ticks.iter().step_by(step).copied().filter(|t| finite(t.0)).collect();
+        sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut right_edge = i32::MIN;
+        for (x, label) in sorted {
             chart
                 .draw_series([PathElement::new(vec![(x, y_lo), (x, y_hi)], GRID.stroke_width(1))])
                 .map_err(err)?;
             let (px, py) = chart.backend_coord(&(x, y_lo));
             root.draw(&PathElement::new(vec![(px, py), (px, py + 5)], AXIS.stroke_width(1))).map_err(err)?;
-            root.draw(&Text::new(short(label), (px, py + 8), style.clone())).map_err(err)?;
+            let label = short(label);
+            let half = i32::try_from(text_width(&label, 15) / 2).unwrap_or(i32::MAX / 4);
+            if px - half >= right_edge + 8 {
+                root.draw(&Text::new(label, (px, py + 8), style.clone())).map_err(err)?;
+                right_edge = px + half;
+            }
         }
     }
     if let Some((y, label)) = reference.filter(|r| finite(r.0)) {
@@ -370,6 +441,23 @@ fn draw_lines(
         let (px, py) = chart.backend_coord(&(x_hi, y));
         let style = text(15, grey).pos(Pos::new(HPos::Right, VPos::Bottom));
         root.draw(&Text::new(short(label), (px - 4, py - 3), style)).map_err(err)?;
+    }
+    if let Some(m) = marked.filter(|m| finite(m.x) && finite(m.y)) {
+        if finite(m.low) && finite(m.high) {
+            let w = (x_hi - x_lo) * 0.006;
+            let style = BASELINE.stroke_width(2);
+            chart
+                .draw_series([
+                    PathElement::new(vec![(m.x, m.low), (m.x, m.high)], style),
+                    PathElement::new(vec![(m.x - w, m.low), (m.x + w, m.low)], style),
+                    PathElement::new(vec![(m.x - w, m.high), (m.x + w, m.high)], style),
+                ])
+                .map_err(err)?;
+        }
+        let (px, py) = chart.backend_coord(&(m.x, m.y));
+        root.draw(&Rectangle::new([(px - 6, py - 6), (px + 6, py + 6)], BASELINE.filled())).map_err(err)?;
+        let style = text(14, &BASELINE).pos(Pos::new(HPos::Left, VPos::Bottom));
+        root.draw(&Text::new(short(m.label), (px + 9, py - 6), style)).map_err(err)?;
     }
     for line in lines {
         let points: Vec<(f64, f64)> =

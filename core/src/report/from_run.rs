@@ -41,6 +41,7 @@ impl ReportInput {
                     description: v.description.clone(),
                     set: v.set.clone(),
                     sweep: v.sweep.clone(),
+                    at_sweep: v.at_sweep.clone(),
                     crossed_with: v.crossed_with.clone(),
                 })
                 .collect(),

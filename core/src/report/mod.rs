@@ -10,13 +10,15 @@
 //! | file | concern |
 //! |---|---|
 //! | `input.rs` | the input types |
-//! | `words.rs` | numbers and effects in plain words ([`effect_sentence`], [`format_percent`]) |
+//! | `words.rs` | numbers and effects in plain words ([`effect_sentence`], [`format_percent`]), the metrics' direction, the practical threshold |
+//! | `answer.rs` | the answer first: the best variant per key metric and its trade-offs ([`findings`]) |
 //! | `data.rs` | lookups, key metrics, series means, sweep lines, caps |
 //! | `font.rs` | the embedded DejaVu Sans, registered once for plotters |
 //! | `charts.rs` | the SVG charts (plotters) |
 //! | `html.rs`, `report.css` | the page |
 //! | `from_run.rs` | [`ReportInput::from_run`]: the input of an output folder |
 
+mod answer;
 mod charts;
 mod data;
 mod font;
@@ -28,10 +30,13 @@ mod words;
 #[cfg(test)]
 mod tests;
 
+pub use answer::{Finding, findings};
 pub use input::{PluginInfo, Provenance, ReportInput, SeriesInput, VariantInfo};
 pub use words::{
-    effect_sentence, format_estimate, format_interval, format_number, format_p_value, format_percent,
-    format_percent_estimate, format_percent_interval, format_signed_percent, precision_sentence,
+    Better, DIRECTIONS, EffectKind, MAX_RELATIVE_CHANGE, PRACTICAL_THRESHOLD, better, effect_kind,
+    effect_sentence, effect_sentence_with, format_estimate, format_interval, format_number, format_p_value,
+    format_percent, format_percent_estimate, format_percent_interval, format_signed_percent, format_value,
+    metric_info, metric_label, metric_words, precision_sentence, relative_is_meaningful,
 };
 
 /// Rendering a report failed.

@@ -38,6 +38,7 @@ fn variant(name: &str, set: &[(&str, &str)], sweep: &[(&str, &str)]) -> VariantI
         set: pairs(set),
         sweep: pairs(sweep),
         crossed_with: None,
+        at_sweep: Vec::new(),
     }
 }
 
@@ -169,8 +170,12 @@ fn every_section_is_present_when_its_data_is() {
         "headline sentence"
     );
     assert!(page.contains("has no effect on cycle_time_mean distinguishable from zero"));
-    // Forest + 2 bar charts + 1 series + 2 sweep charts.
-    assert_eq!(svgs(&page).len(), 6);
+    // A forest panel per key metric (2) + 2 bar charts + 1 series + 2 sweep charts.
+    assert_eq!(svgs(&page).len(), 7);
+    // The answer comes first, then the question; the glossary before the full tables.
+    let at = |id: &str| page.find(&format!("<section id=\"{id}\">")).expect(id);
+    assert!(at("answer") < at("question") && at("question") < at("headline"));
+    assert!(at("glossary") < at("tables"));
     assert!(!page.contains("Incomplete run"));
     assert!(page.contains("font-family=\"sans-serif\""));
 }
@@ -183,7 +188,7 @@ fn optional_sections_are_left_out_without_data() {
     let page = render(&input).unwrap();
     assert_well_formed(&page);
     assert!(!page.contains("<section id=\"series\">") && !page.contains("<section id=\"sweeps\">"));
-    assert_eq!(svgs(&page).len(), 3);
+    assert_eq!(svgs(&page).len(), 4);
 }
 
 #[test]
@@ -292,7 +297,7 @@ fn large_experiments_are_capped_and_say_so() {
     assert_well_formed(&page);
     assert!(page.contains("Showing the first 8 of 120 key metrics"));
     assert!(page.contains("Showing the first 40 of 300 variants"));
-    assert!(page.contains("Showing the first 40 of 2400 (variant, metric) pairs"));
+    assert_eq!(page.matches("<figure class=\"panel\">").count(), 8, "one forest panel per shown key metric");
     assert!(page.contains("Showing the first 5000 of 36120 rows"));
     assert!(page.contains("Showing the first 12 of 16 sweep charts"));
     assert!(page.len() < 8_000_000, "{} bytes", page.len());
@@ -365,4 +370,177 @@ fn series_intervals_are_t_intervals_over_replications() {
         })
         .collect();
     assert!(super::data::View::new(&long).series_intervals("wip", "baseline").is_empty());
+}
+
+/// The section of `page` with `id`.
+fn section<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page.find(&format!("<section id=\"{id}\">")).unwrap_or_else(|| panic!("section {id}"));
+    let end = page[start..].find("</section>").map_or(page.len(), |e| start + e);
+    &page[start..end]
+}
+
+fn info(pattern: &str, unit: &str, description: &str, lower: Option<f64>, upper: Option<f64>) -> MetricInfo {
+    MetricInfo { pattern: pattern.into(), unit: unit.into(), description: description.into(), lower, upper }
+}
+
+use crate::collect::MetricInfo;
+use crate::output::Warning;
+
+/// The page opens with the warnings and the answer: the best variant per key metric by its
+/// direction, in words with units, and its trade-offs.
+#[test]
+fn the_page_leads_with_warnings_and_the_answer() {
+    let mut input = sample();
+    input.warnings = vec![Warning {
+        code: "not_stationary".into(),
+        variant: Some("two-mills".into()),
+        message: "the queue at `mill` grows by about 0.25 jobs per minute".into(),
+    }];
+    input.glossary = vec![
+        info(
+            "cycle_time_mean",
+            "minutes",
+            "time from arrival to completion, mean over jobs",
+            Some(0.0),
+            None,
+        ),
+        info("throughput", "jobs per minute", "jobs completed per minute", Some(0.0), None),
+    ];
+    let page = render(&input).unwrap();
+    assert_well_formed(&page);
+    let warnings = page.find("Read these results with care").expect("warning box");
+    let answer = page.find("<section id=\"answer\">").expect("answer");
+    assert!(warnings < answer && answer < page.find("<section id=\"question\">").unwrap());
+    let answer = section(&page, "answer");
+    // cycle_time_mean falls by k for variant k except `faster-saw`; `lathe=3` (k = 5) is best.
+    assert!(
+        answer.contains("<code>lathe=3</code> lowers cycle time (cycle_time_mean, minutes) most: by"),
+        "{answer}"
+    );
+    assert!(answer.contains("<code>lathe=3</code> raises throughput (throughput, jobs per minute) most"));
+    let glossary = section(&page, "glossary");
+    assert!(glossary.contains("time from arrival to completion, mean over jobs"));
+    assert!(glossary.contains("<td>minutes</td>"));
+}
+
+/// Defect 3 in the report: a negative baseline mean (lateness) must not flip the relative
+/// change's sign next to the difference.
+#[test]
+fn defect_3_relative_change_sign_follows_difference_in_the_report() {
+    let pairs = [(-8.0, -11.0), (-9.0, -11.5), (-8.5, -11.2), (-8.2, -10.9)];
+    let c = crate::compare::compare("spt", "baseline", "lateness_mean", &pairs, 0.95);
+    let mut input = sample();
+    input.comparison.push(c);
+    input.summary.push(summary("spt", "lateness_mean", -11.15, 0.2, 4));
+    input.summary.push(summary("baseline", "lateness_mean", -8.425, 0.3, 4));
+    input.key_metrics.push("lateness_mean".into());
+    let page = render(&input).unwrap();
+    assert_well_formed(&page);
+    let tables = section(&page, "tables");
+    let row = tables
+        .lines()
+        .find(|l| l.contains("<td>spt</td><td>lateness_mean</td>") && l.contains("−2.73"))
+        .unwrap_or_else(|| panic!("comparison row in {tables}"));
+    assert!(
+        row.contains("<td class=\"num\">−2.73</td>") && row.contains("<td class=\"num\">−32.3 %</td>"),
+        "{row}"
+    );
+    assert!(section(&page, "answer").contains("<code>spt</code> lowers lateness_mean"));
+}
+
+/// Each key metric gets its own forest panel and scale; a change against a near-zero baseline
+/// is plotted and printed as an absolute difference, and the caption says why.
+#[test]
+fn forest_panels_are_scaled_per_metric_and_absolute_near_zero() {
+    let mut input = sample();
+    input.summary.push(summary("baseline", "loss_fraction", 0.0104, 0.001, 10));
+    input.summary.push(summary("two-mills", "loss_fraction", 0.15, 0.01, 10));
+    input.comparison.push(comparison("two-mills", "loss_fraction", 0.0104, 0.14, 0.01));
+    input.key_metrics.push("loss_fraction".into());
+    let page = render(&input).unwrap();
+    assert_well_formed(&page);
+    let forest = section(&page, "forest");
+    assert_eq!(forest.matches("<figure class=\"panel\">").count(), 3);
+    assert!(forest.contains(
+        "loss_fraction: absolute difference, because the baseline mean (0.0104) is too close to 0"
+    ));
+    assert!(forest.contains("+0.140 [0.130, 0.150]"), "the absolute difference is printed");
+    // The other panels stay relative: the throughput panel's axis is in percent.
+    assert!(forest.contains("throughput: relative change"));
+}
+
+/// Intervals of bounded metrics are drawn within their bounds, with a footnote; without a
+/// glossary nothing is cut.
+#[test]
+fn bounded_intervals_are_clipped_and_say_how() {
+    let mut input = sample();
+    input.summary.push(summary("baseline", "loss_fraction", 0.001, 0.004, 10));
+    input.summary.push(summary("two-mills", "loss_fraction", 0.002, 0.004, 10));
+    input.key_metrics.push("loss_fraction".into());
+    let page = render(&input).unwrap();
+    assert!(!section(&page, "means").contains("drawn cut at the bound"));
+    input.glossary =
+        vec![info("loss_fraction", "fraction", "fraction of arrivals turned away", Some(0.0), Some(1.0))];
+    let page = render(&input).unwrap();
+    assert_well_formed(&page);
+    let means = section(&page, "means");
+    assert!(means.contains("The metric lies in [0, 1]: where a 95 % interval"), "footnote");
+    assert!(means.contains("0.0010 [0.0000, 0.0050]"), "the printed interval is cut too");
+}
+
+/// Notes and labels are drawn whole: the chart's margins are measured with the font.
+#[test]
+fn value_labels_are_never_cut_off() {
+    let mut input = sample();
+    let long = "a-rather-long-variant-name-with=several=parts".to_owned();
+    input.variants[1].name.clone_from(&long);
+    for r in input.summary.iter_mut().filter(|r| r.variant == "two-mills") {
+        r.variant.clone_from(&long);
+    }
+    for c in input.comparison.iter_mut().filter(|c| c.variant == "two-mills") {
+        c.variant.clone_from(&long);
+    }
+    let page = render(&input).unwrap();
+    assert_well_formed(&page);
+    for svg in svgs(&page) {
+        let width: f64 = 960.0;
+        // Every text's anchor and measured extent stays inside the chart.
+        for text in svg.split("<text").skip(1) {
+            let attr = |name: &str| -> Option<f64> {
+                let at = text.find(&format!(" {name}=\""))? + name.len() + 3;
+                text[at..].split('"').next()?.parse().ok()
+            };
+            if text.contains("rotate(") {
+                continue; // the y axis's description, drawn vertically
+            }
+            let (Some(x), Some(content)) =
+                (attr("x"), text.split('>').nth(1).and_then(|t| t.split('<').next()).map(str::trim))
+            else {
+                continue;
+            };
+            let w = f64::from(super::charts::text_width(content, 16));
+            let anchor =
+                text.split("text-anchor=\"").nth(1).and_then(|t| t.split('"').next()).unwrap_or("start");
+            let (left, right) = match anchor {
+                "end" => (x - w, x),
+                "middle" => (x - w / 2.0, x + w / 2.0),
+                _ => (x, x + w),
+            };
+            assert!(left >= -1.0 && right <= width + 1.0, "text {content:?} spans {left}..{right}");
+        }
+    }
+    assert!(section(&page, "forest").contains(&long), "the full name fits");
+}
+
+/// A sweep chart marks the baseline at its own value of the swept path (when the run records
+/// it) and labels it on the axis.
+#[test]
+fn sweep_charts_mark_the_baseline_at_its_own_value() {
+    let mut input = sample();
+    input.variants[0].sweep = vec![("factory.station.lathe.machines".into(), "2".into())];
+    let page = render(&input).unwrap();
+    assert_well_formed(&page);
+    let sweeps = section(&page, "sweeps");
+    assert!(sweeps.contains("\n2 (baseline)\n"), "the baseline's value on the axis");
+    assert!(sweeps.contains("\nbaseline\n"), "the marked point's label");
 }

@@ -5,37 +5,241 @@
 //! "6.50 % ± 0.80 %"); estimates without one get three significant digits. Negative numbers use
 //! the minus sign `−` (U+2212), and a number that rounds to zero never shows a sign.
 
+use crate::collect::MetricInfo;
 use crate::compare::Comparison;
 use crate::experiment::PrecisionReport;
+use crate::stats::Summary;
 
 /// The most decimals any number in a report is given.
 const MAX_DECIMALS: i32 = 6;
 
-/// What `variant` does to the metric, as a verb phrase whose subject is the variant:
+/// Relative changes smaller than this (0.1 %, as a fraction) are stated as "no practical
+/// effect" even when the simulation tells them apart from zero: with common random numbers a
+/// change of 0.009 % in throughput can be statistically clear and still mean nothing to a
+/// decision. It applies only where the relative change is shown (see
+/// [`relative_is_meaningful`]).
+pub const PRACTICAL_THRESHOLD: f64 = 0.001;
+
+/// The largest relative change shown as a percentage (10 = 1 000 %). Beyond it the baseline is
+/// close to 0 compared with the difference, and the percentage says more about the baseline's
+/// smallness than about the effect: the absolute difference is shown instead.
+pub const MAX_RELATIVE_CHANGE: f64 = 10.0;
+
+/// Which way a metric is better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Better {
+    /// Lower is better (times, queues, work in process, losses, costs, lateness, tardiness).
+    Lower,
+    /// Higher is better (throughput, output).
+    Higher,
+    /// Neither: a change is just a change (utilization, and any metric not in the table).
+    Neither,
+}
+
+/// Which way is better, by the start of the metric's name (checked in order; the first match
+/// wins). A metric that matches none is [`Better::Neither`]: the report then says "changes",
+/// never "improves". Utilization is deliberately neutral: higher means better use of machines
+/// but longer queues.
+pub const DIRECTIONS: [(&str, Better); 17] = [
+    ("throughput", Better::Higher),
+    ("output", Better::Higher),
+    ("completed", Better::Higher),
+    ("utilization", Better::Neither),
+    ("busy", Better::Neither),
+    ("cycle_time", Better::Lower),
+    ("wait_time", Better::Lower),
+    ("lead_time", Better::Lower),
+    ("flow_time", Better::Lower),
+    ("queue", Better::Lower),
+    ("wip", Better::Lower),
+    ("loss", Better::Lower),
+    ("lost", Better::Lower),
+    ("blocked", Better::Lower),
+    ("lateness", Better::Lower),
+    ("tard", Better::Lower),
+    ("cost", Better::Lower),
+];
+
+/// Which way `metric` is better ([`DIRECTIONS`]).
+pub fn better(metric: &str) -> Better {
+    DIRECTIONS.iter().find(|(prefix, _)| metric.starts_with(prefix)).map_or(Better::Neither, |(_, b)| *b)
+}
+
+/// The glossary entry of `metric`: an exact pattern first, then a family (`base.*`).
+pub fn metric_info<'a>(metric: &str, glossary: &'a [MetricInfo]) -> Option<&'a MetricInfo> {
+    glossary.iter().find(|i| i.pattern == metric).or_else(|| glossary.iter().find(|i| i.matches(metric)))
+}
+
+/// A metric's name in words: `cycle_time_mean` → "cycle time", `lateness_max` → "maximum
+/// lateness", `wip_mean` → "work in process", `utilization.cell` → "utilization of cell".
+pub fn metric_words(metric: &str) -> String {
+    let (base, qualifier) = metric.split_once('.').map_or((metric, None), |(b, q)| (b, Some(q)));
+    let (base, prefix) = if let Some(b) = base.strip_suffix("_mean") {
+        (b, "")
+    } else if let Some(b) = base.strip_suffix("_max") {
+        (b, "maximum ")
+    } else if let Some(b) = base.strip_suffix("_min") {
+        (b, "minimum ")
+    } else {
+        (base, "")
+    };
+    let words = match base {
+        "wip" => "work in process".to_owned(),
+        other => other.replace('_', " "),
+    };
+    match qualifier {
+        Some(q) => format!("{prefix}{words} of {q}"),
+        None => format!("{prefix}{words}"),
+    }
+}
+
+/// A metric as the sentences name it: "cycle time (cycle_time_mean, minutes)" when the
+/// glossary knows it (without the unit when it has none), the bare name otherwise (an older
+/// run without a glossary, or a collector that declares nothing).
+pub fn metric_label(metric: &str, glossary: &[MetricInfo]) -> String {
+    match metric_info(metric, glossary) {
+        Some(info) if !info.unit.is_empty() => format!("{} ({metric}, {})", metric_words(metric), info.unit),
+        Some(_) => format!("{} ({metric})", metric_words(metric)),
+        None => metric.to_owned(),
+    }
+}
+
+/// Whether the unit is a fraction (shown in percent).
+fn is_fraction(info: Option<&MetricInfo>) -> bool {
+    info.is_some_and(|i| i.unit.eq_ignore_ascii_case("fraction"))
+}
+
+/// A value of a metric with its unit: "12.3 minutes", "15 %" for a fraction, "n/a" when
+/// undefined; the bare number without a glossary entry.
+pub fn format_value(x: f64, info: Option<&MetricInfo>) -> String {
+    if !x.is_finite() {
+        return "n/a".to_owned();
+    }
+    if is_fraction(info) {
+        return format_percent(x);
+    }
+    match info.map(|i| i.unit.as_str()).filter(|u| !u.is_empty()) {
+        Some(unit) => format!("{} {unit}", format_number(x)),
+        None => format_number(x),
+    }
+}
+
+/// Whether `c`'s relative change means something, so it is shown (otherwise the absolute
+/// difference is). It does not when
+///
+/// - the baseline mean is 0 (no relative change exists),
+/// - the baseline mean is close to 0 compared with the difference: `|difference| >
+///   10 × |baseline mean|` ([`MAX_RELATIVE_CHANGE`], a change beyond ±1 000 %), or
+/// - the baseline mean itself is not distinguishable from 0: its 95 % interval contains 0
+///   (when `baseline` is known), so dividing by it divides by noise.
+pub fn relative_is_meaningful(c: &Comparison, baseline: Option<&Summary>) -> bool {
+    c.rel_change.is_finite()
+        && c.rel_change.abs() <= MAX_RELATIVE_CHANGE
+        && !baseline.is_some_and(|b| b.ci_low.is_finite() && b.ci_low <= 0.0 && b.ci_high >= 0.0)
+}
+
+/// How a comparison reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EffectKind {
+    /// No paired replications, or the metric is undefined somewhere.
+    Undefined,
+    /// An estimate without an interval (fewer than 2 pairs).
+    NoInterval,
+    /// The difference's interval contains 0.
+    Indistinguishable,
+    /// Distinguishable from zero but smaller than [`PRACTICAL_THRESHOLD`].
+    Negligible,
+    /// A clear effect: distinguishable and practically relevant.
+    Clear,
+}
+
+/// What kind of effect `c` is; `baseline` is the baseline's summary of the metric, if known.
+pub fn effect_kind(c: &Comparison, baseline: Option<&Summary>) -> EffectKind {
+    if c.n == 0 || !c.diff_mean.is_finite() {
+        EffectKind::Undefined
+    } else if !(c.diff_ci_high - c.diff_ci_low).is_finite() {
+        EffectKind::NoInterval
+    } else if c.includes_zero() {
+        EffectKind::Indistinguishable
+    } else if relative_is_meaningful(c, baseline) && c.rel_change.abs() < PRACTICAL_THRESHOLD {
+        EffectKind::Negligible
+    } else {
+        EffectKind::Clear
+    }
+}
+
+/// "raises" or "lowers", by the difference's sign.
+pub(crate) fn verb(c: &Comparison) -> &'static str {
+    if c.diff_mean > 0.0 { "raises" } else { "lowers" }
+}
+
+/// The size of a [`EffectKind::Clear`] effect, what follows "by": "16.9 % ± 1.5 % (95 % CI)",
+/// or the absolute difference with why: "+0.14 ± 0.010 (95 % CI; absolute: …)".
+pub(crate) fn clear_amount(c: &Comparison, baseline: Option<&Summary>) -> String {
+    if relative_is_meaningful(c, baseline) {
+        let (rel, half) = (c.rel_change * 100.0, (c.rel_ci_high - c.rel_ci_low) / 2.0 * 100.0);
+        let dec = half_width_decimals(half);
+        format!("{} % ± {} % (95 % CI)", fixed(rel.abs(), dec), fixed(half, dec))
+    } else {
+        let half = (c.diff_ci_high - c.diff_ci_low) / 2.0;
+        let dec = half_width_decimals(half);
+        format!(
+            "{} ± {} (95 % CI; {})",
+            signed(c.diff_mean, dec),
+            fixed(half, dec),
+            no_relative_why(c, baseline)
+        )
+    }
+}
+
+/// Why a comparison shows its absolute difference.
+fn no_relative_why(c: &Comparison, baseline: Option<&Summary>) -> String {
+    if !c.rel_change.is_finite() {
+        "the baseline mean is 0, so no relative change".to_owned()
+    } else {
+        let mean = baseline.map_or_else(String::new, |b| format!(" ({})", format_number(b.mean)));
+        format!("absolute difference: the baseline mean{mean} is too close to 0 for a relative change")
+    }
+}
+
+/// What `variant` does to the metric, as a verb phrase whose subject is the variant, naming the
+/// metric as it is written (see [`effect_sentence_with`] for the rules):
 ///
 /// - "raises throughput by 6.5 % ± 0.80 % (95 % CI)"
 /// - "lowers cycle_time_mean by 12 % ± 3.1 % (95 % CI)"
 /// - "has no effect on wip_mean distinguishable from zero (+0.30 % ± 1.1 %, 95 % CI)"
+/// - "has no practical effect on throughput (−0.0090 % ± 0.0077 %, 95 % CI; below the 0.1 %
+///   threshold)"
 /// - "raises throughput by 6.50 % (no confidence interval: fewer than 2 replications)"
 /// - "raises lost by +2.0 ± 1.1 (95 % CI; the baseline mean is 0, so no relative change)"
 /// - "cannot be compared on throughput (undefined in some replication)"
+pub fn effect_sentence(c: &Comparison) -> String {
+    effect_sentence_with(c, None, &[])
+}
+
+/// [`effect_sentence`] with the baseline's summary of the metric (to tell a meaningless
+/// relative change, [`relative_is_meaningful`]) and the glossary (to name the metric in words
+/// with its unit, [`metric_label`]).
 ///
 /// Whether there is an effect is decided by the difference's interval
-/// ([`Comparison::includes_zero`]); the size is the relative change and its interval's
-/// half-width, in percent.
-pub fn effect_sentence(c: &Comparison) -> String {
-    let m = &c.metric;
+/// ([`Comparison::includes_zero`]); a distinguishable relative change smaller than
+/// [`PRACTICAL_THRESHOLD`] (0.1 %) is "no practical effect"; the size is the relative change
+/// and its interval's half-width in percent, or the absolute difference when the relative one
+/// means nothing.
+pub fn effect_sentence_with(c: &Comparison, baseline: Option<&Summary>, glossary: &[MetricInfo]) -> String {
+    let m = metric_label(&c.metric, glossary);
     if c.n == 0 {
         return format!("cannot be compared on {m} (no paired replications)");
     }
     if !c.diff_mean.is_finite() {
         return format!("cannot be compared on {m} (undefined in some replication)");
     }
-    let verb = if c.diff_mean > 0.0 { "raises" } else { "lowers" };
-    if !c.rel_change.is_finite() {
+    let verb = verb(c);
+    let kind = effect_kind(c, baseline);
+    if !relative_is_meaningful(c, baseline) {
+        let why = no_relative_why(c, baseline);
         let half = (c.diff_ci_high - c.diff_ci_low) / 2.0;
-        let why = "the baseline mean is 0, so no relative change";
-        if !half.is_finite() {
+        if kind == EffectKind::NoInterval {
             return if c.diff_mean == 0.0 {
                 format!("leaves {m} unchanged (no confidence interval: fewer than 2 replications; {why})")
             } else {
@@ -45,15 +249,15 @@ pub fn effect_sentence(c: &Comparison) -> String {
         }
         let dec = half_width_decimals(half);
         let (d, h) = (signed(c.diff_mean, dec), fixed(half, dec));
-        return if c.includes_zero() {
+        return if kind == EffectKind::Indistinguishable {
             format!("has no effect on {m} distinguishable from zero ({d} ± {h}, 95 % CI; {why})")
         } else {
-            format!("{verb} {m} by {d} ± {h} (95 % CI; {why})")
+            format!("{verb} {m} by {}", clear_amount(c, baseline))
         };
     }
     let rel = c.rel_change * 100.0;
     let half = (c.rel_ci_high - c.rel_ci_low) / 2.0 * 100.0;
-    if !half.is_finite() {
+    if kind == EffectKind::NoInterval || !half.is_finite() {
         let note = "no confidence interval: fewer than 2 replications";
         return if c.diff_mean == 0.0 {
             format!("leaves {m} unchanged ({note})")
@@ -62,14 +266,19 @@ pub fn effect_sentence(c: &Comparison) -> String {
         };
     }
     let dec = half_width_decimals(half);
-    if c.includes_zero() {
-        format!(
+    match kind {
+        EffectKind::Indistinguishable => format!(
             "has no effect on {m} distinguishable from zero ({} % ± {} %, 95 % CI)",
             signed(rel, dec),
             fixed(half, dec)
-        )
-    } else {
-        format!("{verb} {m} by {} % ± {} % (95 % CI)", fixed(rel.abs(), dec), fixed(half, dec))
+        ),
+        EffectKind::Negligible => format!(
+            "has no practical effect on {m} ({} % ± {} %, 95 % CI; below the {} % threshold)",
+            signed(rel, dec),
+            fixed(half, dec),
+            format_number(PRACTICAL_THRESHOLD * 100.0)
+        ),
+        _ => format!("{verb} {m} by {}", clear_amount(c, baseline)),
     }
 }
 
@@ -325,6 +534,106 @@ mod tests {
             effect_sentence(&exact),
             "has no effect on m distinguishable from zero (0.0 % ± 0.0 %, 95 % CI)"
         );
+    }
+
+    /// Defect 3: with a negative baseline mean the words said "−0.06 %" next to a difference of
+    /// +0.0047 (dispatch-rules, `edd` on `lateness_mean`). From [`crate::compare::compare`] to
+    /// the sentence, the sign of the relative change is the difference's.
+    #[test]
+    fn defect_3_relative_change_sign_follows_difference_in_words() {
+        use crate::compare::compare;
+        // A tiny, noisy rise from −8.5: not distinguishable, but its sign must be "+".
+        let rise = [(-8.0, -7.99), (-9.0, -9.01), (-8.5, -8.48), (-8.2, -8.19)];
+        let c = compare("edd", "baseline", "lateness_mean", &rise, 0.95);
+        assert!(c.diff_mean > 0.0 && c.includes_zero());
+        let s = effect_sentence(&c);
+        assert!(s.starts_with("has no effect on lateness_mean distinguishable from zero (+"), "{s}");
+        assert!(format_percent_value(c.rel_change, c.rel_ci_low, c.rel_ci_high).starts_with('+'));
+        // A clear fall from −8.5 to −11.2 is "lowers … by 32 %" and a negative percentage.
+        let fall = [(-8.0, -11.0), (-9.0, -11.5), (-8.5, -11.2), (-8.2, -10.9)];
+        let c = compare("spt", "baseline", "lateness_mean", &fall, 0.95);
+        assert!(effect_sentence(&c).starts_with("lowers lateness_mean by 3"), "{}", effect_sentence(&c));
+        assert!(format_percent_estimate(c.rel_change, c.rel_ci_low, c.rel_ci_high).starts_with('−'));
+    }
+
+    /// A distinguishable change below the 0.1 % practical threshold is not "lowers … by".
+    #[test]
+    fn tiny_effects_are_stated_as_no_practical_effect() {
+        let tiny = comparison("throughput", (-9e-5, -1.7e-4, -1.3e-5), (-9.0e-5, -1.67e-4, -1.3e-5), 30);
+        assert_eq!(
+            effect_sentence(&tiny),
+            "has no practical effect on throughput (−0.0090 % ± 0.0077 %, 95 % CI; below the 0.1 % threshold)"
+        );
+        assert_eq!(effect_kind(&tiny, None), EffectKind::Negligible);
+        let clear = comparison("throughput", (-0.5, -0.7, -0.3), (-0.002, -0.0028, -0.0012), 30);
+        assert_eq!(effect_kind(&clear, None), EffectKind::Clear);
+    }
+
+    /// A relative change against a baseline close to 0 is replaced by the absolute difference,
+    /// and the sentence says why.
+    #[test]
+    fn meaningless_relative_changes_give_the_absolute_difference() {
+        let huge = comparison("loss_fraction", (0.14, 0.13, 0.15), (13.49, 12.5, 14.5), 30);
+        assert!(!relative_is_meaningful(&huge, None));
+        assert_eq!(
+            effect_sentence(&huge),
+            "raises loss_fraction by +0.140 ± 0.010 (95 % CI; absolute difference: the baseline mean is too close to 0 for a relative change)"
+        );
+        // A baseline whose own interval contains 0 is noise to divide by, whatever the ratio.
+        let small = comparison("loss_fraction", (3.4e-5, 1.0e-5, 5.8e-5), (5.4, 1.6, 9.2), 30);
+        let base = Summary { n: 30, mean: 6.3e-6, sd: 1e-5, ci_low: -6.2e-6, ci_high: 1.9e-5 };
+        assert!(relative_is_meaningful(&small, None));
+        assert!(!relative_is_meaningful(&small, Some(&base)));
+        assert!(
+            effect_sentence_with(&small, Some(&base), &[])
+                .contains("the baseline mean (6.3e-6) is too close")
+        );
+    }
+
+    #[test]
+    fn metrics_are_named_in_words_with_their_unit() {
+        let glossary = vec![
+            MetricInfo {
+                pattern: "cycle_time_mean".into(),
+                unit: "minutes".into(),
+                description: "time from arrival to completion, mean over jobs".into(),
+                lower: Some(0.0),
+                upper: None,
+            },
+            MetricInfo {
+                pattern: "utilization.*".into(),
+                unit: "fraction".into(),
+                description: "fraction of machines busy".into(),
+                lower: Some(0.0),
+                upper: Some(1.0),
+            },
+        ];
+        assert_eq!(metric_label("cycle_time_mean", &glossary), "cycle time (cycle_time_mean, minutes)");
+        assert_eq!(
+            metric_label("utilization.cell", &glossary),
+            "utilization of cell (utilization.cell, fraction)"
+        );
+        assert_eq!(metric_label("throughput", &glossary), "throughput");
+        assert_eq!(metric_words("lateness_max"), "maximum lateness");
+        assert_eq!(metric_words("wip_mean"), "work in process");
+        assert_eq!(format_value(0.15, metric_info("utilization.cell", &glossary)), "15.0 %");
+        assert_eq!(format_value(12.34, metric_info("cycle_time_mean", &glossary)), "12.34 minutes");
+        let down = comparison("cycle_time_mean", (-1.2, -1.5, -0.9), (-0.12, -0.151, -0.089), 20);
+        assert_eq!(
+            effect_sentence_with(&down, None, &glossary),
+            "lowers cycle time (cycle_time_mean, minutes) by 12.0 % ± 3.1 % (95 % CI)"
+        );
+    }
+
+    #[test]
+    fn directions_follow_the_documented_table() {
+        assert_eq!(better("cycle_time_mean"), Better::Lower);
+        assert_eq!(better("lateness_max"), Better::Lower);
+        assert_eq!(better("tardy_fraction"), Better::Lower);
+        assert_eq!(better("loss_fraction"), Better::Lower);
+        assert_eq!(better("throughput.part"), Better::Higher);
+        assert_eq!(better("utilization.cell"), Better::Neither);
+        assert_eq!(better("something_else"), Better::Neither);
     }
 
     #[test]
