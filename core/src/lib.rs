@@ -45,8 +45,8 @@
 //! ])
 //! .expect("built-ins register");
 //! let registry = plugin::prepare(&file, builtins, &[]).expect("plugins check out");
-//! let results =
-//!     experiment::run(&file, &registry, experiment::RunConfig { threads: 1, shard: None }, &()).expect("runs");
+//! let config = experiment::RunConfig { threads: 1, shard: None, stop: None };
+//! let results = experiment::run(&file, &registry, config, &()).expect("runs");
 //! let utilization = results
 //!     .summaries()
 //!     .into_iter()

@@ -15,6 +15,7 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Run a scenario: every variant × every replication, then write the output folder.
+    #[command(after_help = RUN_NOTES)]
     Run(RunArgs),
     /// Check a scenario file (and overrides) without running it.
     Validate(ValidateArgs),
@@ -30,6 +31,16 @@ pub(crate) enum Command {
     #[command(subcommand)]
     New(NewCommand),
 }
+
+/// What `xinzhi run --help` adds below the options: the work estimate's threshold and signals.
+const RUN_NOTES: &str = "Before running, xinzhi prints the expected work (the sources' rates × horizon × replications) \
+and the cautions the rates imply (a station offered a load ρ ≥ 1). Above 10¹⁰ expected events (about 20 minutes \
+on one core) it warns loudly, on stderr and in manifest.json's `warnings` (code `large_run`), but runs; only work \
+too large to represent (more than 10³⁰⁸ events) is refused.
+
+Ctrl-C (SIGINT), SIGTERM or SIGHUP stops a run: no new replication starts, the running ones are abandoned, the \
+finished ones are written with manifest.json marked incomplete (`complete: false`, `error` says why), and xinzhi \
+exits with 130. A second Ctrl-C quits at once, without writing anything.";
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum NewCommand {

@@ -4,7 +4,9 @@
 //! lives in `xinzhi-core`.
 //!
 //! Exit codes: 0 success, 1 run failure (partial results are kept and marked incomplete),
-//! 2 invalid input (scenario file, flags, output folder).
+//! 2 invalid input (scenario file, flags, output folder), 130 interrupted by SIGINT, SIGTERM or
+//! SIGHUP (the finished replications are kept and the manifest marked incomplete; a second
+//! signal quits at once).
 
 mod args;
 mod clock;
@@ -29,7 +31,12 @@ pub(crate) enum Failure {
     Input(anyhow::Error),
     /// The run itself failed: exit 1.
     Run(anyhow::Error),
+    /// The run was stopped by a signal: exit [`EXIT_INTERRUPTED`].
+    Interrupted(anyhow::Error),
 }
+
+/// The exit code of a run stopped by a signal: 128 + SIGINT, as shells report it.
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -45,12 +52,13 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            let (code, error) = match failure {
-                Failure::Input(e) => (2, e),
-                Failure::Run(e) => (1, e),
+            let (code, label, error) = match failure {
+                Failure::Input(e) => (2, "error", e),
+                Failure::Run(e) => (1, "error", e),
+                Failure::Interrupted(e) => (EXIT_INTERRUPTED, "stopped", e),
             };
             let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "error: {error:#}");
+            let _ = writeln!(stderr, "{label}: {error:#}");
             ExitCode::from(code)
         }
     }

@@ -38,16 +38,26 @@ pub(crate) fn plugin(args: &NewPluginArgs) -> Result<(), Failure> {
     })?;
     let files = render(&args.name, args.kind, &api);
     write(&dir, &files).map_err(Failure::Run)?;
-    let lib = args.name.replace('-', "_");
+    // Paths in `[plugins] load` are relative to the scenario file, not to this folder, so the
+    // path to paste is absolute: right from any scenario.
+    let absolute =
+        dir.canonicalize().with_context(|| format!("resolving {}", dir.display())).map_err(Failure::Run)?;
+    let so = absolute.join("target").join("release").join(library_file(&args.name));
+    let so = toml::Value::String(so.display().to_string());
     println!(
-        "created {} ({} plugin `{}`)\n  build:  cargo build --release --manifest-path {}/Cargo.toml\n  use:    [plugins] load = [\"{}/target/release/lib{lib}.so\"]",
+        "created {} ({} plugin `{}`)\n  build:  cargo build --release --manifest-path {}\n  use:    [plugins] load = [{so}]",
         dir.display(),
         kind_name(args.kind),
         args.name,
-        dir.display(),
-        dir.display()
+        dir.join("Cargo.toml").display(),
     );
     Ok(())
+}
+
+/// The file name of crate `name`'s shared library: cargo turns `-` into `_` (`slack-rule` →
+/// `libslack_rule.so`).
+fn library_file(name: &str) -> String {
+    format!("{}{}{}", std::env::consts::DLL_PREFIX, name.replace('-', "_"), std::env::consts::DLL_SUFFIX)
 }
 
 fn kind_name(kind: Kind) -> &'static str {
@@ -87,7 +97,8 @@ edition = "2024"
 publish = false
 
 [lib]
-# A shared library the host loads at run time: [plugins] load = ["target/release/lib{lib}.so"].
+# A shared library the host loads at run time: [plugins] load = ["…/target/release/lib{lib}.so"]
+# (a relative path there is relative to the scenario file).
 crate-type = ["cdylib"]
 
 [dependencies]
@@ -104,7 +115,10 @@ serde = {{ version = "1", features = ["derive"] }}
         Kind::Predictor => PREDICTOR,
         Kind::Collector => COLLECTOR,
     };
-    let lib = body.replace("__TYPE__", &type_name).replace("__NAME__", name);
+    let lib = body
+        .replace("__TYPE__", &type_name)
+        .replace("__LIB__", &name.replace('-', "_"))
+        .replace("__NAME__", name);
     vec![("Cargo.toml", cargo), ("src/lib.rs", lib), (".gitignore", "/target\n".to_owned())]
 }
 
@@ -117,7 +131,7 @@ const SCHEDULER: &str = r##"//! `__NAME__`: a Xinzhi scheduler plugin — least 
 //!
 //! ```toml
 //! [plugins]
-//! load = ["path/to/lib__NAME__.so"]
+//! load = ["/path/to/__NAME__/target/release/lib__LIB__.so"]  # absolute, or relative to this scenario file
 //!
 //! [[factory.station]]
 //! name = "mill"
@@ -399,6 +413,19 @@ mod tests {
         assert!(files[1].1.contains(r#"const NAME: &'static str = "slack-rule";"#));
         assert!(files[0].1.contains(r#"xinzhi-plugin = { path = "/api" }"#));
         assert!(files[0].1.contains("libslack_rule.so"));
+    }
+
+    /// Defect 7: the generated comment named `libslack-rule.so`, but cargo writes
+    /// `libslack_rule.so` (a crate name's `-` becomes `_`).
+    #[test]
+    fn defect_7_generated_comment_names_the_real_library_file() {
+        let files = render("slack-rule", Kind::Scheduler, Path::new("/api"));
+        assert!(files[1].1.contains("/target/release/libslack_rule.so"), "{}", files[1].1);
+        assert!(files.iter().all(|(_, text)| !text.contains("libslack-rule")));
+        assert_eq!(
+            library_file("slack-rule"),
+            format!("{}slack_rule{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
+        );
     }
 
     #[test]

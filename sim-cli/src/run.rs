@@ -1,11 +1,14 @@
 //! `xinzhi run` and `xinzhi validate`.
 
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use xinzhi_core::experiment::{self, Progress, RunConfig};
-use xinzhi_core::output::{self, Manifest, RunFacts, RunFolder};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use xinzhi_core::experiment::{self, ExperimentResults, Progress, RunConfig, WorkEstimate};
+use xinzhi_core::output::{self, Manifest, RunFacts, RunFolder, Warning};
 use xinzhi_core::plugin::{self, Registry};
 use xinzhi_core::scenario::{self, Override, ScenarioFile};
 
@@ -16,14 +19,20 @@ use crate::clock;
 /// Turns flags into scenario overrides, in a fixed order: `--replications`, `--seed`, `--set`s.
 fn overrides(args: &OverrideArgs) -> Result<Vec<Override>, Failure> {
     let mut out = Vec::new();
+    // Each names the flag typed, so an error about its value does not cite a `--set` never typed.
     if let Some(n) = args.replications {
-        out.push(Override { path: "experiment.replications".into(), value: toml::Value::Integer(n.into()) });
+        let flag = format!("--replications {n}");
+        out.push(Override::from_flag(flag, "experiment.replications", toml::Value::Integer(n.into())));
     }
     if let Some(seed) = args.seed {
-        let seed = i64::try_from(seed).map_err(|_| {
+        let seed_i64 = i64::try_from(seed).map_err(|_| {
             Failure::Input(anyhow!("--seed {seed}: expected an integer from 0 to {}", i64::MAX))
         })?;
-        out.push(Override { path: "experiment.seed".into(), value: toml::Value::Integer(seed) });
+        out.push(Override::from_flag(
+            format!("--seed {seed}"),
+            "experiment.seed",
+            toml::Value::Integer(seed_i64),
+        ));
     }
     for arg in &args.set {
         out.push(Override::parse(arg).map_err(|e| Failure::Input(anyhow!("--set {arg}: {e}")))?);
@@ -41,9 +50,55 @@ pub(crate) fn load(file: &std::path::Path, args: &OverrideArgs) -> Result<(Scena
     Ok((file, registry))
 }
 
+/// The expected work of running `file` and the cautions its rates imply (offered load ≥ 1,
+/// `large_run` above [`experiment::LARGE_RUN_EVENTS`]). Large runs are only warned about: they
+/// may be what the user wants. Refused is only work that cannot be represented (more than
+/// `f64::MAX` expected events): no such run could ever finish.
+fn work(file: &ScenarioFile, path: &std::path::Path) -> Result<WorkEstimate, Failure> {
+    let estimate = experiment::estimate(file);
+    if !estimate.events_max.is_finite() {
+        return Err(Failure::Input(anyhow!(
+            "{}: the expected work, {}, cannot be represented, so no run of it could finish; check `horizon` \
+             ({} {}), the arrival rates and the replications",
+            path.display(),
+            estimate.describe(1),
+            number(file.baseline.horizon.as_f64()),
+            file.baseline.time_unit.name(),
+        )));
+    }
+    Ok(estimate)
+}
+
+/// The cores that can work at once: no more than the replications of the first round.
+fn busy_cores(estimate: &WorkEstimate, threads: usize) -> usize {
+    let jobs = estimate.variants.len().saturating_mul(estimate.min_replications as usize);
+    threads.min(jobs).max(1)
+}
+
+/// Prints `warnings` to stderr, one a line, each naming its variant if it concerns one.
+fn print_warnings(warnings: &[Warning]) {
+    for w in warnings {
+        let whose = w.variant.as_ref().map(|v| format!(" (variant `{v}`)")).unwrap_or_default();
+        let loud = if w.code == experiment::LARGE_RUN { "WARNING, large run" } else { "warning" };
+        eprintln!("{loud}{whose}: {}", w.message);
+    }
+}
+
+/// A number as written in a scenario: plainly up to 10¹⁵, in `1e300` notation beyond (a plain
+/// `1e300` has 301 digits).
+fn number(x: f64) -> String {
+    if x.abs() < 1e15 { x.to_string() } else { format!("{x:e}") }
+}
+
+/// All cores of this machine, the default of `--threads`.
+fn all_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// `xinzhi validate FILE`.
 pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
     let (file, _) = load(&args.file, &args.overrides)?;
+    let estimate = work(&file, &args.file)?;
     let s = &file.baseline;
     let generated = file.variants.iter().filter(|v| !v.sweep.is_empty()).count();
     let swept = match generated {
@@ -64,9 +119,11 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), Failure> {
         s.name,
         file.variants.len(),
         s.experiment.baseline,
-        s.horizon,
+        number(s.horizon.as_f64()),
         s.time_unit.name(),
     );
+    println!("expected work: {}", estimate.describe(busy_cores(&estimate, all_cores())));
+    print_warnings(&estimate.warnings);
     Ok(())
 }
 
@@ -79,23 +136,35 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         args.out.clone().unwrap_or_else(|| output::default_dir(&file.baseline.name, &clock::utc_timestamp()));
     // Refuse a bad output folder before spending any time simulating.
     output::prepare_dir(&dir, args.force).map_err(|e| Failure::Input(e.into()))?;
-    let threads = args
-        .threads
-        .map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |n| n as usize);
+    let threads = args.threads.map_or_else(all_cores, |n| n as usize);
+    let estimate = work(&file, &args.file)?;
+    if !args.quiet {
+        eprintln!("expected work: {}", estimate.describe(busy_cores(&estimate, threads)));
+    }
+    // Cautions are printed even with --quiet: they decide whether the run is worth its time.
+    print_warnings(&estimate.warnings);
 
-    let bar = Bar::new(args.quiet);
     let started = Instant::now();
-    let results = experiment::run(&file, &registry, RunConfig { threads, shard: args.shard }, &bar)
-        .map_err(|e| Failure::Input(e.into()))?;
-    bar.0.finish_and_clear();
+    let bar = Bar::new(args.quiet, started);
+    catch_stop_signals(&bar.bar);
+    let config = RunConfig { threads, shard: args.shard, stop: Some(&STOP) };
+    let results = experiment::run(&file, &registry, config, &bar).map_err(|e| Failure::Input(e.into()))?;
+    bar.bar.finish_and_clear();
     let wall = started.elapsed();
+    let interrupted = STOP.load(Ordering::SeqCst).then(|| interruption(&results));
 
     let facts = RunFacts { threads, wall_time_s: wall.as_secs_f64() };
-    let folder = RunFolder {
-        dir: dir.clone(),
-        manifest: Manifest::for_run(&file, &registry, &results, facts),
-        results,
-    };
+    let mut manifest = Manifest::for_run(&file, &registry, &results, facts);
+    if let Some(reason) = interrupted.as_ref().filter(|_| results.interrupted() > 0) {
+        // `for_run` counts only failures against completeness; abandoned replications make the
+        // folder incomplete too, and the reason comes first.
+        manifest.complete = false;
+        manifest.error = Some(match manifest.error.take() {
+            Some(failures) => format!("{reason}; also failed: {failures}"),
+            None => reason.clone(),
+        });
+    }
+    let folder = RunFolder { dir: dir.clone(), manifest, results };
     // A shard's report would describe a fraction of the experiment: the merged run gets one.
     crate::merge::write(&folder, folder.results.shard.is_none())?;
 
@@ -103,8 +172,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         crate::merge::print_summary(&folder, args.verbose);
         let events = folder.results.events();
         println!(
-            "\n{} replication(s), {} events in {:.2} s ({:.1} M events/s); results in {}",
-            folder.results.replications.len(),
+            "\n{}, {} events in {:.2} s ({:.1} M events/s); results in {}",
+            replication_count(&folder.results),
             events,
             wall.as_secs_f64(),
             events as f64 / wall.as_secs_f64().max(1e-9) / 1e6,
@@ -119,6 +188,14 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         }
     }
     let results = &folder.results;
+    if let Some(reason) = interrupted {
+        let kept = match results.finished().count() {
+            0 => format!("nothing had finished; {} holds the manifest and empty tables", dir.display()),
+            n => format!("the {n} finished replication(s) are kept in {}", dir.display()),
+        };
+        let marked = if folder.manifest.complete { "complete" } else { "marked incomplete" };
+        return Err(Failure::Interrupted(anyhow!("{reason}; {kept} (manifest {marked})")));
+    }
     let failures: Vec<String> =
         results.failures().map(|(v, r, e)| format!("variant `{v}`, replication {r}: {e}")).collect();
     if !failures.is_empty() {
@@ -144,29 +221,314 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     }
 }
 
-/// The progress bar, in thousandths of a replication; a precision target makes it grow.
-struct Bar(ProgressBar);
+/// Raised by the first SIGINT, SIGTERM or SIGHUP of a run: no replication starts any more and
+/// the running ones are abandoned (see [`RunConfig::stop`]); a `static` so the config stays
+/// `Copy` and the signal handler can reach it.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Installs the handler of SIGINT (Ctrl-C), SIGTERM and SIGHUP for the rest of the process: the
+/// first raises [`STOP`] and says what happens, a second exits at once with 130. If no handler can
+/// be installed the run goes on, and a signal ends it the default way (losing it), as it says.
+fn catch_stop_signals(bar: &ProgressBar) {
+    let bar = bar.clone();
+    let installed = ctrlc::set_handler(move || {
+        if STOP.swap(true, Ordering::SeqCst) {
+            // The user insists: the finished replications are given up, as the first notice said.
+            std::process::exit(i32::from(crate::EXIT_INTERRUPTED));
+        }
+        let notice = "interrupted: no new replications start and the running ones are abandoned; the \
+                      finished ones are being written (interrupt again to quit at once without them)";
+        if bar.is_hidden() {
+            eprintln!("{notice}");
+        } else {
+            bar.println(notice);
+        }
+    });
+    if let Err(e) = installed {
+        eprintln!(
+            "warning: cannot catch Ctrl-C ({e}): interrupting this run will lose its finished replications"
+        );
+    }
+}
+
+/// Why the run stopped early, for the manifest's `error` and the terminal.
+fn interruption(results: &ExperimentResults) -> String {
+    let finished = results.finished().count();
+    let planned = results.replications.len();
+    let mut reason = format!(
+        "interrupted by a signal (SIGINT, SIGTERM or SIGHUP) after {finished} of {planned} replication(s) \
+         (all variants) had finished"
+    );
+    match results.interrupted() {
+        0 => reason.push_str("; none was cut short"),
+        n => {
+            let _ = write!(reason, "; {n} abandoned or never started (absent from the tables)");
+        }
+    }
+    if results.precision.as_ref().is_some_and(|p| !p.met) {
+        reason.push_str("; the precision target's rounds were stopped before it was met");
+    }
+    reason
+}
+
+/// `N replication(s)`, or `N of M replication(s) finished (…)` when some did not.
+fn replication_count(results: &ExperimentResults) -> String {
+    let total = results.replications.len();
+    let finished = results.finished().count();
+    if finished == total {
+        return format!("{total} replication(s)");
+    }
+    let mut not = Vec::new();
+    match results.failures().count() {
+        0 => {}
+        n => not.push(format!("{n} failed")),
+    }
+    match results.skipped() {
+        0 => {}
+        n => not.push(format!("{n} not run after a failure")),
+    }
+    match results.interrupted() {
+        0 => {}
+        n => not.push(format!("{n} interrupted")),
+    }
+    format!("{finished} of {total} replication(s) finished ({})", not.join(", "))
+}
+
+/// Below this share of the planned work, or before this many seconds, the bar says the time left
+/// is still being estimated: the first moments mix start-up costs into the rate.
+const ETA_MIN_FRACTION: f64 = 0.01;
+const ETA_MIN_ELAPSED_S: f64 = 3.0;
+
+/// The progress bar. It counts simulated time: each replication adds 1 to the plan (a precision
+/// target makes it grow) and reports the fraction of its horizon reached. The time left is
+/// extrapolated from the wall time so far and the exact (unrounded) fraction done, because
+/// indicatif's own estimate follows whole bar steps: with tiny fractions (a huge horizon) no step
+/// is ever made and it shows `0s`.
+struct Bar {
+    bar: ProgressBar,
+    work: Arc<Mutex<Work>>,
+}
+
+/// Replications planned and done (fractions included), in replication units.
+#[derive(Debug, Default)]
+struct Work {
+    planned: f64,
+    done: f64,
+}
+
+/// Bar steps per replication.
+const STEPS: f64 = 1000.0;
 
 impl Bar {
-    fn new(quiet: bool) -> Self {
+    fn new(quiet: bool, started: Instant) -> Self {
         if quiet {
-            return Bar(ProgressBar::hidden());
+            return Bar { bar: ProgressBar::hidden(), work: Arc::default() };
         }
-        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        Bar::drawn_to(ProgressDrawTarget::stderr(), started)
+    }
+
+    /// A bar drawn to `target` (stderr, or a test's terminal).
+    fn drawn_to(target: ProgressDrawTarget, started: Instant) -> Self {
+        let work = Arc::new(Mutex::new(Work::default()));
+        let bar = ProgressBar::with_draw_target(Some(0), target);
+        let shared = Arc::clone(&work);
+        let eta = move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let (done, planned) = shared.lock().map_or((0.0, 0.0), |w| (w.done, w.planned));
+            let _ = w.write_str(&time_left(started.elapsed(), done, planned));
+        };
         bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}% eta {eta}")
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}% {eta}")
+                .map(|s| s.with_key("eta", eta))
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.enable_steady_tick(Duration::from_millis(200));
-        Bar(bar)
+        Bar { bar, work }
+    }
+
+    fn update(&self, change: impl FnOnce(&mut Work)) {
+        let (planned, done) = {
+            let Ok(mut work) = self.work.lock() else { return };
+            change(&mut work);
+            (work.planned, work.done.min(work.planned))
+        };
+        // Outside the lock: setting the bar may draw it, and drawing reads `work` (`{eta}`).
+        self.bar.set_length((planned * STEPS) as u64);
+        self.bar.set_position((done * STEPS) as u64);
     }
 }
 
 impl Progress for Bar {
     fn planned(&self, replications: u64) {
-        self.0.inc_length(replications * 1000);
+        self.update(|w| w.planned += replications as f64);
     }
     fn advance(&self, fraction: f64) {
-        self.0.inc((fraction * 1000.0).round() as u64);
+        self.update(|w| w.done += fraction);
+    }
+}
+
+/// `eta …` from `elapsed` wall time and `done` of `planned` replications, or `estimating time
+/// left…` until [`ETA_MIN_FRACTION`] of the work or [`ETA_MIN_ELAPSED_S`] have passed.
+fn time_left(elapsed: Duration, done: f64, planned: f64) -> String {
+    let elapsed = elapsed.as_secs_f64();
+    if planned <= 0.0 || done <= 0.0 || (done < ETA_MIN_FRACTION * planned && elapsed < ETA_MIN_ELAPSED_S) {
+        return "estimating time left…".to_owned();
+    }
+    let left = elapsed * (planned - done).max(0.0) / done;
+    format!("eta {}", human_duration(left))
+}
+
+/// A duration in seconds in words a reader takes in at a glance: `42 s`, `3 min 20 s`,
+/// `2 h 05 min`, `3.5 days`, `12 years`, up to `more than 10 000 years`.
+fn human_duration(seconds: f64) -> String {
+    const MINUTE: f64 = 60.0;
+    const HOUR: f64 = 3600.0;
+    const DAY: f64 = 86_400.0;
+    const YEAR: f64 = 365.25 * DAY;
+    match seconds {
+        s if !s.is_finite() || s >= 1e4 * YEAR => "more than 10 000 years".to_owned(),
+        s if s < 1.0 => "< 1 s".to_owned(),
+        s if s < MINUTE => format!("{} s", s.round()),
+        s if s < HOUR => {
+            let s = s.round() as u64;
+            format!("{} min {:02} s", s / 60, s % 60)
+        }
+        s if s < DAY => {
+            let m = (s / MINUTE).round() as u64;
+            format!("{} h {:02} min", m / 60, m % 60)
+        }
+        s if s < YEAR => format!("{:.1} days", s / DAY),
+        s => format!("{:.0} years", s / YEAR),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Defect 5 (the bar): the time left comes from the exact fraction done, however small, and
+    /// is never `0s` while work remains.
+    #[test]
+    fn defect_5_eta_is_real_for_tiny_fractions() {
+        let minute = Duration::from_secs(60);
+        // A horizon of 1e300: after a minute, 1e-290 of one replication is done.
+        assert_eq!(time_left(minute, 1e-290, 1.0), "eta more than 10 000 years");
+        // Half of 4 replications in 10 s: 10 s more.
+        assert_eq!(time_left(Duration::from_secs(10), 2.0, 4.0), "eta 10 s");
+        assert_eq!(time_left(Duration::from_secs(100), 1.0, 4.0), "eta 5 min 00 s");
+        // Too early to tell: nothing done, or under 1 % in the first seconds.
+        assert_eq!(time_left(Duration::from_secs(1), 0.0, 4.0), "estimating time left…");
+        assert_eq!(time_left(Duration::from_secs(1), 0.02, 4.0), "estimating time left…");
+        assert_eq!(time_left(Duration::from_secs(4), 0.02, 4.0), "eta 13 min 16 s");
+        assert_eq!(time_left(Duration::from_secs(1), 0.04, 4.0), "eta 1 min 39 s");
+        assert_eq!(time_left(minute, 4.0, 4.0), "eta < 1 s");
+    }
+
+    /// A terminal that keeps what is drawn.
+    #[derive(Debug, Default, Clone)]
+    struct Screen(Arc<Mutex<String>>);
+
+    impl indicatif::TermLike for Screen {
+        fn width(&self) -> u16 {
+            100
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.write_str(s)
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.0.lock().expect("not poisoned").push_str(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A visible bar is drawn while it is updated, and drawing reads the work done: updating
+    /// must not hold that lock while the bar draws (it deadlocked on the first update on a
+    /// terminal, which no test with a captured stderr could see).
+    #[test]
+    #[expect(clippy::disallowed_methods, reason = "the bar measures wall time")]
+    fn a_drawn_bar_updates_without_deadlock() {
+        let screen = Screen::default();
+        let target = ProgressDrawTarget::term_like(Box::new(screen.clone()));
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let bar = Bar::drawn_to(target, Instant::now() - Duration::from_secs(10));
+            bar.planned(4);
+            bar.advance(2.0);
+            bar.bar.tick();
+            let _ = sender.send(());
+        });
+        receiver.recv_timeout(Duration::from_secs(30)).expect("the bar updates without deadlock");
+        let drawn = screen.0.lock().expect("not poisoned").clone();
+        // Half done in 10 s: 10 s left, drawn from the work (the bar position may lag a frame).
+        assert!(drawn.contains("estimating time left…") && drawn.contains("eta 10 s"), "{drawn}");
+    }
+
+    #[test]
+    fn horizons_print_as_written() {
+        assert_eq!(number(200_000.0), "200000");
+        assert_eq!(number(2.5), "2.5");
+        assert_eq!(number(1e300), "1e300");
+    }
+
+    #[test]
+    fn durations_read_at_a_glance() {
+        assert_eq!(human_duration(0.2), "< 1 s");
+        assert_eq!(human_duration(42.4), "42 s");
+        assert_eq!(human_duration(200.0), "3 min 20 s");
+        assert_eq!(human_duration(7500.0), "2 h 05 min");
+        assert_eq!(human_duration(3.5 * 86_400.0), "3.5 days");
+        assert_eq!(human_duration(12.0 * 365.25 * 86_400.0), "12 years");
+        assert_eq!(human_duration(f64::INFINITY), "more than 10 000 years");
+        assert_eq!(human_duration(f64::NAN), "more than 10 000 years");
+    }
+
+    /// Defect 7: after a failed run the last line counts only the finished replications.
+    #[test]
+    fn defect_7_last_line_counts_only_finished_replications() {
+        use xinzhi_core::engine::SimError;
+        use xinzhi_core::experiment::{ReplicationOutput, ReplicationResult};
+        let ok =
+            || Ok(ReplicationOutput { metrics: Vec::new(), series: Vec::new(), events: 10, trace: None });
+        let outcomes = [
+            ok(),
+            ok(),
+            Err(SimError::Config("boom".into())),
+            Err(SimError::Skipped),
+            Err(SimError::Interrupted),
+        ];
+        let mut results = ExperimentResults {
+            variants: vec!["baseline".into()],
+            baseline: 0,
+            replications: outcomes
+                .into_iter()
+                .enumerate()
+                .map(|(r, outcome)| ReplicationResult { variant: 0, replication: r as u32, seed: 0, outcome })
+                .collect(),
+            shard: None,
+            precision: None,
+        };
+        assert_eq!(
+            replication_count(&results),
+            "2 of 5 replication(s) finished (1 failed, 1 not run after a failure, 1 interrupted)"
+        );
+        results.replications.truncate(2);
+        assert_eq!(replication_count(&results), "2 replication(s)");
     }
 }

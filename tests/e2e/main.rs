@@ -1,12 +1,14 @@
 //! End-to-end tests: the `xinzhi` binary on scenario files, checked against theory.
 
 mod bad_input;
+mod cli;
 mod common;
 mod determinism;
 mod docs;
 mod oracle;
 mod plugins;
 mod predictors;
+mod signals;
 mod steady;
 mod theory;
 mod whatif;

@@ -99,6 +99,10 @@ pub enum SimError {
     /// Not run: another replication of the experiment failed first.
     #[error("not run: another replication failed first")]
     Skipped,
+    /// Not finished: the experiment was asked to stop (e.g. Ctrl-C) before or while it ran; it
+    /// produced nothing and is not a failure of the model.
+    #[error("not finished: the run was interrupted")]
+    Interrupted,
 }
 
 /// What one replication produced.

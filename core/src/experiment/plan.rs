@@ -2,6 +2,7 @@
 //! precision target is met.
 
 use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -24,6 +25,12 @@ pub struct RunConfig {
     pub threads: usize,
     /// Run only this shard's replications; `None` runs them all.
     pub shard: Option<Shard>,
+    /// A stop request, e.g. raised by a Ctrl-C handler. Once it is `true`, no replication starts
+    /// and the running ones are abandoned within 65 536 events (the engine's progress period);
+    /// both end as [`SimError::Interrupted`], so the results hold exactly the replications that
+    /// finished, each identical to what an uninterrupted run computes. `'static` keeps the
+    /// config `Copy`: use a `static` flag (or leak one).
+    pub stop: Option<&'static AtomicBool>,
 }
 
 /// Slice `index` of `count` of an experiment: the replications `r` with `r mod count = index`,
@@ -84,7 +91,7 @@ impl FromStr for Shard {
 }
 
 /// Where an experiment reports progress, in replication units. A precision target adds work as
-/// it goes, so the plan can grow.
+/// it goes, so the plan can grow. Replications ended by a stop request report no more progress.
 pub trait Progress: Sync {
     /// `replications` more are planned.
     fn planned(&self, replications: u64);
@@ -112,6 +119,10 @@ impl Progress for () {
 /// started are then skipped (a plugin bug would most likely repeat): finished work is never
 /// lost. Which replications finished before a failure depends on the thread count; with no
 /// failure, nothing does.
+///
+/// A stop request ([`RunConfig::stop`]) ends the experiment early the same way: replications
+/// not finished end as [`SimError::Interrupted`] (not failures: see
+/// [`ExperimentResults::interrupted`]) and no further precision round starts.
 ///
 /// # Errors
 /// Only if the experiment cannot start.
@@ -144,6 +155,7 @@ pub fn run(
         seed: experiment.seed,
         progress,
         failed: AtomicBool::new(false),
+        stop: config.stop,
     };
     let mut done = 0;
     let mut next = experiment.replications;
@@ -157,6 +169,12 @@ pub fn run(
             pool.install(|| jobs.par_iter().map(|&job| batch.run(job)).collect());
         results.replications.extend(round);
         done = next;
+        if batch.stopping() {
+            // The interrupted replications make the results incomplete, so a precision target's
+            // rounds stop below as after a failure; a run without one ends here anyway.
+            results.precision = experiment.target.as_ref().map(|t| PrecisionReport::evaluate(&results, t));
+            break;
+        }
         let Some(target) = &experiment.target else { break };
         let report = PrecisionReport::evaluate(&results, target);
         let stop =
@@ -200,22 +218,43 @@ struct Batch<'a> {
     seed: u64,
     progress: &'a dyn Progress,
     failed: AtomicBool,
+    stop: Option<&'static AtomicBool>,
 }
 
 impl Batch<'_> {
+    /// Whether a stop was requested.
+    fn stopping(&self) -> bool {
+        stop_requested(self.stop)
+    }
+
     fn run(&self, (variant, replication): (usize, u32)) -> ReplicationResult {
-        let outcome = if self.failed.load(Ordering::Relaxed) {
+        // The stop request is checked first: after it, nothing is reported as skipped because of
+        // a failure that merely happened to be abandoned.
+        let outcome = if self.stopping() {
+            Err(SimError::Interrupted)
+        } else if self.failed.load(Ordering::Relaxed) {
             self.progress.advance(1.0);
             Err(SimError::Skipped)
         } else {
-            run_one(self.scenarios[variant].1, self.registry, self.seed, replication, self.progress)
+            let scenario = self.scenarios[variant].1;
+            run_one(scenario, self.registry, self.seed, replication, self.progress, self.stop)
         };
-        if outcome.is_err() {
+        if matches!(&outcome, Err(e) if *e != SimError::Interrupted) {
             self.failed.store(true, Ordering::Relaxed);
         }
         ReplicationResult { variant, replication, seed: replication_seed(self.seed, replication), outcome }
     }
 }
+
+fn stop_requested(stop: Option<&AtomicBool>) -> bool {
+    stop.is_some_and(|s| s.load(Ordering::Relaxed))
+}
+
+/// The unwind payload that abandons a replication on a stop request. `Sim::run` has no way to be
+/// told to stop but its progress callback, so the callback unwinds out of it (with
+/// `resume_unwind`, which skips the panic hook: nothing is printed) and [`run_one`] catches
+/// exactly this payload; the abandoned `Sim` is dropped on the way, as after an error.
+struct Interrupt;
 
 /// The random-stream identities of a scenario's collectors: `collect:<plugin>`, and
 /// `collect:<plugin>#k` for the k-th (k >= 2) use of the same plugin. Keyed by name, not by
@@ -258,6 +297,7 @@ fn run_one(
     seed: u64,
     replication: u32,
     progress: &dyn Progress,
+    stop: Option<&AtomicBool>,
 ) -> Result<ReplicationOutput, SimError> {
     let config = SimConfig {
         horizon: scenario.horizon,
@@ -277,11 +317,21 @@ fn run_one(
             return Err(e);
         }
     };
-    let out = domains::run_replication(&scenario.model, registry, config, collectors, &mut |t| {
-        let done = t.as_f64() / horizon;
-        progress.advance(done - reported);
-        reported = done;
+    let run = AssertUnwindSafe(|| {
+        domains::run_replication(&scenario.model, registry, config, collectors, &mut |t| {
+            if stop_requested(stop) {
+                panic::resume_unwind(Box::new(Interrupt));
+            }
+            let done = t.as_f64() / horizon;
+            progress.advance(done - reported);
+            reported = done;
+        })
     });
+    let out = match panic::catch_unwind(run) {
+        Ok(out) => out,
+        Err(payload) if payload.is::<Interrupt>() => return Err(SimError::Interrupted),
+        Err(payload) => panic::resume_unwind(payload),
+    };
     progress.advance(1.0 - reported);
     let trace = trace.lock().ok().and_then(|mut t| t.take());
     out.map(|o| ReplicationOutput { metrics: o.metrics, series: o.series, events: o.events, trace })
@@ -289,7 +339,118 @@ fn run_one(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
+    use crate::experiment::ReplicationOutput;
+
+    /// An M/M/1 of about 2·λ·horizon = 160 000 events per replication: progress is reported
+    /// (every 65 536 events) twice inside each, so a stop can land mid-replication.
+    fn mm1(replications: u32, target: bool) -> (ScenarioFile, Registry) {
+        let target = if target {
+            "target = { metric = \"cycle_time_mean\", relative_half_width = 0.0001 }\nbatch = 2\nmax_replications = 1000"
+        } else {
+            ""
+        };
+        let text = format!(
+            r#"
+[scenario]
+name = "mm1"
+domain = "factory"
+time_unit = "minute"
+horizon = 100000.0
+
+[experiment]
+replications = {replications}
+seed = 7
+{target}
+
+[[factory.source]]
+name = "orders"
+product = "widget"
+interarrival = {{ dist = "exponential", mean = 1.25 }}
+
+[[factory.product]]
+name = "widget"
+route = ["mill"]
+
+[[factory.station]]
+name = "mill"
+machines = 1
+process = {{ dist = "exponential", mean = 1.0 }}
+"#
+        );
+        let file = crate::scenario::parse(std::path::Path::new("mm1.toml"), &text, &[]).expect("valid");
+        let builtins =
+            Registry::with_builtins(&[xinzhi_dispatch::plugin_library(), xinzhi_metrics::plugin_library()])
+                .expect("registers");
+        let registry = crate::plugin::prepare(&file, builtins, &[]).expect("plugins check out");
+        (file, registry)
+    }
+
+    /// Raises `stop` once `after` replications' worth of progress is reported.
+    struct StopAfter {
+        done: Mutex<f64>,
+        after: f64,
+        stop: &'static AtomicBool,
+    }
+
+    impl Progress for StopAfter {
+        fn planned(&self, _: u64) {}
+        fn advance(&self, fraction: f64) {
+            let mut done = self.done.lock().expect("not poisoned");
+            *done += fraction;
+            if *done >= self.after {
+                self.stop.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn outputs(results: &ExperimentResults) -> Vec<(u32, ReplicationOutput)> {
+        results.finished().map(|(r, o)| (r.replication, o.clone())).collect()
+    }
+
+    /// Defect 4 (core side): a stop request mid-replication abandons it (and starts no other);
+    /// the finished replications are kept, identical to an uninterrupted run's, and the rest
+    /// are `Interrupted`, not failures.
+    #[test]
+    fn defect_4_stop_request_keeps_finished_replications() {
+        static STOP: AtomicBool = AtomicBool::new(false);
+        let (file, registry) = mm1(6, false);
+        // 2.4 replications: the stop is raised inside replication 2, at its first progress report.
+        let progress = StopAfter { done: Mutex::new(0.0), after: 2.4, stop: &STOP };
+        let config = RunConfig { threads: 1, shard: None, stop: Some(&STOP) };
+        let stopped = run(&file, &registry, config, &progress).expect("runs");
+        let full =
+            run(&file, &registry, RunConfig { threads: 1, shard: None, stop: None }, &()).expect("runs");
+
+        assert_eq!(stopped.replications.len(), 6);
+        assert_eq!(stopped.interrupted(), 4, "replication 2 abandoned, 3 to 5 never started");
+        assert_eq!(stopped.failures().count(), 0);
+        assert_eq!(stopped.skipped(), 0);
+        assert!(!stopped.complete());
+        assert_eq!(stopped.replication_ids(), vec![0, 1]);
+        let full_outputs = outputs(&full);
+        assert_eq!(outputs(&stopped), full_outputs[..2].to_vec());
+    }
+
+    /// A stop request also ends a precision target's rounds, and the report counts only
+    /// replications that ran.
+    #[test]
+    fn stop_request_ends_precision_rounds() {
+        static STOP: AtomicBool = AtomicBool::new(false);
+        let (file, registry) = mm1(2, true);
+        let progress = StopAfter { done: Mutex::new(0.0), after: 3.3, stop: &STOP };
+        let config = RunConfig { threads: 1, shard: None, stop: Some(&STOP) };
+        let results = run(&file, &registry, config, &progress).expect("runs");
+        // Round 1 runs replications 0 and 1, round 2 adds 2 and 3: the stop is raised inside 3,
+        // so 3 is abandoned and no third round starts.
+        assert_eq!(results.replication_ids(), vec![0, 1, 2]);
+        assert_eq!(results.interrupted(), 1);
+        let precision = results.precision.expect("a target run reports its precision");
+        assert_eq!(precision.replications, 3);
+        assert!(!precision.met);
+    }
 
     #[test]
     fn shards_parse_and_partition() {

@@ -128,7 +128,13 @@ impl PrecisionReport {
         let mut report = PrecisionReport {
             metric: target.metric.clone(),
             target: target.half_width,
-            replications: results.replications.iter().map(|r| r.replication + 1).max().unwrap_or(0),
+            replications: results
+                .replications
+                .iter()
+                .filter(|r| !matches!(r.outcome, Err(SimError::Interrupted)))
+                .map(|r| r.replication + 1)
+                .max()
+                .unwrap_or(0),
             met: false,
             missing_metric: achieved.is_empty(),
             achieved,
@@ -164,18 +170,23 @@ impl PrecisionReport {
 }
 
 impl ExperimentResults {
-    /// Whether every replication succeeded.
+    /// Whether every replication succeeded (so not after a failure or an interruption).
     pub fn complete(&self) -> bool {
         self.replications.iter().all(|r| r.outcome.is_ok())
     }
 
-    /// The failures, in order (replications skipped after a failure are not listed: see
-    /// [`ExperimentResults::skipped`]).
+    /// The failures, in order (replications skipped after a failure or interrupted are not
+    /// listed: see [`ExperimentResults::skipped`] and [`ExperimentResults::interrupted`]).
     pub fn failures(&self) -> impl Iterator<Item = (&str, u32, &SimError)> {
         self.replications.iter().filter_map(|r| match &r.outcome {
-            Err(SimError::Skipped) | Ok(_) => None,
+            Err(SimError::Skipped | SimError::Interrupted) | Ok(_) => None,
             Err(e) => Some((self.variants[r.variant].as_str(), r.replication, e)),
         })
+    }
+
+    /// How many replications a stop request (Ctrl-C) left unfinished or unstarted.
+    pub fn interrupted(&self) -> usize {
+        self.replications.iter().filter(|r| matches!(r.outcome, Err(SimError::Interrupted))).count()
     }
 
     /// How many replications were not run because another failed first.
@@ -193,9 +204,15 @@ impl ExperimentResults {
         self.replications.iter().filter_map(|r| r.outcome.as_ref().ok().map(|o| (r, o)))
     }
 
-    /// The replication indices present (successful or not), ascending and unique.
+    /// The replication indices present (successful or failed, not interrupted: an interrupted
+    /// replication was abandoned, not run), ascending and unique.
     pub fn replication_ids(&self) -> Vec<u32> {
-        let mut ids: Vec<u32> = self.replications.iter().map(|r| r.replication).collect();
+        let mut ids: Vec<u32> = self
+            .replications
+            .iter()
+            .filter(|r| !matches!(r.outcome, Err(SimError::Interrupted)))
+            .map(|r| r.replication)
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         ids

@@ -33,8 +33,9 @@ pub(crate) struct Source<'a> {
 pub(crate) struct CliRegion {
     /// Offsets of the override's key and value.
     pub(crate) span: Range<usize>,
-    /// The override as the user would have typed it, `PATH=VALUE`.
-    pub(crate) arg: String,
+    /// The override as the user typed it: `--set PATH=VALUE`, or its own flag such as
+    /// `--replications 1000000000`.
+    pub(crate) typed: String,
 }
 
 impl Source<'_> {
@@ -60,7 +61,7 @@ impl Source<'_> {
     ) -> ScenarioError {
         let mut e = ScenarioError::new(self.file, message).with_key(key);
         match self.cli_region(span.start) {
-            Some(region) => e.message.push_str(&format!(" (from `--set {}`)", region.arg)),
+            Some(region) => e.message.push_str(&format!(" (from `{}`)", region.typed)),
             None => (e.line, e.column) = self.line_col(span.start),
         }
         e

@@ -254,7 +254,7 @@ pub fn parse(path: &Path, text: &str, overrides: &[Override]) -> Result<Scenario
     let mut cli = Vec::with_capacity(overrides.len());
     let mut next = text.len() + 1;
     for (o, r) in overrides.iter().zip(&rendered) {
-        cli.push(CliRegion { span: next..next + r.len(), arg: format!("{}={r}", o.path) });
+        cli.push(CliRegion { span: next..next + r.len(), typed: o.as_typed() });
         next += r.len() + 1;
     }
     let src = Source { file: path, text, cli };

@@ -29,9 +29,25 @@ pub struct Override {
     pub path: String,
     /// The new value.
     pub value: toml::Value,
+    /// What the user typed, when the override comes from a flag of its own rather than
+    /// `--set PATH=VALUE` (e.g. `--replications 1000000000`): errors about the value name it,
+    /// since naming a `--set` the user never typed would send them looking for it.
+    pub flag: Option<String>,
 }
 
 impl Override {
+    /// The override made by a dedicated flag, typed as `flag` (e.g. `--seed 7`), that sets
+    /// `path` to `value`.
+    pub fn from_flag(flag: impl Into<String>, path: impl Into<String>, value: toml::Value) -> Override {
+        Override { path: path.into(), value, flag: Some(flag.into()) }
+    }
+
+    /// How the user gave this override on the command line, for messages: the flag typed, or
+    /// `--set PATH=VALUE` with the value as TOML.
+    pub fn as_typed(&self) -> String {
+        self.flag.clone().unwrap_or_else(|| format!("--set {}={}", self.path, self.value))
+    }
+
     /// Parses `PATH=VALUE`. `VALUE` is read as a TOML value (`2`, `1.5`, `"x"`, `true`,
     /// `[1, 2]`, `{ dist = "exponential", mean = 1 }`); if it is not valid TOML it is taken as
     /// a bare string, so `--set scenario.name=fast` works without quotes.
@@ -48,7 +64,7 @@ impl Override {
         split_path(path)
             .map_err(|m| ScenarioError::new("", format!("{m} in `{arg}` ({example})")).with_key(path))?;
         let value = parse_value(value).unwrap_or_else(|| toml::Value::String(value.to_owned()));
-        Ok(Override { path: path.to_owned(), value })
+        Ok(Override { path: path.to_owned(), value, flag: None })
     }
 }
 
@@ -332,6 +348,26 @@ pub(crate) fn shift<'i>(value: Spanned<DeValue<'i>>, by: usize) -> Spanned<DeVal
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Defect 7: an override made by `--replications` names that flag in errors, not a
+    /// `--set experiment.replications=…` the user never typed.
+    #[test]
+    fn defect_7_errors_name_the_flag_typed() {
+        let text = "[scenario]\nname = \"s\"\ndomain = \"factory\"\ntime_unit = \"minute\"\nhorizon = 10.0\n\
+                    [[factory.source]]\nname = \"o\"\nproduct = \"w\"\ninterarrival = { dist = \"exponential\", mean = 1.0 }\n\
+                    [[factory.product]]\nname = \"w\"\nroute = [\"m\"]\n\
+                    [[factory.station]]\nname = \"m\"\nmachines = 1\nprocess = { dist = \"exponential\", mean = 1.0 }\n";
+        let flag =
+            Override::from_flag("--replications 0", "experiment.replications", toml::Value::Integer(0));
+        let e = crate::scenario::parse(std::path::Path::new("s.toml"), text, &[flag]).unwrap_err();
+        assert_eq!(e.key, "experiment.replications");
+        assert!(e.message.ends_with("(from `--replications 0`)"), "{}", e.message);
+        assert!(!e.message.contains("--set"), "{}", e.message);
+        let set = Override::parse("experiment.replications=0").unwrap();
+        assert_eq!(set.as_typed(), "--set experiment.replications=0");
+        let e = crate::scenario::parse(std::path::Path::new("s.toml"), text, &[set]).unwrap_err();
+        assert!(e.message.ends_with("(from `--set experiment.replications=0`)"), "{}", e.message);
+    }
 
     #[test]
     fn parses_overrides() {

@@ -896,7 +896,7 @@ fn cli_override_bad_value_names_the_override() {
 #[test]
 fn cli_overrides_built_in_code() {
     // The CLI builds overrides for flags like `--replications` directly.
-    let o = Override { path: "experiment.replications".into(), value: toml::Value::Integer(0) };
+    let o = Override { path: "experiment.replications".into(), value: toml::Value::Integer(0), flag: None };
     let e = parse(Path::new("s.toml"), BASE, &[o]).unwrap_err();
     assert_eq!(e.key, "experiment.replications");
     assert_has(&e, &["must be from 1"]);

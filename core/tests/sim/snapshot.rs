@@ -62,8 +62,8 @@ fn run(text: &str) -> Vec<Seen> {
     ])
     .expect("registers");
     let registry = plugin::prepare(&file, builtins, &[]).expect("plugins check out");
-    let results =
-        experiment::run(&file, &registry, RunConfig { threads: 1, shard: None }, &()).expect("runs");
+    let results = experiment::run(&file, &registry, RunConfig { threads: 1, shard: None, stop: None }, &())
+        .expect("runs");
     assert!(results.complete());
     std::mem::take(&mut *SEEN.lock().expect("not poisoned"))
 }

@@ -7,7 +7,7 @@
 //!
 //! ```toml
 //! [plugins]
-//! load = ["path/to/libslack-rule.so"]
+//! load = ["/path/to/slack-rule/target/release/libslack_rule.so"]  # absolute, or relative to this scenario file
 //!
 //! [[factory.station]]
 //! name = "mill"
