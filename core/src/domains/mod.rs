@@ -41,7 +41,7 @@ pub fn run_replication(
     registry: &Registry,
     config: SimConfig,
     collectors: Vec<Box<dyn Collector>>,
-    progress: &mut dyn FnMut(SimTime),
+    progress: &mut dyn FnMut(SimTime) -> std::ops::ControlFlow<()>,
 ) -> Result<RunOutput, SimError> {
     match model {
         ModelConfig::Factory(factory) => {

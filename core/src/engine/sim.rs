@@ -1,5 +1,7 @@
 //! The run loop.
 
+use std::ops::ControlFlow;
+
 use bevy_ecs::schedule::Schedule;
 use bevy_ecs::world::World;
 
@@ -176,11 +178,16 @@ impl<M: Model> Sim<M> {
 
     /// Runs to the horizon and returns the metrics; the World is dropped at the end.
     ///
-    /// `progress` is called with the simulated time every 65 536 entries.
+    /// `progress` is called with the simulated time every 65 536 entries; answering
+    /// `ControlFlow::Break` abandons the replication (e.g. on Ctrl-C).
     ///
     /// # Errors
-    /// The first model or collector failure, with its simulated time.
-    pub fn run(mut self, progress: &mut dyn FnMut(SimTime)) -> Result<RunOutput, SimError> {
+    /// The first model or collector failure, with its simulated time; [`SimError::Interrupted`]
+    /// when `progress` asked to stop.
+    pub fn run(
+        mut self,
+        progress: &mut dyn FnMut(SimTime) -> ControlFlow<()>,
+    ) -> Result<RunOutput, SimError> {
         let window = Window { warmup: self.config.warmup, horizon: self.config.horizon };
         let catalogue = self.model.catalogue().clone();
         for c in &mut self.collectors {
@@ -224,7 +231,9 @@ impl<M: Model> Sim<M> {
             if events.is_multiple_of(PROGRESS_EVERY) {
                 // Without an App nobody else frees bevy's removed-component buffers.
                 self.world.clear_trackers();
-                progress(entry.time);
+                if progress(entry.time).is_break() {
+                    return Err(SimError::Interrupted);
+                }
             }
         }
         self.flush()?;

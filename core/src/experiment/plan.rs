@@ -2,7 +2,7 @@
 //! precision target is met.
 
 use std::fmt;
-use std::panic::{self, AssertUnwindSafe};
+use std::ops::ControlFlow;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -250,12 +250,6 @@ fn stop_requested(stop: Option<&AtomicBool>) -> bool {
     stop.is_some_and(|s| s.load(Ordering::Relaxed))
 }
 
-/// The unwind payload that abandons a replication on a stop request. `Sim::run` has no way to be
-/// told to stop but its progress callback, so the callback unwinds out of it (with
-/// `resume_unwind`, which skips the panic hook: nothing is printed) and [`run_one`] catches
-/// exactly this payload; the abandoned `Sim` is dropped on the way, as after an error.
-struct Interrupt;
-
 /// The random-stream identities of a scenario's collectors: `collect:<plugin>`, and
 /// `collect:<plugin>#k` for the k-th (k >= 2) use of the same plugin. Keyed by name, not by
 /// position, so adding a collector in a variant never reseeds another.
@@ -317,21 +311,15 @@ fn run_one(
             return Err(e);
         }
     };
-    let run = AssertUnwindSafe(|| {
-        domains::run_replication(&scenario.model, registry, config, collectors, &mut |t| {
-            if stop_requested(stop) {
-                panic::resume_unwind(Box::new(Interrupt));
-            }
-            let done = t.as_f64() / horizon;
-            progress.advance(done - reported);
-            reported = done;
-        })
+    let out = domains::run_replication(&scenario.model, registry, config, collectors, &mut |t| {
+        if stop_requested(stop) {
+            return ControlFlow::Break(());
+        }
+        let done = t.as_f64() / horizon;
+        progress.advance(done - reported);
+        reported = done;
+        ControlFlow::Continue(())
     });
-    let out = match panic::catch_unwind(run) {
-        Ok(out) => out,
-        Err(payload) if payload.is::<Interrupt>() => return Err(SimError::Interrupted),
-        Err(payload) => panic::resume_unwind(payload),
-    };
     progress.advance(1.0 - reported);
     let trace = trace.lock().ok().and_then(|mut t| t.take());
     out.map(|o| ReplicationOutput { metrics: o.metrics, series: o.series, events: o.events, trace })

@@ -41,7 +41,7 @@ fn run(start: f64, gap: f64, horizon: f64) -> Result<u64, SimError> {
         warmup: SimTime::ZERO,
         seeder: StreamSeeder::new(1, 0),
     };
-    Sim::new(model, config).run(&mut |_| {}).map(|out| out.events)
+    Sim::new(model, config).run(&mut |_| std::ops::ControlFlow::Continue(())).map(|out| out.events)
 }
 
 #[test]

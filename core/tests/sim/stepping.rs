@@ -74,7 +74,7 @@ fn run_sampler(priority: Priority) -> Vec<(f64, f64)> {
         priority: Priority(i16::MAX),
     };
     sim.add_stepper(last, export).unwrap();
-    sim.run(&mut |_| {}).unwrap();
+    sim.run(&mut |_| std::ops::ControlFlow::Continue(())).unwrap();
     seen.lock().unwrap().clone()
 }
 
@@ -205,7 +205,7 @@ fn economy(agents: usize, steps: f64) -> Vec<(String, f64)> {
     let registry = Registry::with_builtins(&[xinzhi_metrics::plugin_library()]).unwrap();
     let kpi = registry.find("kpi", ComponentKind::COLLECTOR).unwrap();
     sim.add_collector(Box::new(kpi.collector("{}", Services { seed: 0, replication: 0 }).unwrap()));
-    let out = sim.run(&mut |_| {}).unwrap();
+    let out = sim.run(&mut |_| std::ops::ControlFlow::Continue(())).unwrap();
     assert_eq!(out.events, steps as u64 + u64::from(steps > 50.5), "one entry per step plus the windfall");
     out.metrics.into_iter().map(|m| (m.name, m.value)).collect()
 }
