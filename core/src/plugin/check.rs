@@ -168,3 +168,248 @@ fn declare_one(
         r.written.error(format!("cannot tell which metrics collector `{}` produces: {e}", r.plugin))
     })
 }
+
+#[cfg(test)]
+#[allow(unsafe_code, reason = "the old-ABI test builds a 1.0 plugin descriptor by hand")]
+mod tests {
+    use std::path::Path;
+
+    use xinzhi_plugin::abi::{
+        ABI_MAJOR, AbiHeader, COLLECTOR_VTABLE_SIZE_1_0, CollectorStart, CollectorVTable,
+        ComponentDescriptor, CreateFn, DestroyFn, ErrorOut, FLAG_PANIC_UNWIND, MAGIC, MetricSink,
+        PluginLibrary, SliceRef, Status, StrRef,
+    };
+    use xinzhi_plugin::glue::CollectorGlue;
+
+    use super::*;
+    use crate::collect::Collector;
+    use crate::experiment::{self, RunConfig};
+    use crate::scenario;
+
+    fn registry() -> Registry {
+        Registry::with_builtins(&[xinzhi_dispatch::plugin_library(), xinzhi_metrics::plugin_library()])
+            .expect("registers")
+    }
+
+    /// A two-station line with due dates, the three built-in collectors, and `experiment`.
+    fn scenario_text(experiment: &str) -> String {
+        format!(
+            r#"[scenario]
+name = "line"
+domain = "factory"
+time_unit = "minute"
+horizon = 400.0
+warmup = 40.0
+
+[experiment]
+{experiment}
+
+[[collect]]
+plugin = "tardiness"
+
+[[collect]]
+plugin = "timeseries"
+period = 40.0
+
+[[factory.source]]
+name = "orders"
+product = "part"
+interarrival = {{ dist = "exponential", mean = 1.25 }}
+due = 8.0
+
+[[factory.product]]
+name = "part"
+route = ["mill", "lathe"]
+
+[[factory.station]]
+name = "mill"
+machines = 1
+process = {{ dist = "exponential", mean = 1.0 }}
+buffer = 3
+
+[[factory.station]]
+name = "lathe"
+machines = 1
+process = {{ dist = "exponential", mean = 0.5 }}
+
+[[variant]]
+name = "two-lathes"
+set = {{ "factory.station.lathe.machines" = 2 }}
+"#
+        )
+    }
+
+    fn prepare_text(text: &str) -> Result<Registry, ScenarioError> {
+        let file = scenario::parse(Path::new("line.toml"), text, &[]).expect("valid scenario");
+        prepare(&file, registry(), &[])
+    }
+
+    #[test]
+    fn defect_6_unknown_target_metric_found_before_running() {
+        let experiment = "replications = 2\nmax_replications = 4\n\
+                          target = { metric = \"thruput\", relative_half_width = 0.01 }";
+        let e = prepare_text(&scenario_text(experiment)).unwrap_err();
+        // `[experiment]` is on line 8, the target on line 11, its `metric` value in column 21.
+        assert_eq!((e.file.as_path(), e.line, e.column), (Path::new("line.toml"), 11, 21), "{e}");
+        assert_eq!(e.key, "experiment.target.metric");
+        assert_eq!(e.suggestion.as_deref(), Some("throughput"));
+        assert!(e.message.starts_with("no collector produces the metric `thruput`"), "{e}");
+        assert!(e.message.contains("`tardy_fraction`") && e.message.contains("`utilization.*`"), "{e}");
+
+        // A family's base is a candidate too: `utilisation` → `utilization`.
+        let experiment = "replications = 2\nmax_replications = 4\n\
+                          target = { metric = \"utilisation\", half_width = 0.01 }";
+        let e = prepare_text(&scenario_text(experiment)).unwrap_err();
+        assert_eq!(e.suggestion.as_deref(), Some("utilization"));
+    }
+
+    #[test]
+    fn declared_targets_pass_whatever_collector_produces_them() {
+        for metric in
+            ["throughput", "utilization.mill", "queue_mean.lathe", "tardy_fraction", "cycle_time_mean.part"]
+        {
+            let experiment = format!(
+                "replications = 2\nmax_replications = 4\ntarget = {{ metric = \"{metric}\", half_width = 1.0 }}"
+            );
+            prepare_text(&scenario_text(&experiment)).unwrap_or_else(|e| panic!("{metric}: {e}"));
+        }
+        // Without due dates there is no lateness kind: `tardy_fraction` is produced by nobody.
+        let experiment = "replications = 2\nmax_replications = 4\n\
+                          target = { metric = \"tardy_fraction\", half_width = 1.0 }";
+        let text = scenario_text(experiment).replace("due = 8.0\n", "");
+        let text = text.replace("[[collect]]\nplugin = \"tardiness\"\n\n", "");
+        let e = prepare_text(&text).unwrap_err();
+        assert_eq!(e.key, "experiment.target.metric");
+    }
+
+    /// Every metric a real run produces is declared, in the baseline and in the variant, and the
+    /// declarations come in the scenario's time unit.
+    #[test]
+    fn every_metric_of_a_factory_run_matches_a_declaration() {
+        let file = scenario::parse(Path::new("line.toml"), &scenario_text("replications = 2"), &[]).unwrap();
+        let registry = prepare(&file, registry(), &[]).unwrap();
+        let results = experiment::run(&file, &registry, RunConfig { threads: 1, shard: None }, &()).unwrap();
+        assert!(results.complete());
+        let scenarios = std::iter::once(&file.baseline).chain(file.variants.iter().map(|v| &v.scenario));
+        for (v, scenario) in scenarios.enumerate() {
+            let declared = declared_metrics(scenario, &registry).unwrap();
+            assert!(declared.complete);
+            let produced: Vec<&str> = results
+                .replications
+                .iter()
+                .filter(|r| r.variant == v)
+                .flat_map(|r| r.outcome.as_ref().unwrap().metrics.iter().map(|m| m.name.as_str()))
+                .collect();
+            assert!(produced.len() > 10, "{produced:?}");
+            for name in &produced {
+                assert!(declared.metrics.iter().any(|m| m.matches(name)), "`{name}` undeclared");
+            }
+            for m in &declared.metrics {
+                assert!(produced.iter().any(|n| m.matches(n)), "`{}` declared, never produced", m.pattern);
+            }
+        }
+        let declared = declared_metrics(&file.baseline, &registry).unwrap();
+        let patterns: Vec<&str> = declared.metrics.iter().map(|m| m.pattern.as_str()).collect();
+        let mut sorted = patterns.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(patterns, sorted, "sorted by pattern, without duplicates");
+        let get = |p: &str| declared.metrics.iter().find(|m| m.pattern == p).unwrap();
+        assert_eq!(get("cycle_time_mean").unit, "minutes");
+        assert_eq!(get("throughput").unit, "jobs per minute");
+        assert_eq!(get("throughput").description, "jobs completed per minute over the measurement window");
+        assert_eq!(get("tardiness_mean").unit, "minutes");
+        let u = get("utilization.*");
+        assert_eq!((u.unit.as_str(), u.lower, u.upper), ("fraction", Some(0.0), Some(1.0)));
+        assert_eq!((get("loss_fraction").lower, get("loss_fraction").upper), (Some(0.0), Some(1.0)));
+        assert_eq!((get("lateness_mean").lower, get("lateness_max").lower), (None, None));
+    }
+
+    // ---- A collector built against ABI 1.0: its vtable ends before `declare`. ----
+
+    /// The 1.0 layout of [`CollectorVTable`].
+    #[repr(C)]
+    struct CollectorVTable10 {
+        struct_size: usize,
+        create: CreateFn,
+        destroy: DestroyFn,
+        start: unsafe extern "C" fn(*mut std::ffi::c_void, *const CollectorStart, *mut ErrorOut) -> Status,
+        batch: unsafe extern "C" fn(
+            *mut std::ffi::c_void,
+            SliceRef<xinzhi_plugin::Record>,
+            *mut ErrorOut,
+        ) -> Status,
+        finish: unsafe extern "C" fn(*mut std::ffi::c_void, *const MetricSink, *mut ErrorOut) -> Status,
+    }
+
+    const KPI: CollectorVTable = <xinzhi_metrics::Kpi as CollectorGlue>::VTABLE;
+
+    static OLD_VTABLE: CollectorVTable10 = CollectorVTable10 {
+        struct_size: COLLECTOR_VTABLE_SIZE_1_0,
+        create: KPI.create,
+        destroy: KPI.destroy,
+        start: KPI.start,
+        batch: KPI.batch,
+        finish: KPI.finish,
+    };
+
+    static OLD_COMPONENTS: [ComponentDescriptor; 1] = [ComponentDescriptor {
+        struct_size: size_of::<ComponentDescriptor>() as u32,
+        kind: ComponentKind::COLLECTOR,
+        name: StrRef::new("oldkpi"),
+        description: StrRef::new("the kpi collector as a 1.0 plugin"),
+        parameters: StrRef::EMPTY,
+        vtable: (&raw const OLD_VTABLE).cast(),
+    }];
+
+    struct OldLibrary(PluginLibrary);
+    // SAFETY: immutable statics only, as for every plugin descriptor.
+    unsafe impl Sync for OldLibrary {}
+
+    static OLD_LIBRARY: OldLibrary = OldLibrary(PluginLibrary {
+        header: AbiHeader {
+            magic: MAGIC,
+            abi_major: ABI_MAJOR,
+            abi_minor: 0,
+            library_struct_size: size_of::<PluginLibrary>() as u32,
+            flags: FLAG_PANIC_UNWIND,
+            api_version: StrRef::new("0.1.0"),
+            crate_name: StrRef::new("old-metrics"),
+            crate_version: StrRef::new("0.1.0"),
+        },
+        rustc_version: StrRef::new("rustc (test)"),
+        n_components: 1,
+        components: OLD_COMPONENTS.as_ptr(),
+    });
+
+    #[test]
+    fn a_1_0_collector_still_runs_and_declares_nothing() {
+        let mut registry = registry();
+        registry.add(PluginLib::builtin(&OLD_LIBRARY.0).expect("a 1.0 library loads"), None).unwrap();
+        let component = registry.find("oldkpi", ComponentKind::COLLECTOR).unwrap();
+        let mut c = component.collector("{}", Services { seed: 0, replication: 0 }).unwrap();
+        let file = scenario::parse(Path::new("line.toml"), &scenario_text("replications = 2"), &[]).unwrap();
+        let base = &file.baseline;
+        let catalogue = crate::domains::catalogue(&base.model);
+        let window = Window { warmup: base.warmup, horizon: base.horizon };
+        assert_eq!(c.declare(&catalogue, window, base.time_unit), Ok(None));
+        // It runs as before: the 1.1 glue behind it reads only the 1.0 fields it is given.
+        c.start(&catalogue, window).unwrap();
+        c.batch(&[xinzhi_plugin::Record { time: 50.0, kind: 3, subject: 0, value: 2.0 }]).unwrap();
+        let finished = c.finish().unwrap();
+        let wip = finished.metrics.iter().find(|m| m.name == "wip_mean").unwrap();
+        assert_eq!(wip.value, 2.0 * 350.0 / 360.0);
+
+        // A scenario using it cannot be checked completely: a target naming a metric no other
+        // collector declares is left to the run.
+        let text = scenario_text(
+            "replications = 2\nmax_replications = 4\ntarget = { metric = \"custom\", half_width = 1.0 }",
+        )
+        .replace("plugin = \"tardiness\"", "plugin = \"oldkpi\"\n\n[[collect]]\nplugin = \"tardiness\"");
+        let file = scenario::parse(Path::new("line.toml"), &text, &[]).unwrap();
+        let declared = declared_metrics(&file.baseline, &registry).unwrap();
+        assert!(!declared.complete);
+        assert!(declared.metrics.iter().any(|m| m.pattern == "throughput"));
+        prepare(&file, registry, &[]).expect("not refused: the 1.0 collector may produce `custom`");
+    }
+}
