@@ -90,12 +90,15 @@ pub fn prepare(
                 None => String::new(),
                 Some(v) => format!(" in variant `{v}`"),
             };
+            let produced: Vec<String> = declared.metrics.iter().map(|m| format!("`{}`", m.pattern)).collect();
             return Err(target
                 .metric_error(format!(
-                    "no collector produces the metric `{}`{whose} (the collectors {} produce: {})",
+                    "no collector produces the metric `{}`{whose} ({} {}: {}; `name.*` stands for \
+                     `name.<subject>`)",
                     target.metric,
                     collectors(scenario),
-                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    if scenario.collect.len() == 1 { "produces" } else { "produce" },
+                    produced.join(", ")
                 ))
                 .with_suggestion(suggestion));
         }
@@ -103,9 +106,11 @@ pub fn prepare(
     Ok(registry)
 }
 
-/// The collectors of a scenario for messages: `` `kpi`, `tardiness` ``.
+/// The collectors of a scenario for messages: `` collector `kpi` `` or
+/// `` collectors `kpi`, `tardiness` ``.
 fn collectors(scenario: &Scenario) -> String {
-    scenario.collect.iter().map(|c| format!("`{}`", c.plugin)).collect::<Vec<_>>().join(", ")
+    let names: Vec<String> = scenario.collect.iter().map(|c| format!("`{}`", c.plugin)).collect();
+    format!("{} {}", if names.len() == 1 { "collector" } else { "collectors" }, names.join(", "))
 }
 
 /// The names a target could be meant as: exact names, and for a family `base.*` both `base`
