@@ -242,6 +242,7 @@ fn non_empty_output_folder_is_refused_without_force() {
 /// nearest declared metric, and `run` creates no output folder. (It used to be found only
 /// after the first batch of replications had run and been written.)
 #[test]
+#[expect(clippy::disallowed_methods, reason = "the test measures that nothing ran")]
 fn defect_6_unknown_target_metric_found_before_running() {
     // A horizon long enough that running the first batch would show.
     let text = BASE.replace("horizon = 100.0", "horizon = 2000000.0")
