@@ -314,6 +314,9 @@ set = {{ "factory.station.lathe.machines" = 2 }}
             }
         }
         let declared = declared_metrics(&file.baseline, &registry).unwrap();
+        let facts = crate::output::RunFacts { threads: 1, wall_time_s: 0.0 };
+        let manifest = crate::output::Manifest::for_run(&file, &registry, &results, facts);
+        assert_eq!(manifest.metrics, declared.metrics, "the manifest's glossary is the baseline's");
         let patterns: Vec<&str> = declared.metrics.iter().map(|m| m.pattern.as_str()).collect();
         let mut sorted = patterns.clone();
         sorted.sort_unstable();
