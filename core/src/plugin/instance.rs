@@ -614,3 +614,28 @@ impl Component {
         Ok(CollectorInstance { raw: create(self, vt.create, vt.destroy, params_json, services)?, vt })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declarations_are_names_or_families_with_ordered_bounds() {
+        assert_eq!(check_declaration("throughput", f64::NAN, f64::NAN), Ok((None, None)));
+        assert_eq!(check_declaration("utilization.*", 0.0, 1.0), Ok((Some(0.0), Some(1.0))));
+        // An infinite bound bounds nothing.
+        assert_eq!(check_declaration("x", f64::NEG_INFINITY, f64::INFINITY), Ok((None, None)));
+        for bad in ["", ".*", "a*", "a.*.*", "two words"] {
+            assert!(check_declaration(bad, f64::NAN, f64::NAN).is_err(), "{bad:?}");
+        }
+        assert!(check_declaration("x", 2.0, 1.0).unwrap_err().contains("lower above upper"));
+        assert!(check_declaration("x", f64::INFINITY, f64::NAN).is_err());
+    }
+
+    #[test]
+    fn the_time_placeholder_becomes_the_scenarios_unit() {
+        assert_eq!(fill_time("{time}s", TimeUnit::Minute), "minutes");
+        assert_eq!(fill_time("jobs per {time}", TimeUnit::Hour), "jobs per hour");
+        assert_eq!(fill_time("fraction", TimeUnit::Day), "fraction");
+    }
+}

@@ -401,8 +401,9 @@ pub struct KindInfo {
     /// rate for rate kinds), e.g. `{time}s`, `jobs`, `fraction`; empty if not given. `{time}`
     /// stands for the scenario's time unit, which the host fills in (a domain cannot know it).
     pub unit: String,
-    /// What a value is, in words, e.g. `time from arrival to completion`; empty if not given.
-    /// Collectors add how they aggregate it ("time-average of …").
+    /// What a value is, as a noun phrase, e.g. `the time from a job's arrival to its
+    /// completion`; empty if not given. Collectors add how they aggregate it ("time-average of
+    /// …", "…, averaged over the measurement window").
     pub description: String,
     /// Smallest possible record value, if bounded (e.g. 0 for a count or a time).
     pub lower: Option<f64>,
@@ -520,8 +521,8 @@ pub struct MetricDecl {
     /// Unit in words, e.g. `jobs per {time}`, `fraction`; `{time}` is the scenario's time unit
     /// (the host fills it in); empty when dimensionless.
     pub unit: String,
-    /// Meaning in one phrase, including how it is aggregated, e.g. `time from arrival to
-    /// completion, mean over the measurement window`.
+    /// Meaning in one phrase, including how it is aggregated, e.g. `the time from a job's
+    /// arrival to its completion, averaged over the measurement window`.
     pub description: String,
     /// Smallest possible value, if bounded.
     pub lower: Option<f64>,

@@ -128,7 +128,7 @@ pub(crate) fn kpi_declarations(catalogue: &Catalogue) -> Vec<MetricDecl> {
             }
             Aggregate::Sample => {
                 let b = (kind.lower, kind.upper);
-                (kind.unit.clone(), format!("{}, mean over the measurement window", what(kind)), b, b)
+                (kind.unit.clone(), format!("{}, averaged over the measurement window", what(kind)), b, b)
             }
             Aggregate::Rate => {
                 let b = (Some(0.0), None);
@@ -150,7 +150,7 @@ pub(crate) fn kpi_declarations(catalogue: &Catalogue) -> Vec<MetricDecl> {
         });
         let subjects = subject_list(kind);
         if matches!(kind.report, Report::PerSubject | Report::Both) {
-            let each = format!("; one metric per subject ({subjects})");
+            let each = format!(", for each of: {subjects}");
             out.push(
                 MetricDecl::new(format!("{}.*", kind.metric), &unit, format!("{text}{each}"))
                     .bounds(lower, upper),

@@ -580,14 +580,15 @@ mod tests {
         assert_eq!(d.unit, "{time}s");
         assert_eq!(
             d.description,
-            "time from arrival to completion of a job, mean over the measurement window, pooled over widget, gadget"
+            "time from arrival to completion of a job, averaged over the measurement window, pooled over widget, \
+             gadget"
         );
         assert_eq!((d.lower, d.upper), (Some(0.0), None));
         let d = get("throughput.*");
         assert_eq!(d.unit, "jobs per {time}");
         assert_eq!(
             d.description,
-            "jobs completed per {time} over the measurement window; one metric per subject (widget, gadget)"
+            "jobs completed per {time} over the measurement window, for each of: widget, gadget"
         );
         assert_eq!((d.lower, d.upper), (Some(0.0), None));
         let d = get("utilization.*");

@@ -163,7 +163,7 @@ fn catalogue(config: &FactoryConfig) -> (Catalogue, Kinds) {
             Aggregate::Sample,
             Report::Total,
             &products,
-            ("fraction", "share of arrivals turned away because the first station's buffer was full"),
+            ("fraction", "the share of arrivals turned away because their first station's buffer was full"),
             fraction,
         ),
         cycle_time: kind(
@@ -172,7 +172,7 @@ fn catalogue(config: &FactoryConfig) -> (Catalogue, Kinds) {
             Aggregate::Sample,
             Report::Both,
             &products,
-            ("{time}s", "time from arrival to completion of a job"),
+            ("{time}s", "the time from a job's arrival to its completion"),
             nonnegative,
         ),
         wait_time: kind(
@@ -181,7 +181,7 @@ fn catalogue(config: &FactoryConfig) -> (Catalogue, Kinds) {
             Aggregate::Sample,
             Report::Both,
             &products,
-            ("{time}s", "time a job spent waiting in queues, not being processed"),
+            ("{time}s", "the time a job spent waiting in queues, not being processed"),
             nonnegative,
         ),
         wip: kind(
@@ -190,7 +190,7 @@ fn catalogue(config: &FactoryConfig) -> (Catalogue, Kinds) {
             Aggregate::Level,
             Report::Total,
             &system,
-            ("jobs", "jobs in the system (work in process)"),
+            ("jobs", "the number of jobs in the system (work in process)"),
             nonnegative,
         ),
         busy: kind(
@@ -199,7 +199,7 @@ fn catalogue(config: &FactoryConfig) -> (Catalogue, Kinds) {
             Aggregate::Level,
             Report::PerSubject,
             &stations,
-            ("fraction", "fraction of the station's machines busy"),
+            ("fraction", "the fraction of the station's machines that are busy"),
             fraction,
         ),
         queue: kind(
@@ -208,7 +208,7 @@ fn catalogue(config: &FactoryConfig) -> (Catalogue, Kinds) {
             Aggregate::Level,
             Report::PerSubject,
             &stations,
-            ("jobs", "jobs waiting in the station's queue"),
+            ("jobs", "the number of jobs waiting in the station's queue"),
             nonnegative,
         ),
         blocked: kind(
@@ -217,7 +217,7 @@ fn catalogue(config: &FactoryConfig) -> (Catalogue, Kinds) {
             Aggregate::Level,
             Report::PerSubject,
             &stations,
-            ("fraction", "fraction of the station's machines blocked by a full buffer downstream"),
+            ("fraction", "the fraction of the station's machines blocked by a full buffer downstream"),
             fraction,
         ),
         lateness: None,
@@ -231,7 +231,7 @@ fn catalogue(config: &FactoryConfig) -> (Catalogue, Kinds) {
         kinds.lateness = Some(add_kind(
             &mut catalogue,
             KindInfo::new("lateness", "lateness_mean", Aggregate::Sample, Report::Total, products)
-                .meaning("{time}s", "completion time minus due date of a job (negative when early)"),
+                .meaning("{time}s", "a job's completion time minus its due date (negative when early)"),
         ));
     }
     (catalogue, kinds)
