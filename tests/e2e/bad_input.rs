@@ -281,3 +281,53 @@ fn defect_7_unlimited_buffer_is_accepted() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("\"unlimited\"") && err.contains("factory.station.cut.buffer"), "{err}");
 }
+
+/// A precision target naming a metric no collector produces is an input error found by
+/// `validate` and by `run` before anything runs: located at the `metric` value, with the
+/// nearest declared metric, and `run` creates no output folder. (It used to be found only
+/// after the first batch of replications had run and been written.)
+#[test]
+#[expect(clippy::disallowed_methods, reason = "the test measures that nothing ran")]
+fn defect_6_unknown_target_metric_found_before_running() {
+    // A horizon long enough that running the first batch would show.
+    let text = BASE.replace("horizon = 100.0", "horizon = 2000000.0")
+        + "\n[experiment]\nreplications = 4\nmax_replications = 8\n\
+           target = { metric = \"thruput\", relative_half_width = 0.01 }\n";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, &text).expect("write scenario");
+    let file_str = file.to_str().expect("utf-8");
+    let out_dir = dir.path().join("out");
+    // Built on first use: not part of the time measured below.
+    crate::common::xinzhi_bin();
+    for args in [
+        vec!["validate", file_str],
+        vec!["run", file_str, "--quiet", "--out", out_dir.to_str().expect("utf-8")],
+    ] {
+        let started = std::time::Instant::now();
+        let out = xinzhi(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        // `[experiment]` is on line 22: the target on line 25, its metric value at column 21.
+        assert!(stderr.contains("bad.toml:25:21: experiment.target.metric: "), "{stderr}");
+        assert!(
+            stderr.contains("no collector produces the metric `thruput` (collector `kpi` produces: "),
+            "{stderr}"
+        );
+        assert!(stderr.contains("(did you mean `throughput`?)"), "{stderr}");
+        assert!(started.elapsed().as_secs() < 20, "{args:?} took {:?}", started.elapsed());
+    }
+    assert!(!out_dir.exists(), "nothing ran, so no output folder");
+
+    // The same target through `--set` is located at the flag.
+    let (code, err) = exit_code(&[
+        "validate",
+        "scenarios/mm1.toml",
+        "--set",
+        "experiment.target={ metric = \"utilisation.server\", half_width = 0.1 }",
+        "--set",
+        "experiment.max_replications=20",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no collector produces the metric `utilisation.server`"), "{err}");
+}

@@ -185,7 +185,8 @@ fn refusals_name_the_problem_and_exit_2() {
         (copy_as(libs.path(), "wrong_magic"), vec!["not a Xinzhi plugin", "NOTXINZH"]),
         (
             copy_as(libs.path(), "abi_v2"),
-            vec!["plugin ABI v2.0", "this host speaks plugin ABI v1", "rebuild"],
+            // The fixture's minor is the current one (1 since collectors declare metrics).
+            vec!["plugin ABI v2.1", "this host speaks plugin ABI v1", "rebuild"],
         ),
         (copy_as(libs.path(), "no_entry"), vec!["does not export `xinzhi_plugin_entry__no_entry`"]),
         (junk.clone(), vec!["cannot load plugin library", "libjunk.so"]),
@@ -330,7 +331,7 @@ fn plugins_lists_every_component_with_origin_versions_and_parameters() {
         );
     }
     assert!(text.contains("origin: built-in") && text.contains("libfaulty_plugin.so (sha256 "), "{text}");
-    assert!(text.contains("xinzhi-dispatch 0.1.0, xinzhi-plugin 0.1.0, ABI 1.0, rustc "), "{text}");
+    assert!(text.contains("xinzhi-dispatch 0.1.0, xinzhi-plugin 0.1.0, ABI 1.1, rustc "), "{text}");
     assert!(text.contains("k: "), "ATC's parameter doc is shown:\n{text}");
 }
 

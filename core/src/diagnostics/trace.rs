@@ -196,14 +196,13 @@ mod tests {
     use crate::time::SimTime;
 
     fn kind(name: &str, aggregate: Aggregate, report: Report, subjects: &[&str]) -> KindInfo {
-        KindInfo {
-            name: name.into(),
-            metric: format!("{name}_mean"),
+        KindInfo::new(
+            name,
+            format!("{name}_mean"),
             aggregate,
             report,
-            subjects: subjects.iter().map(|s| (*s).to_owned()).collect(),
-            rate_metric: None,
-        }
+            subjects.iter().map(|s| (*s).to_owned()).collect(),
+        )
     }
 
     fn rec(time: f64, kind: u32, subject: u32, value: f64) -> Record {

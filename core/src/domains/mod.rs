@@ -6,6 +6,7 @@ pub mod factory;
 use crate::collect::Collector;
 use crate::engine::{RunOutput, Sim, SimConfig, SimError};
 use crate::plugin::Registry;
+use crate::record::Catalogue;
 use crate::scenario::ModelConfig;
 use crate::scenario::Scenario;
 use crate::time::SimTime;
@@ -53,5 +54,13 @@ pub fn run_replication(
             }
             sim.run(progress)
         }
+    }
+}
+
+/// The record kinds the scenario's model reports (names, aggregates, units, meanings), from its
+/// config alone: what collectors declare their metrics from before anything runs.
+pub fn catalogue(model: &ModelConfig) -> Catalogue {
+    match model {
+        ModelConfig::Factory(factory) => factory::FactoryModel::catalogue(factory),
     }
 }

@@ -183,7 +183,7 @@ impl Manifest {
             error: (!failures.is_empty()).then(|| failures.join("; ")),
             plugins: libraries(registry),
             warnings: run_warnings(file, results),
-            metrics: Vec::new(),
+            metrics: declared_metrics(base, registry),
         }
     }
 }
@@ -202,6 +202,13 @@ pub fn sorted(mut warnings: Vec<Warning>) -> Vec<Warning> {
     warnings.sort();
     warnings.dedup();
     warnings
+}
+
+/// What the baseline's collectors declare (deduplicated, sorted by pattern), for the glossary.
+/// `plugin::prepare` already asked them the same before running, so this does not fail in a
+/// run; should it, the manifest goes without a glossary rather than losing the run's results.
+fn declared_metrics(base: &crate::scenario::Scenario, registry: &Registry) -> Vec<MetricInfo> {
+    crate::plugin::declared_metrics(base, registry).map(|d| d.metrics).unwrap_or_default()
 }
 
 /// SHA-256 of a JSON value's compact text (object keys are sorted: serde_json's map is ordered).

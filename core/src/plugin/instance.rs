@@ -6,15 +6,16 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 
 use xinzhi_plugin::abi::{
-    CollectorStart, CollectorVTable, DestroyFn, ErrorOut, HostServices, JobRecord, KindRecord, MachineRecord,
-    MatrixRef, MetricSink, OperationRecord, PredictorVTable, SchedulerVTable, SchedulingSnapshot, SliceRef,
-    Status, StrRef,
+    CollectorStart, DestroyFn, ErrorOut, HostServices, JobRecord, KindMeta, KindRecord, MachineRecord,
+    MatrixRef, MetricDeclSink, MetricSink, OperationRecord, PredictorVTable, SchedulerVTable,
+    SchedulingSnapshot, SliceRef, Status, StrRef,
 };
 
-use super::library::{PluginLib, VTable};
+use super::library::{CollectorFns, PluginLib, VTable};
 use super::{CallError, Component};
-use crate::collect::{CollectError, Collector, Finished, Metric, SeriesPoint, Window};
+use crate::collect::{CollectError, Collector, Finished, Metric, MetricInfo, SeriesPoint, Window};
 use crate::record::{Catalogue, Record};
+use crate::time::TimeUnit;
 
 /// What the host gives an instance at creation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -310,7 +311,7 @@ impl PredictorInstance {
 /// A collector instance; implements the engine's [`Collector`].
 pub struct CollectorInstance {
     raw: RawInstance,
-    vt: &'static CollectorVTable,
+    vt: CollectorFns,
 }
 
 impl std::fmt::Debug for CollectorInstance {
@@ -377,9 +378,149 @@ unsafe extern "C" fn sink_point(ctx: *mut c_void, series: StrRef, time: f64, val
     }
 }
 
+/// Calls `f` with the [`CollectorStart`] of `catalogue` and `window` (1.1: with each kind's
+/// meta), whose strings borrow from `catalogue` for the call.
+fn with_start<R>(catalogue: &Catalogue, window: Window, f: impl FnOnce(&CollectorStart) -> R) -> R {
+    let subjects: Vec<Vec<StrRef>> =
+        catalogue.kinds.iter().map(|k| k.subjects.iter().map(|s| StrRef::new(s)).collect()).collect();
+    let kinds: Vec<KindRecord> = catalogue
+        .kinds
+        .iter()
+        .zip(&subjects)
+        .map(|(k, subjects)| KindRecord {
+            name: StrRef::new(&k.name),
+            metric: StrRef::new(&k.metric),
+            rate_metric: k.rate_metric.as_deref().map_or(StrRef::EMPTY, StrRef::new),
+            aggregate: k.aggregate.code(),
+            report: k.report.code(),
+            subjects: SliceRef::new(subjects),
+        })
+        .collect();
+    let meta: Vec<KindMeta> = catalogue
+        .kinds
+        .iter()
+        .map(|k| KindMeta {
+            unit: StrRef::new(&k.unit),
+            description: StrRef::new(&k.description),
+            lower: k.lower.unwrap_or(f64::NAN),
+            upper: k.upper.unwrap_or(f64::NAN),
+            rate_unit: StrRef::new(&k.rate_unit),
+            rate_description: StrRef::new(&k.rate_description),
+        })
+        .collect();
+    let start = CollectorStart {
+        struct_size: size_of::<CollectorStart>() as u32,
+        _reserved: 0,
+        warmup: window.warmup.as_f64(),
+        horizon: window.horizon.as_f64(),
+        kinds: SliceRef::new(&kinds),
+        kind_meta: SliceRef::new(&meta),
+    };
+    f(&start)
+}
+
+/// What the declaration sink callback collects.
+struct DeclState {
+    out: Vec<MetricInfo>,
+    /// The first invalid declaration, if any.
+    bad: Option<String>,
+}
+
+/// Host callback: one metric declaration, checked and copied.
+unsafe extern "C" fn sink_declare(
+    ctx: *mut c_void,
+    pattern: StrRef,
+    unit: StrRef,
+    description: StrRef,
+    lower: f64,
+    upper: f64,
+) {
+    // SAFETY: `ctx` is the `DeclState` of the current `declare` call.
+    let Some(s) = (unsafe { ctx.cast::<DeclState>().as_mut() }) else { return };
+    // SAFETY: valid for the call.
+    let text = |r: StrRef| std::str::from_utf8(unsafe { bytes(r) }).ok().map(str::to_owned);
+    let (Some(pattern), Some(unit), Some(description)) = (text(pattern), text(unit), text(description))
+    else {
+        s.bad.get_or_insert_with(|| "a declaration whose text is not UTF-8".to_owned());
+        return;
+    };
+    match check_declaration(&pattern, lower, upper) {
+        Ok((lower, upper)) => s.out.push(MetricInfo { pattern, unit, description, lower, upper }),
+        Err(e) => {
+            s.bad.get_or_insert(e);
+        }
+    }
+}
+
+/// A declared pattern is a metric name or `base.*`; bounds are NaN (none) or ordered numbers.
+/// Returns the bounds (an infinite bound bounds nothing, so it is none).
+fn check_declaration(pattern: &str, lower: f64, upper: f64) -> Result<(Option<f64>, Option<f64>), String> {
+    let base = pattern.strip_suffix(".*").unwrap_or(pattern);
+    if base.is_empty() || base.contains('*') || base.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "a metric pattern `{pattern}` (expected a metric name, or a family `name.*`, without spaces)"
+        ));
+    }
+    let (lo, hi) = (lower.is_finite().then_some(lower), upper.is_finite().then_some(upper));
+    if lower == f64::INFINITY || upper == f64::NEG_INFINITY || matches!((lo, hi), (Some(l), Some(h)) if l > h)
+    {
+        return Err(format!("metric `{pattern}` with bounds [{lower}, {upper}] (lower above upper)"));
+    }
+    Ok((lo, hi))
+}
+
+/// The scenario's time unit in place of `{time}`: `{time}s` → `minutes`, `jobs per {time}` →
+/// `jobs per minute`.
+fn fill_time(text: &str, unit: TimeUnit) -> String {
+    text.replace("{time}", unit.name())
+}
+
 impl CollectorInstance {
     fn collect_error(&self, e: CallError) -> CollectError {
         CollectError { collector: self.raw.name.clone(), message: e.to_string() }
+    }
+
+    /// Every metric this instance would produce for `catalogue` and `window`, without running
+    /// (names, or families `base.*`), with `{time}` in units and descriptions replaced by
+    /// `time_unit`'s name. `None` when the collector does not declare its metrics (built
+    /// against plugin ABI 1.0, or it does not implement `declare`).
+    ///
+    /// # Errors
+    /// The plugin's error or panic, or a malformed declaration.
+    pub fn declare(
+        &mut self,
+        catalogue: &Catalogue,
+        window: Window,
+        time_unit: TimeUnit,
+    ) -> Result<Option<Vec<MetricInfo>>, CallError> {
+        let Some(declare) = self.vt.declare else { return Ok(None) };
+        let mut state = DeclState { out: Vec::new(), bad: None };
+        let sink = MetricDeclSink { ctx: (&raw mut state).cast(), declare: sink_declare };
+        let result = with_start(catalogue, window, |start| {
+            self.raw.call("declare", |inst, err| {
+                // SAFETY: the start, the sink and its state live through the call.
+                unsafe { declare(inst, start, &raw const sink, err) }
+            })
+        });
+        match result {
+            Ok(()) => {}
+            Err(CallError { status: Some(Status::UNSUPPORTED), .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        if let Some(bad) = state.bad {
+            return Err(self.raw.error("declare", None, format!("declared {bad}")));
+        }
+        Ok(Some(
+            state
+                .out
+                .into_iter()
+                .map(|m| MetricInfo {
+                    unit: fill_time(&m.unit, time_unit),
+                    description: fill_time(&m.description, time_unit),
+                    ..m
+                })
+                .collect(),
+        ))
     }
 }
 
@@ -389,36 +530,15 @@ impl Collector for CollectorInstance {
     }
 
     fn start(&mut self, catalogue: &Catalogue, window: Window) -> Result<(), CollectError> {
-        let subjects: Vec<Vec<StrRef>> =
-            catalogue.kinds.iter().map(|k| k.subjects.iter().map(|s| StrRef::new(s)).collect()).collect();
-        let kinds: Vec<KindRecord> = catalogue
-            .kinds
-            .iter()
-            .zip(&subjects)
-            .map(|(k, subjects)| KindRecord {
-                name: StrRef::new(&k.name),
-                metric: StrRef::new(&k.metric),
-                rate_metric: k.rate_metric.as_deref().map_or(StrRef::EMPTY, StrRef::new),
-                aggregate: k.aggregate.code(),
-                report: k.report.code(),
-                subjects: SliceRef::new(subjects),
-            })
-            .collect();
-        let start = CollectorStart {
-            struct_size: size_of::<CollectorStart>() as u32,
-            _reserved: 0,
-            warmup: window.warmup.as_f64(),
-            horizon: window.horizon.as_f64(),
-            kinds: SliceRef::new(&kinds),
-        };
         let vt = self.vt;
         // SAFETY: inputs (and the strings they borrow) valid for the call.
-        self.raw
-            .call("start", |inst, err| {
+        with_start(catalogue, window, |start| {
+            self.raw.call("start", |inst, err| {
                 // SAFETY: inputs (and the strings they borrow) valid for the call.
-                unsafe { (vt.start)(inst, &raw const start, err) }
+                unsafe { (vt.start)(inst, start, err) }
             })
-            .map_err(|e| self.collect_error(e))
+        })
+        .map_err(|e| self.collect_error(e))
     }
 
     fn batch(&mut self, records: &[Record]) -> Result<(), CollectError> {
@@ -490,6 +610,32 @@ impl Component {
     /// As for [`Component::scheduler`].
     pub fn collector(&self, params_json: &str, services: Services) -> Result<CollectorInstance, CallError> {
         let VTable::Collector(vt) = self.info().vtable else { return Err(self.wrong_kind("collector")) };
+        // The vtable was copied at load time; only its function pointers are kept.
         Ok(CollectorInstance { raw: create(self, vt.create, vt.destroy, params_json, services)?, vt })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declarations_are_names_or_families_with_ordered_bounds() {
+        assert_eq!(check_declaration("throughput", f64::NAN, f64::NAN), Ok((None, None)));
+        assert_eq!(check_declaration("utilization.*", 0.0, 1.0), Ok((Some(0.0), Some(1.0))));
+        // An infinite bound bounds nothing.
+        assert_eq!(check_declaration("x", f64::NEG_INFINITY, f64::INFINITY), Ok((None, None)));
+        for bad in ["", ".*", "a*", "a.*.*", "two words"] {
+            assert!(check_declaration(bad, f64::NAN, f64::NAN).is_err(), "{bad:?}");
+        }
+        assert!(check_declaration("x", 2.0, 1.0).unwrap_err().contains("lower above upper"));
+        assert!(check_declaration("x", f64::INFINITY, f64::NAN).is_err());
+    }
+
+    #[test]
+    fn the_time_placeholder_becomes_the_scenarios_unit() {
+        assert_eq!(fill_time("{time}s", TimeUnit::Minute), "minutes");
+        assert_eq!(fill_time("jobs per {time}", TimeUnit::Hour), "jobs per hour");
+        assert_eq!(fill_time("fraction", TimeUnit::Day), "fraction");
     }
 }

@@ -7,8 +7,9 @@ use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
 
 use xinzhi_plugin::abi::{
-    ABI_MAJOR, AbiHeader, CollectorVTable, ComponentDescriptor, ComponentKind, ENTRY_PREFIX, EntryFn,
-    FLAG_PANIC_UNWIND, MAGIC, PluginLibrary, PredictorVTable, SchedulerVTable, StrRef,
+    ABI_MAJOR, AbiHeader, COLLECTOR_VTABLE_SIZE_1_0, CollectorStart, CollectorVTable, ComponentDescriptor,
+    ComponentKind, CreateFn, DeclareFn, DestroyFn, ENTRY_PREFIX, EntryFn, ErrorOut, FLAG_PANIC_UNWIND, MAGIC,
+    MetricSink, PluginLibrary, PredictorVTable, Record, SchedulerVTable, SliceRef, Status, StrRef,
 };
 
 use super::LoadError;
@@ -41,7 +42,48 @@ impl fmt::Display for Origin {
 pub(crate) enum VTable {
     Scheduler(&'static SchedulerVTable),
     Predictor(&'static PredictorVTable),
-    Collector(&'static CollectorVTable),
+    Collector(CollectorFns),
+}
+
+/// The functions of a collector vtable, copied out field by field: a 1.0 plugin's vtable is
+/// shorter than this host's [`CollectorVTable`], so no reference to the whole struct is formed
+/// and `declare` is read only when the plugin's `struct_size` reaches past it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CollectorFns {
+    pub(crate) create: CreateFn,
+    pub(crate) destroy: DestroyFn,
+    pub(crate) start: unsafe extern "C" fn(*mut c_void, *const CollectorStart, *mut ErrorOut) -> Status,
+    pub(crate) batch: unsafe extern "C" fn(*mut c_void, SliceRef<Record>, *mut ErrorOut) -> Status,
+    pub(crate) finish: unsafe extern "C" fn(*mut c_void, *const MetricSink, *mut ErrorOut) -> Status,
+    /// `None` for a plugin built against ABI 1.0.
+    pub(crate) declare: Option<DeclareFn>,
+}
+
+impl CollectorFns {
+    /// Reads the vtable at `ptr`.
+    ///
+    /// # Safety
+    /// `ptr` points to a static collector vtable of any 1.x version.
+    pub(crate) unsafe fn read(ptr: *const CollectorVTable) -> Result<Self, String> {
+        // SAFETY: every vtable starts with `struct_size: usize`.
+        let size = unsafe { std::ptr::addr_of!((*ptr).struct_size).read() };
+        if size < COLLECTOR_VTABLE_SIZE_1_0 {
+            return Err(format!("vtable of {size} bytes, expected at least {COLLECTOR_VTABLE_SIZE_1_0}"));
+        }
+        // SAFETY: the 1.0 fields lie inside `size` (checked above); `declare` is read only
+        // when the plugin's struct reaches its end.
+        unsafe {
+            Ok(CollectorFns {
+                create: std::ptr::addr_of!((*ptr).create).read(),
+                destroy: std::ptr::addr_of!((*ptr).destroy).read(),
+                start: std::ptr::addr_of!((*ptr).start).read(),
+                batch: std::ptr::addr_of!((*ptr).batch).read(),
+                finish: std::ptr::addr_of!((*ptr).finish).read(),
+                declare: (size >= size_of::<CollectorVTable>())
+                    .then(|| std::ptr::addr_of!((*ptr).declare).read()),
+            })
+        }
+    }
 }
 
 /// What a library says about one of its components.
@@ -301,7 +343,7 @@ unsafe fn vtable(kind: ComponentKind, ptr: *const c_void) -> Result<Option<VTabl
         Ok(match kind {
             ComponentKind::SCHEDULER => Some(VTable::Scheduler(sized(ptr)?)),
             ComponentKind::PREDICTOR => Some(VTable::Predictor(sized(ptr)?)),
-            ComponentKind::COLLECTOR => Some(VTable::Collector(sized(ptr)?)),
+            ComponentKind::COLLECTOR => Some(VTable::Collector(CollectorFns::read(ptr.cast())?)),
             _ => None,
         })
     }
@@ -353,6 +395,6 @@ mod tests {
 
     #[test]
     fn abi_versions_are_this_hosts() {
-        assert_eq!((ABI_MAJOR, xinzhi_plugin::abi::ABI_MINOR), (1, 0));
+        assert_eq!((ABI_MAJOR, xinzhi_plugin::abi::ABI_MINOR), (1, 1));
     }
 }

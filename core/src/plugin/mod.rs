@@ -16,7 +16,7 @@ pub mod instance;
 pub mod library;
 pub mod registry;
 
-pub use check::prepare;
+pub use check::{Declared, declared_metrics, prepare};
 pub use instance::{CollectorInstance, Decision, PredictorInstance, SchedulerInstance, Services};
 pub use library::{ComponentInfo, Origin, PluginLib};
 pub use registry::{Component, Registry};
@@ -146,7 +146,7 @@ pub enum LookupError {
 pub struct CallError {
     /// Qualified component name.
     pub plugin: String,
-    /// The call: `create`, `schedule`, `fit`, `predict`, `start`, `batch`, `finish`.
+    /// The call: `create`, `schedule`, `fit`, `predict`, `start`, `batch`, `finish`, `declare`.
     pub call: &'static str,
     /// The plugin's status; `None` when the host rejected its output.
     pub status: Option<Status>,

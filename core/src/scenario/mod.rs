@@ -152,7 +152,7 @@ pub struct ExperimentConfig {
 
 /// `[experiment] target`: run replications until a metric's confidence interval is narrow
 /// enough.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct PrecisionTarget {
     /// Metric whose CI must be narrow enough, in every variant.
     pub metric: String,
@@ -162,6 +162,32 @@ pub struct PrecisionTarget {
     pub max_replications: u32,
     /// Replications added per round, >= 1.
     pub batch: u32,
+    /// Where `metric` was written (an error template), for problems found after loading, such
+    /// as a metric no collector produces; `None` for a target built in code.
+    #[serde(skip)]
+    pub metric_written: Option<ScenarioError>,
+}
+
+impl PrecisionTarget {
+    /// An error about the target's metric, located where it was written (file, line, column,
+    /// key `experiment.target.metric`, or the `--set` that gave it).
+    pub fn metric_error(&self, message: impl Into<String>) -> ScenarioError {
+        let message = message.into();
+        match &self.metric_written {
+            Some(at) => ScenarioError { message, ..at.clone() },
+            None => ScenarioError::new("", message).with_key("experiment.target.metric"),
+        }
+    }
+}
+
+/// Where the metric was written is not part of what the target is: the baseline's target and a
+/// variant's (re-read from its own tree) must compare equal.
+impl PartialEq for PrecisionTarget {
+    fn eq(&self, other: &Self) -> bool {
+        let PrecisionTarget { metric, half_width, max_replications, batch, metric_written: _ } = self;
+        (metric, half_width, max_replications, batch)
+            == (&other.metric, &other.half_width, &other.max_replications, &other.batch)
+    }
 }
 
 /// A required confidence-interval half-width; finite and `> 0`.
@@ -658,7 +684,13 @@ fn experiment_config(
         Some(b) if *b.get_ref() == 0 => return Err(ctx.error(&b.span(), "`batch` must be >= 1, found 0")),
         Some(b) => *b.get_ref(),
     };
-    config.target =
-        Some(PrecisionTarget { metric: metric.into_inner(), half_width, max_replications: n, batch });
+    let metric_written = Some(ctx.error(&metric.span(), ""));
+    config.target = Some(PrecisionTarget {
+        metric: metric.into_inner(),
+        half_width,
+        max_replications: n,
+        batch,
+        metric_written,
+    });
     Ok(config)
 }

@@ -739,7 +739,8 @@ fn precision_target_parses() {
                 metric: "throughput".into(),
                 half_width: HalfWidth::Relative(0.01),
                 max_replications: 200,
-                batch: 10
+                batch: 10,
+                metric_written: None
             })
         }
     );

@@ -179,13 +179,8 @@ impl Model for Economy {
 
 fn economy(agents: usize, steps: f64) -> Vec<(String, f64)> {
     let mut catalogue = Catalogue::default();
-    let level = |name: &str| KindInfo {
-        name: name.into(),
-        metric: format!("{name}_mean"),
-        aggregate: Aggregate::Level,
-        report: Report::Total,
-        subjects: vec!["all".into()],
-        rate_metric: None,
+    let level = |name: &str| {
+        KindInfo::new(name, format!("{name}_mean"), Aggregate::Level, Report::Total, vec!["all".into()])
     };
     let kinds = Kinds {
         gini: add_kind(&mut catalogue, level("gini")),

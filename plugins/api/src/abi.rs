@@ -17,7 +17,19 @@ pub const MAGIC: [u8; 8] = *b"XINZHIPL";
 /// Plugin ABI major version: host and plugin must agree exactly.
 pub const ABI_MAJOR: u32 = 1;
 /// Plugin ABI minor version: fields appended since the major began.
-pub const ABI_MINOR: u32 = 0;
+///
+/// - 1.0: the first version.
+/// - 1.1: [`CollectorStart::kind_meta`] (unit, meaning and bounds of each record kind) and
+///   [`CollectorVTable::declare`] (a collector says which metrics it will produce, before any
+///   run). A 1.0 plugin keeps loading and running: the host reads `declare` only inside the
+///   vtable's `struct_size`, and a 1.0 collector never reads past the 1.0 `CollectorStart`.
+pub const ABI_MINOR: u32 = 1;
+/// `size_of::<CollectorVTable>()` in ABI 1.0 (before `declare`): the smallest collector vtable
+/// a host accepts.
+pub const COLLECTOR_VTABLE_SIZE_1_0: usize = 48;
+/// `size_of::<CollectorStart>()` in ABI 1.0 (before `kind_meta`): the smallest start a
+/// plugin accepts.
+pub const COLLECTOR_START_SIZE_1_0: usize = 40;
 /// Prefix of the one exported entry symbol; the plugin crate's name (with `-` as `_`) follows.
 pub const ENTRY_PREFIX: &str = "xinzhi_plugin_entry__";
 /// [`AbiHeader::flags`] bit: the plugin was built with `panic = "unwind"`, so its panics can be
@@ -45,6 +57,9 @@ impl Status {
     pub const POISONED: Status = Status(5);
     /// An output did not fit the host's buffer.
     pub const BUFFER_TOO_SMALL: Status = Status(6);
+    /// Since 1.1: the component does not implement this optional call (a collector that does
+    /// not declare its metrics).
+    pub const UNSUPPORTED: Status = Status(7);
 
     /// Short name for messages, e.g. `invalid_config`.
     pub fn name(self) -> &'static str {
@@ -56,6 +71,7 @@ impl Status {
             4 => "panicked",
             5 => "poisoned",
             6 => "buffer_too_small",
+            7 => "unsupported",
             _ => "unknown_status",
         }
     }
@@ -284,11 +300,34 @@ pub struct KindRecord {
     pub subjects: SliceRef<StrRef>,
 }
 
+/// What one record kind measures (ABI 1.1), parallel to [`CollectorStart::kinds`].
+///
+/// A separate array rather than fields appended to [`KindRecord`]: `KindRecord` is an array
+/// element, so its stride is frozen. Unit strings may contain the placeholder `{time}`, which
+/// the host replaces with the scenario's time unit (`minute`): a domain cannot know it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct KindMeta {
+    /// Unit of the kind's metric values, e.g. `{time}s`, `jobs`, `fraction`; empty if unknown.
+    pub unit: StrRef,
+    /// What a value is, in words, e.g. `time from arrival to completion`; empty if unknown.
+    pub description: StrRef,
+    /// Smallest possible record value; NaN when unbounded.
+    pub lower: f64,
+    /// Largest possible record value; NaN when unbounded.
+    pub upper: f64,
+    /// Unit of the kind's rate metric (a sample kind's `rate_metric`), e.g. `jobs per {time}`.
+    pub rate_unit: StrRef,
+    /// What the rate metric counts, e.g. `jobs completed`.
+    pub rate_description: StrRef,
+}
+
 /// What a collector is told before the first record.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct CollectorStart {
-    /// `size_of::<CollectorStart>()` as the host compiled it.
+    /// `size_of::<CollectorStart>()` as the host compiled it: fields past it are absent (a 1.0
+    /// host's `CollectorStart` ends before [`CollectorStart::kind_meta`]).
     pub struct_size: u32,
     /// Reserved, 0.
     pub _reserved: u32,
@@ -298,6 +337,8 @@ pub struct CollectorStart {
     pub horizon: f64,
     /// The model's record kinds, indexed by [`Record::kind`].
     pub kinds: SliceRef<KindRecord>,
+    /// Since 1.1: what each kind measures, indexed like `kinds` (same length), or empty.
+    pub kind_meta: SliceRef<KindMeta>,
 }
 
 /// Host callback receiving an error message; copies the text, never panics.
@@ -323,6 +364,35 @@ pub struct MetricSink {
     /// One point of a time series.
     pub point: unsafe extern "C" fn(ctx: *mut c_void, series: StrRef, time: f64, value: f64),
 }
+
+/// Host callback receiving a collector's metric declarations (ABI 1.1).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MetricDeclSink {
+    /// Host state.
+    pub ctx: *mut c_void,
+    /// One declaration: a metric name, or a family `base.*` (`base.<subject>` for every
+    /// subject); its unit (may contain `{time}`), its meaning in words, and the bounds of its
+    /// values (NaN = unbounded). The host copies the text.
+    pub declare: unsafe extern "C" fn(
+        ctx: *mut c_void,
+        pattern: StrRef,
+        unit: StrRef,
+        description: StrRef,
+        lower: f64,
+        upper: f64,
+    ),
+}
+
+/// Pushes into `sink` every metric the instance would produce for this catalogue and window,
+/// without running, and returns [`Status::OK`]; or returns [`Status::UNSUPPORTED`] when the
+/// collector does not declare its metrics. See [`CollectorVTable::declare`].
+pub type DeclareFn = unsafe extern "C" fn(
+    instance: *mut c_void,
+    start: *const CollectorStart,
+    sink: *const MetricDeclSink,
+    err: *mut ErrorOut,
+) -> Status;
 
 /// Host log callback: level (see [`crate::LogLevel`]), component name, message.
 pub type LogFn = unsafe extern "C" fn(level: u32, component: StrRef, message: StrRef);
@@ -425,6 +495,10 @@ pub struct CollectorVTable {
     /// Called once at the horizon: pushes the metrics (and time series) into `sink`.
     pub finish:
         unsafe extern "C" fn(instance: *mut c_void, sink: *const MetricSink, err: *mut ErrorOut) -> Status,
+    /// Since 1.1: declares the metrics the instance will produce (see [`DeclareFn`]). Called on
+    /// a fresh instance, before and independently of `start`, so that a scenario can be checked
+    /// before anything runs. Absent when `struct_size` ends before it (a 1.0 plugin).
+    pub declare: DeclareFn,
 }
 
 /// One component of a library.
@@ -564,15 +638,31 @@ mod tests {
             ],
             [16, 32, 48, 52, 56]
         );
-        assert_eq!(size_of::<CollectorStart>(), 40);
+        assert_eq!(size_of::<CollectorStart>(), 56);
         assert_eq!(
             [
                 offset_of!(CollectorStart, warmup),
                 offset_of!(CollectorStart, horizon),
-                offset_of!(CollectorStart, kinds)
+                offset_of!(CollectorStart, kinds),
+                offset_of!(CollectorStart, kind_meta),
             ],
-            [8, 16, 24]
+            [8, 16, 24, 40]
         );
+        // 1.1 only appended: the 1.0 struct ended where `kind_meta` begins.
+        assert_eq!(offset_of!(CollectorStart, kind_meta), COLLECTOR_START_SIZE_1_0);
+        assert_eq!(size_of::<KindMeta>(), 80);
+        assert_eq!(
+            [
+                offset_of!(KindMeta, description),
+                offset_of!(KindMeta, lower),
+                offset_of!(KindMeta, upper),
+                offset_of!(KindMeta, rate_unit),
+                offset_of!(KindMeta, rate_description),
+            ],
+            [16, 32, 40, 48, 64]
+        );
+        assert_eq!(size_of::<MetricDeclSink>(), 16);
+        assert_eq!(offset_of!(MetricDeclSink, declare), 8);
 
         assert_eq!(size_of::<ErrorOut>(), 16);
         assert_eq!(size_of::<MetricSink>(), 32);
@@ -598,15 +688,17 @@ mod tests {
         assert_eq!(offset_of!(SchedulerVTable, schedule), 24);
         assert_eq!(size_of::<PredictorVTable>(), 40);
         assert_eq!((offset_of!(PredictorVTable, fit), offset_of!(PredictorVTable, predict)), (24, 32));
-        assert_eq!(size_of::<CollectorVTable>(), 48);
+        assert_eq!(size_of::<CollectorVTable>(), 56);
         assert_eq!(
             [
                 offset_of!(CollectorVTable, start),
                 offset_of!(CollectorVTable, batch),
-                offset_of!(CollectorVTable, finish)
+                offset_of!(CollectorVTable, finish),
+                offset_of!(CollectorVTable, declare),
             ],
-            [24, 32, 40]
+            [24, 32, 40, 48]
         );
+        assert_eq!(offset_of!(CollectorVTable, declare), COLLECTOR_VTABLE_SIZE_1_0);
 
         assert_eq!(size_of::<ComponentDescriptor>(), 64);
         assert_eq!(
@@ -657,6 +749,7 @@ mod tests {
     #[test]
     fn unknown_codes_have_names() {
         assert_eq!(Status(99).name(), "unknown_status");
+        assert_eq!(Status::UNSUPPORTED.name(), "unsupported");
         assert_eq!(ComponentKind(7).name(), "unknown");
         assert_eq!(Status::PANICKED.name(), "panicked");
     }

@@ -9,12 +9,13 @@ use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::abi::{
-    CollectorStart, CollectorVTable, ComponentDescriptor, ComponentKind, ErrorOut, HostServices, MatrixRef,
-    MetricSink, PredictorVTable, Record, SchedulerVTable, SchedulingSnapshot, SliceRef, Status, StrRef,
+    COLLECTOR_START_SIZE_1_0, CollectorStart, CollectorVTable, ComponentDescriptor, ComponentKind, ErrorOut,
+    HostServices, KindMeta, KindRecord, MatrixRef, MetricDeclSink, MetricSink, PredictorVTable, Record,
+    SchedulerVTable, SchedulingSnapshot, SliceRef, Status, StrRef,
 };
 use crate::traits::{
-    Aggregate, Catalogue, Collector, Component, Config, Host, KindInfo, Matrix, Order, Output, PluginError,
-    Predictor, Report, Scheduler, Snapshot, Window,
+    Aggregate, Catalogue, Collector, Component, Config, Host, KindInfo, Matrix, MetricDecl, Order, Output,
+    PluginError, Predictor, Report, Scheduler, Snapshot, Window,
 };
 
 /// A plugin-side instance: the component and whether it panicked.
@@ -253,18 +254,74 @@ unsafe extern "C" fn predict<T: Predictor>(
     }
 }
 
+/// The fields of a host's [`CollectorStart`] that lie inside its `struct_size`.
+struct StartView {
+    window: Window,
+    kinds: SliceRef<KindRecord>,
+    /// Empty when the host speaks ABI 1.0 (its struct ends before `kind_meta`).
+    meta: SliceRef<KindMeta>,
+}
+
+/// Reads a host's [`CollectorStart`] without reading past its `struct_size`: a 1.0 host's
+/// struct is shorter than this crate's, so no reference to the whole struct is ever formed.
+///
 /// # Safety
-/// `s` is a valid [`CollectorStart`] whose strings and slices are valid for the call.
-unsafe fn catalogue(s: &CollectorStart) -> Result<Catalogue, PluginError> {
+/// `s` is null or points to a `CollectorStart` prefix of `struct_size` bytes, valid for the call.
+unsafe fn read_start(s: *const CollectorStart) -> Result<StartView, PluginError> {
+    if s.is_null() {
+        return Err(PluginError::invalid_input("null collector start"));
+    }
+    // SAFETY: every version's struct begins with `struct_size: u32`.
+    let size = unsafe { std::ptr::addr_of!((*s).struct_size).read() } as usize;
+    if size < COLLECTOR_START_SIZE_1_0 {
+        return Err(PluginError::invalid_input(format!(
+            "collector start of {size} bytes, expected at least {COLLECTOR_START_SIZE_1_0}"
+        )));
+    }
+    // SAFETY: the 1.0 fields lie inside `size` (checked above); `kind_meta` only when the
+    // host's struct reaches its end.
+    unsafe {
+        let meta = if size >= size_of::<CollectorStart>() {
+            std::ptr::addr_of!((*s).kind_meta).read()
+        } else {
+            SliceRef::new(&[])
+        };
+        Ok(StartView {
+            window: Window {
+                warmup: std::ptr::addr_of!((*s).warmup).read(),
+                horizon: std::ptr::addr_of!((*s).horizon).read(),
+            },
+            kinds: std::ptr::addr_of!((*s).kinds).read(),
+            meta,
+        })
+    }
+}
+
+/// A bound from the ABI: NaN (and an infinity, which bounds nothing) is none.
+fn bound(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// # Safety
+/// The strings and slices of `s` are valid for the call.
+unsafe fn catalogue(s: &StartView) -> Result<Catalogue, PluginError> {
     let text = |r: StrRef, what: &str| {
         // SAFETY: by the caller's promise.
         unsafe { r.as_str() }
             .map(str::to_owned)
             .ok_or_else(|| PluginError::invalid_input(format!("{what} is not UTF-8")))
     };
-    let mut kinds = Vec::new();
     // SAFETY: by the caller's promise.
-    for k in unsafe { s.kinds.as_slice() } {
+    let (records, meta) = unsafe { (s.kinds.as_slice(), s.meta.as_slice()) };
+    if !meta.is_empty() && meta.len() != records.len() {
+        return Err(PluginError::invalid_input(format!(
+            "the host describes {} record kinds but lists {}",
+            meta.len(),
+            records.len()
+        )));
+    }
+    let mut kinds = Vec::new();
+    for (i, k) in records.iter().enumerate() {
         let name = text(k.name, "kind name")?;
         let aggregate = Aggregate::from_code(k.aggregate).ok_or_else(|| {
             PluginError::invalid_input(format!("kind `{name}`: unknown aggregate {}", k.aggregate))
@@ -278,14 +335,17 @@ unsafe fn catalogue(s: &CollectorStart) -> Result<Catalogue, PluginError> {
             .iter()
             .map(|s| text(*s, "subject name"))
             .collect::<Result<Vec<_>, _>>()?;
-        kinds.push(KindInfo {
-            metric: text(k.metric, "metric name")?,
-            name,
-            aggregate,
-            report,
-            subjects,
-            rate_metric: (!rate_metric.is_empty()).then_some(rate_metric),
-        });
+        let mut info = KindInfo::new(name, text(k.metric, "metric name")?, aggregate, report, subjects);
+        info.rate_metric = (!rate_metric.is_empty()).then_some(rate_metric);
+        if let Some(m) = meta.get(i) {
+            info.unit = text(m.unit, "kind unit")?;
+            info.description = text(m.description, "kind description")?;
+            info.lower = bound(m.lower);
+            info.upper = bound(m.upper);
+            info.rate_unit = text(m.rate_unit, "rate unit")?;
+            info.rate_description = text(m.rate_description, "rate description")?;
+        }
+        kinds.push(info);
     }
     Ok(Catalogue { kinds })
 }
@@ -297,15 +357,55 @@ unsafe extern "C" fn start<T: Collector>(
     s: *const CollectorStart,
     err: *mut ErrorOut,
 ) -> Status {
-    // SAFETY: null or valid for the call.
-    let Some(s) = (unsafe { s.as_ref() }) else { return Status::INVALID_INPUT };
     // SAFETY: forwarded.
     unsafe {
         with_instance::<T>(inst, err, "start", |t| {
-            let catalogue = catalogue(s)?;
-            t.start(&catalogue, Window { warmup: s.warmup, horizon: s.horizon })
+            let s = read_start(s)?;
+            let catalogue = catalogue(&s)?;
+            t.start(&catalogue, s.window)
         })
     }
+}
+
+/// # Safety
+/// As documented on [`CollectorVTable::declare`].
+unsafe extern "C" fn declare<T: Collector>(
+    inst: *mut c_void,
+    s: *const CollectorStart,
+    sink: *const MetricDeclSink,
+    err: *mut ErrorOut,
+) -> Status {
+    // SAFETY: null or valid for the call.
+    let Some(sink) = (unsafe { sink.as_ref() }) else { return Status::INVALID_INPUT };
+    let mut declared: Option<Vec<MetricDecl>> = None;
+    // SAFETY: forwarded.
+    let status = unsafe {
+        with_instance::<T>(inst, err, "declare", |t| {
+            let s = read_start(s)?;
+            let catalogue = catalogue(&s)?;
+            declared = t.declare(&catalogue, s.window);
+            Ok(())
+        })
+    };
+    if status != Status::OK {
+        return status;
+    }
+    let Some(declared) = declared else { return Status::UNSUPPORTED };
+    let nan = |b: Option<f64>| b.unwrap_or(f64::NAN);
+    for d in &declared {
+        // SAFETY: the host's callback copies borrowed data valid for the call.
+        unsafe {
+            (sink.declare)(
+                sink.ctx,
+                StrRef::new(&d.pattern),
+                StrRef::new(&d.unit),
+                StrRef::new(&d.description),
+                nan(d.lower),
+                nan(d.upper),
+            );
+        }
+    }
+    Status::OK
 }
 
 /// # Safety
@@ -397,6 +497,7 @@ impl<T: Collector> CollectorGlue for T {
         start: start::<T>,
         batch: batch::<T>,
         finish: finish::<T>,
+        declare: declare::<T>,
     };
 }
 

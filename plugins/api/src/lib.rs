@@ -61,8 +61,8 @@ mod traits;
 
 pub use abi::{JobRecord, MachineRecord, OperationRecord, Record, Status};
 pub use traits::{
-    Aggregate, Catalogue, Collector, Component, Config, Host, KindInfo, LogLevel, Matrix, Order, Output,
-    PluginError, Predictor, Report, Scheduler, Snapshot, Window,
+    Aggregate, Catalogue, Collector, Component, Config, Host, KindInfo, LogLevel, Matrix, MetricDecl, Order,
+    Output, PluginError, Predictor, Report, Scheduler, Snapshot, Window,
 };
 
 /// Version of this crate, recorded in every plugin's header.

@@ -397,6 +397,78 @@ pub struct KindInfo {
     /// For a [`Aggregate::Sample`] kind: also report the number of in-window observations per
     /// time unit under this metric name (with the same [`Report`]).
     pub rate_metric: Option<String>,
+    /// Unit of the kind's metric values (of a record's value for levels and samples, of the
+    /// rate for rate kinds), e.g. `{time}s`, `jobs`, `fraction`; empty if not given. `{time}`
+    /// stands for the scenario's time unit, which the host fills in (a domain cannot know it).
+    pub unit: String,
+    /// What a value is, as a noun phrase, e.g. `the time from a job's arrival to its
+    /// completion`; empty if not given. Collectors add how they aggregate it ("time-average of
+    /// …", "…, averaged over the measurement window").
+    pub description: String,
+    /// Smallest possible record value, if bounded (e.g. 0 for a count or a time).
+    pub lower: Option<f64>,
+    /// Largest possible record value, if bounded (e.g. 1 for a fraction).
+    pub upper: Option<f64>,
+    /// Unit of the rate metric, e.g. `jobs per {time}`; empty if not given.
+    pub rate_unit: String,
+    /// What the rate metric counts, e.g. `jobs completed`; empty if not given.
+    pub rate_description: String,
+}
+
+impl KindInfo {
+    /// A kind without a rate metric, unit, meaning or bounds; add them with the other methods.
+    pub fn new(
+        name: impl Into<String>,
+        metric: impl Into<String>,
+        aggregate: Aggregate,
+        report: Report,
+        subjects: Vec<String>,
+    ) -> Self {
+        KindInfo {
+            name: name.into(),
+            metric: metric.into(),
+            aggregate,
+            report,
+            subjects,
+            rate_metric: None,
+            unit: String::new(),
+            description: String::new(),
+            lower: None,
+            upper: None,
+            rate_unit: String::new(),
+            rate_description: String::new(),
+        }
+    }
+
+    /// Sets the unit (may contain `{time}`) and the meaning in words.
+    #[must_use]
+    pub fn meaning(mut self, unit: impl Into<String>, description: impl Into<String>) -> Self {
+        self.unit = unit.into();
+        self.description = description.into();
+        self
+    }
+
+    /// Sets the bounds of a record's value (`None`: unbounded on that side).
+    #[must_use]
+    pub fn bounds(mut self, lower: Option<f64>, upper: Option<f64>) -> Self {
+        self.lower = lower;
+        self.upper = upper;
+        self
+    }
+
+    /// Sets the rate metric of a sample kind, with its unit and what it counts.
+    #[must_use]
+    pub fn rate(
+        mut self,
+        metric: impl Into<String>,
+        unit: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        self.rate_metric = Some(metric.into());
+        self.rate_unit = unit.into();
+        self.rate_description = description.into();
+        self
+    }
 }
 
 /// Everything a collector needs to interpret a record stream.
@@ -439,8 +511,63 @@ pub trait Output {
     fn point(&mut self, series: &str, time: f64, value: f64);
 }
 
+/// A metric (or a family of metrics) a collector will produce, with what it means: what the
+/// host checks names against before running (a precision target naming a metric nobody
+/// produces is an error up front) and what reports show in their glossary.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetricDecl {
+    /// A metric name (`throughput`), or a family `base.*` standing for `base.<subject>`.
+    pub pattern: String,
+    /// Unit in words, e.g. `jobs per {time}`, `fraction`; `{time}` is the scenario's time unit
+    /// (the host fills it in); empty when dimensionless.
+    pub unit: String,
+    /// Meaning in one phrase, including how it is aggregated, e.g. `the time from a job's
+    /// arrival to its completion, averaged over the measurement window`.
+    pub description: String,
+    /// Smallest possible value, if bounded.
+    pub lower: Option<f64>,
+    /// Largest possible value, if bounded.
+    pub upper: Option<f64>,
+}
+
+impl MetricDecl {
+    /// An unbounded metric.
+    pub fn new(pattern: impl Into<String>, unit: impl Into<String>, description: impl Into<String>) -> Self {
+        MetricDecl {
+            pattern: pattern.into(),
+            unit: unit.into(),
+            description: description.into(),
+            lower: None,
+            upper: None,
+        }
+    }
+
+    /// Sets the bounds (`None`: unbounded on that side).
+    #[must_use]
+    pub fn bounds(mut self, lower: Option<f64>, upper: Option<f64>) -> Self {
+        self.lower = lower;
+        self.upper = upper;
+        self
+    }
+}
+
 /// Turns the record stream of one replication into named metrics.
 pub trait Collector: Component {
+    /// Every metric this instance would produce for `catalogue` and `window`, without running:
+    /// exact names, or families `base.*`. Called on a fresh instance (never started), before
+    /// anything runs, so it must depend only on the parameters and its arguments.
+    ///
+    /// `Some(vec![])` says "no metrics" (e.g. a collector of time series only). The default,
+    /// `None`, says "not declared": the host then treats this collector as one built against
+    /// ABI 1.0, which cannot declare, and skips the up-front checks that need every
+    /// collector's declarations. (A default of "no metrics" would make every collector written
+    /// before declarations existed look as if it produced nothing, and a precision target on
+    /// one of its metrics would be refused.)
+    fn declare(&self, catalogue: &Catalogue, window: Window) -> Option<Vec<MetricDecl>> {
+        let _ = (catalogue, window);
+        None
+    }
+
     /// Called once before any record.
     ///
     /// # Errors

@@ -7,10 +7,12 @@ use std::ffi::c_void;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use xinzhi_plugin::abi::{
-    ABI_MAJOR, CollectorStart, CollectorVTable, ComponentDescriptor, ComponentKind, ErrorOut, HostServices,
-    KindRecord, MAGIC, MetricSink, SliceRef, Status, StrRef,
+    ABI_MAJOR, COLLECTOR_START_SIZE_1_0, CollectorStart, CollectorVTable, ComponentDescriptor, ComponentKind,
+    ErrorOut, HostServices, KindMeta, KindRecord, MAGIC, MetricDeclSink, MetricSink, SliceRef, Status,
+    StrRef,
 };
-use xinzhi_plugin::{Aggregate, Catalogue, KindInfo, Output, Record, Report, Window};
+use xinzhi_plugin::{Aggregate, Catalogue, Collector, Component, Config, Host, KindInfo, MetricDecl, Output};
+use xinzhi_plugin::{Record, Report, Window};
 
 use crate::testing::{Recorder, catalogue, kind, run};
 use crate::{Kpi, Tardiness, Timeseries, plugin_library};
@@ -54,6 +56,34 @@ unsafe extern "C" fn sink_point(ctx: *mut c_void, series: StrRef, time: f64, val
     out.point(series.expect("UTF-8"), time, value);
 }
 
+unsafe extern "C" fn sink_declare(
+    ctx: *mut c_void,
+    pattern: StrRef,
+    unit: StrRef,
+    description: StrRef,
+    lower: f64,
+    upper: f64,
+) {
+    // SAFETY: `ctx` is the `&mut Vec<MetricDecl>` given in `MetricDeclSink`; the texts are valid
+    // for the call.
+    let (out, text) =
+        unsafe { (&mut *ctx.cast::<Vec<MetricDecl>>(), |s: StrRef| s.as_str().expect("UTF-8")) };
+    let bound = |b: f64| (!b.is_nan()).then_some(b);
+    out.push(
+        MetricDecl::new(text(pattern), text(unit), text(description)).bounds(bound(lower), bound(upper)),
+    );
+}
+
+/// The 1.0 layout of [`CollectorStart`] (before `kind_meta`), as a 1.0 host passes it.
+#[repr(C)]
+struct CollectorStart10 {
+    struct_size: u32,
+    _reserved: u32,
+    warmup: f64,
+    horizon: f64,
+    kinds: SliceRef<KindRecord>,
+}
+
 unsafe extern "C" fn log(_level: u32, _component: StrRef, _message: StrRef) {}
 
 /// What a failed call returned: its status and the message written to the error callback.
@@ -91,8 +121,9 @@ impl AbiCollector {
         Ok(AbiCollector { vtable, instance })
     }
 
-    fn start(&mut self, cat: &Catalogue, w: Window) -> Result<(), Failure> {
-        // The catalogue in ABI form; everything it points to lives until the call returns.
+    /// Calls `f` with the catalogue in ABI form (kinds and kind meta); everything they point to
+    /// lives until `f` returns.
+    fn with_abi<R>(cat: &Catalogue, f: impl FnOnce(&[KindRecord], &[KindMeta]) -> R) -> R {
         let subjects: Vec<Vec<StrRef>> =
             cat.kinds.iter().map(|k| k.subjects.iter().map(|s| StrRef::new(s)).collect()).collect();
         let kinds: Vec<KindRecord> = cat
@@ -108,15 +139,72 @@ impl AbiCollector {
                 subjects: SliceRef::new(subjects),
             })
             .collect();
-        let start = CollectorStart {
-            struct_size: size_of::<CollectorStart>() as u32,
-            _reserved: 0,
-            warmup: w.warmup,
-            horizon: w.horizon,
-            kinds: SliceRef::new(&kinds),
-        };
-        // SAFETY: a live instance of this vtable; `start` and its contents are valid for the call.
-        call(|err| unsafe { (self.vtable.start)(self.instance, &start, err) })
+        let meta: Vec<KindMeta> = cat
+            .kinds
+            .iter()
+            .map(|k| KindMeta {
+                unit: StrRef::new(&k.unit),
+                description: StrRef::new(&k.description),
+                lower: k.lower.unwrap_or(f64::NAN),
+                upper: k.upper.unwrap_or(f64::NAN),
+                rate_unit: StrRef::new(&k.rate_unit),
+                rate_description: StrRef::new(&k.rate_description),
+            })
+            .collect();
+        f(&kinds, &meta)
+    }
+
+    fn start(&mut self, cat: &Catalogue, w: Window) -> Result<(), Failure> {
+        Self::with_abi(cat, |kinds, meta| {
+            let start = CollectorStart {
+                struct_size: size_of::<CollectorStart>() as u32,
+                _reserved: 0,
+                warmup: w.warmup,
+                horizon: w.horizon,
+                kinds: SliceRef::new(kinds),
+                kind_meta: SliceRef::new(meta),
+            };
+            // SAFETY: a live instance of this vtable; `start` and its contents are valid for
+            // the call.
+            call(|err| unsafe { (self.vtable.start)(self.instance, &start, err) })
+        })
+    }
+
+    /// `start` as a 1.0 host calls it: a shorter struct, without `kind_meta`.
+    fn start_1_0(&mut self, cat: &Catalogue, w: Window) -> Result<(), Failure> {
+        Self::with_abi(cat, |kinds, _| {
+            let start = CollectorStart10 {
+                struct_size: size_of::<CollectorStart10>() as u32,
+                _reserved: 0,
+                warmup: w.warmup,
+                horizon: w.horizon,
+                kinds: SliceRef::new(kinds),
+            };
+            assert_eq!(size_of::<CollectorStart10>(), COLLECTOR_START_SIZE_1_0);
+            // SAFETY: a live instance; the plugin reads only inside `struct_size`, which is
+            // this struct's whole size.
+            call(|err| unsafe {
+                (self.vtable.start)(self.instance, (&raw const start).cast::<CollectorStart>(), err)
+            })
+        })
+    }
+
+    fn declare(&mut self, cat: &Catalogue, w: Window) -> Result<Vec<MetricDecl>, Failure> {
+        let mut out: Vec<MetricDecl> = Vec::new();
+        let sink = MetricDeclSink { ctx: (&raw mut out).cast(), declare: sink_declare };
+        Self::with_abi(cat, |kinds, meta| {
+            let start = CollectorStart {
+                struct_size: size_of::<CollectorStart>() as u32,
+                _reserved: 0,
+                warmup: w.warmup,
+                horizon: w.horizon,
+                kinds: SliceRef::new(kinds),
+                kind_meta: SliceRef::new(meta),
+            };
+            // SAFETY: a live instance; the start, the sink and its vector outlive the call.
+            call(|err| unsafe { (self.vtable.declare)(self.instance, &start, &sink, err) })
+        })?;
+        Ok(out)
     }
 
     fn batch(&mut self, records: &[Record]) -> Result<(), Failure> {
@@ -170,9 +258,17 @@ fn mm1_catalogue() -> Catalogue {
         metric: metric.into(),
         ..kind(name, aggregate, report, subjects)
     };
+    // Units and meanings as the factory gives them (kind meta, ABI 1.1); some kinds have none.
+    let cycle_time = cycle_time
+        .meaning("{time}s", "time from arrival to completion of a job")
+        .bounds(Some(0.0), None)
+        .rate("throughput", "jobs per {time}", "jobs completed");
     catalogue(vec![
-        named("wip", "wip_mean", Aggregate::Level, Report::Total, &["system"]),
-        named("busy_fraction", "utilization", Aggregate::Level, Report::PerSubject, &["mill"]),
+        named("wip", "wip_mean", Aggregate::Level, Report::Total, &["system"])
+            .meaning("jobs", "jobs in the system"),
+        named("busy_fraction", "utilization", Aggregate::Level, Report::PerSubject, &["mill"])
+            .meaning("fraction", "fraction of the station's machines busy")
+            .bounds(Some(0.0), Some(1.0)),
         named("queue_length", "queue_mean", Aggregate::Level, Report::PerSubject, &["mill"]),
         cycle_time,
         named("lateness", "lateness", Aggregate::Sample, Report::Both, &["widget", "gadget"]),
@@ -320,4 +416,92 @@ fn errors_cross_the_c_abi_with_their_status_and_message() {
     // An error is not a panic: the instance is not poisoned and goes on.
     c.batch(&[Record { time: 0.5, kind: 0, subject: 0, value: 2.0 }]).unwrap();
     assert_eq!(c.finish().unwrap().metrics, [("cycle_time".to_owned(), Some(2.0))]);
+}
+
+#[test]
+fn declarations_through_the_c_abi_equal_the_trait_declarations() {
+    let cat = mm1_catalogue();
+    let w = Window { warmup: 10.0, horizon: 100.0 };
+    let direct = |name: &str| -> Option<Vec<MetricDecl>> {
+        let host = Host::detached(0);
+        match name {
+            "kpi" => Kpi::new(&Config::new("{}"), &host).unwrap().declare(&cat, w),
+            "tardiness" => Tardiness::new(&Config::new("{}"), &host).unwrap().declare(&cat, w),
+            _ => Timeseries::new(&Config::new(r#"{"period": 5}"#), &host).unwrap().declare(&cat, w),
+        }
+    };
+    for (name, config) in [("kpi", "{}"), ("tardiness", "{}"), ("timeseries", r#"{"period": 5}"#)] {
+        let mut c = AbiCollector::create(name, config).unwrap();
+        let through = c.declare(&cat, w).unwrap();
+        assert_eq!(Some(through), direct(name), "{name}");
+    }
+    let kpi = direct("kpi").unwrap();
+    let utilization = kpi.iter().find(|d| d.pattern == "utilization.*").unwrap();
+    assert_eq!(
+        (utilization.unit.as_str(), utilization.lower, utilization.upper),
+        ("fraction", Some(0.0), Some(1.0))
+    );
+}
+
+/// A collector built with the default `declare` (not declaring) answers `unsupported`, which
+/// hosts read as "unknown", not as "no metrics".
+#[test]
+fn a_collector_that_does_not_declare_answers_unsupported() {
+    struct Quiet;
+    impl Component for Quiet {
+        const NAME: &'static str = "quiet";
+        const DESCRIPTION: &'static str = "declares nothing";
+        fn new(_: &Config<'_>, _: &Host) -> Result<Self, xinzhi_plugin::PluginError> {
+            Ok(Quiet)
+        }
+    }
+    impl Collector for Quiet {
+        fn start(&mut self, _: &Catalogue, _: Window) -> Result<(), xinzhi_plugin::PluginError> {
+            Ok(())
+        }
+        fn batch(&mut self, _: &[Record]) -> Result<(), xinzhi_plugin::PluginError> {
+            Ok(())
+        }
+        fn finish(&mut self, _: &mut dyn Output) -> Result<(), xinzhi_plugin::PluginError> {
+            Ok(())
+        }
+    }
+    let vtable: &CollectorVTable = &<Quiet as xinzhi_plugin::glue::CollectorGlue>::VTABLE;
+    let mut instance = std::ptr::null_mut();
+    // SAFETY: valid inputs for the call; a null host gives detached services.
+    call(|err| unsafe { (vtable.create)(StrRef::new("{}"), std::ptr::null(), &raw mut instance, err) })
+        .unwrap();
+    let mut c = AbiCollector { vtable, instance };
+    let e = c.declare(&mm1_catalogue(), Window { warmup: 0.0, horizon: 1.0 }).unwrap_err();
+    assert_eq!(e.0, Status::UNSUPPORTED);
+}
+
+/// A 1.0 host passes a `CollectorStart` that ends before `kind_meta`: a 1.1 collector reads
+/// only inside its `struct_size` and gives the same results (units are not needed to count).
+#[test]
+fn a_1_0_host_start_without_kind_meta_gives_the_same_results() {
+    let cat = mm1_catalogue();
+    let records = mm1_stream(2_000, 7);
+    let w = Window { warmup: 10.0, horizon: 0.9 * records.last().unwrap().time };
+    for (name, config) in [("kpi", "{}"), ("tardiness", "{}"), ("timeseries", r#"{"period": 50}"#)] {
+        let mut c = AbiCollector::create(name, config).unwrap();
+        c.start_1_0(&cat, w).unwrap();
+        c.batch(&records).unwrap();
+        let old = c.finish().unwrap();
+        let new = abi_run(name, config, &cat, w, &records).unwrap();
+        assert!(old.bit_identical(&new), "{name}");
+    }
+    // A start shorter than 1.0's is refused, not read past its end.
+    let c = AbiCollector::create("kpi", "{}").unwrap();
+    let short = CollectorStart10 {
+        struct_size: 24,
+        _reserved: 0,
+        warmup: 0.0,
+        horizon: 1.0,
+        kinds: SliceRef::new(&[]),
+    };
+    // SAFETY: a live instance; the struct is valid (and larger than it claims).
+    let e = call(|err| unsafe { (c.vtable.start)(c.instance, (&raw const short).cast(), err) }).unwrap_err();
+    assert_eq!(e.0, Status::INVALID_INPUT);
+    assert!(e.1.contains("at least 40"), "{e:?}");
 }

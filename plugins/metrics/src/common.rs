@@ -1,7 +1,9 @@
 //! Checks and messages shared by the collectors, so that the same malformed input gets the same
 //! error whichever collector sees it.
 
-use xinzhi_plugin::{Catalogue, Config, KindInfo, PluginError, Record, Window};
+use xinzhi_plugin::{
+    Aggregate, Catalogue, Config, KindInfo, MetricDecl, PluginError, Record, Report, Window,
+};
 
 /// Parses the parameters of a component that takes none: any key is an error naming it.
 pub(crate) fn no_parameters(config: &Config<'_>) -> Result<(), PluginError> {
@@ -83,4 +85,101 @@ pub(crate) fn unknown_subject(r: &Record, kind: &KindInfo) -> PluginError {
 /// The name of the per-subject metric `base.subject`.
 pub(crate) fn subject_metric(base: &str, subject: &str) -> String {
     format!("{base}.{subject}")
+}
+
+/// What a kind's values are, in words: its description, or its name when it has none.
+fn what(kind: &KindInfo) -> String {
+    if kind.description.is_empty() { format!("`{}` records", kind.name) } else { kind.description.clone() }
+}
+
+/// The subjects for a description: `mill, lathe`, at most five named.
+fn subject_list(kind: &KindInfo) -> String {
+    const SHOWN: usize = 5;
+    let mut names = kind.subjects.iter().take(SHOWN).map(String::as_str).collect::<Vec<_>>().join(", ");
+    if kind.subjects.len() > SHOWN {
+        names.push_str(&format!(" and {} more", kind.subjects.len() - SHOWN));
+    }
+    names
+}
+
+/// A bound of the per-subject level metric: the time average of a level that is 0 until its
+/// first record, so 0 is always a possible value.
+fn with_zero(bound: Option<f64>, toward: fn(f64, f64) -> f64) -> Option<f64> {
+    bound.map(|b| toward(b, 0.0))
+}
+
+/// The metrics the `kpi` aggregation of `catalogue` produces, with units (in the catalogue's
+/// words, `{time}` left for the host), meanings and bounds; exactly the names
+/// `kpi`'s `finish` pushes, per-subject ones as the family `metric.*`.
+///
+/// Bounds follow from the kind's: a time average or a mean of values in `[lo, hi]` stays in it
+/// (a level also takes 0 before its first record, so 0 is included); a total of levels adds up
+/// the subjects' (`n·lo`, `n·hi`); a rate is `>= 0`.
+pub(crate) fn kpi_declarations(catalogue: &Catalogue) -> Vec<MetricDecl> {
+    let mut out = Vec::new();
+    for kind in &catalogue.kinds {
+        let n = kind.subjects.len() as f64;
+        let rate_unit = |unit: &str| if unit.is_empty() { "per {time}".to_owned() } else { unit.to_owned() };
+        let (unit, text, (lower, upper), total_bounds) = match kind.aggregate {
+            Aggregate::Level => {
+                let per = (with_zero(kind.lower, f64::min), with_zero(kind.upper, f64::max));
+                let total = (per.0.map(|b| b * n), per.1.map(|b| b * n));
+                (kind.unit.clone(), format!("time-average of {}", what(kind)), per, total)
+            }
+            Aggregate::Sample => {
+                let b = (kind.lower, kind.upper);
+                (kind.unit.clone(), format!("{}, averaged over the measurement window", what(kind)), b, b)
+            }
+            Aggregate::Rate => {
+                let b = (Some(0.0), None);
+                (
+                    rate_unit(&kind.unit),
+                    format!("{} per {{time}} over the measurement window", what(kind)),
+                    b,
+                    b,
+                )
+            }
+        };
+        let rate = kind.rate_metric.as_ref().filter(|_| kind.aggregate == Aggregate::Sample).map(|name| {
+            let counted = if kind.rate_description.is_empty() {
+                format!("`{}` observations", kind.name)
+            } else {
+                kind.rate_description.clone()
+            };
+            (name, rate_unit(&kind.rate_unit), format!("{counted} per {{time}} over the measurement window"))
+        });
+        let subjects = subject_list(kind);
+        if matches!(kind.report, Report::PerSubject | Report::Both) {
+            let each = format!(", for each of: {subjects}");
+            out.push(
+                MetricDecl::new(format!("{}.*", kind.metric), &unit, format!("{text}{each}"))
+                    .bounds(lower, upper),
+            );
+            if let Some((name, unit, text)) = &rate {
+                out.push(
+                    MetricDecl::new(format!("{name}.*"), unit, format!("{text}{each}"))
+                        .bounds(Some(0.0), None),
+                );
+            }
+        }
+        if matches!(kind.report, Report::Total | Report::Both) {
+            let (all, rate_all) = match (kind.subjects.len(), kind.aggregate) {
+                (0 | 1, _) => (String::new(), String::new()),
+                (_, Aggregate::Sample) => {
+                    (format!(", pooled over {subjects}"), format!(", summed over {subjects}"))
+                }
+                _ => (format!(", summed over {subjects}"), format!(", summed over {subjects}")),
+            };
+            out.push(
+                MetricDecl::new(&kind.metric, &unit, format!("{text}{all}"))
+                    .bounds(total_bounds.0, total_bounds.1),
+            );
+            if let Some((name, unit, text)) = &rate {
+                out.push(
+                    MetricDecl::new(name.as_str(), unit, format!("{text}{rate_all}")).bounds(Some(0.0), None),
+                );
+            }
+        }
+    }
+    out
 }

@@ -11,11 +11,13 @@
 //! non-finite time or value, or a time earlier than the previous record's, are errors.
 
 use xinzhi_plugin::{
-    Aggregate, Catalogue, Collector, Component, Config, Host, Output, PluginError, Record, Report, Window,
+    Aggregate, Catalogue, Collector, Component, Config, Host, MetricDecl, Output, PluginError, Record,
+    Report, Window,
 };
 
 use crate::common::{
-    check_record, check_subjects, check_window, no_parameters, subject_metric, unknown_kind, unknown_subject,
+    check_record, check_subjects, check_window, kpi_declarations, no_parameters, subject_metric,
+    unknown_kind, unknown_subject,
 };
 
 /// Streaming accumulator of one (kind, subject) pair.
@@ -84,6 +86,13 @@ impl Component for Kpi {
 }
 
 impl Collector for Kpi {
+    /// Per kind: `metric` (total) and/or the family `metric.*` (per subject), and likewise the
+    /// rate metric of a sample kind, with the kind's unit and meaning and the aggregation in
+    /// words.
+    fn declare(&self, catalogue: &Catalogue, _window: Window) -> Option<Vec<MetricDecl>> {
+        Some(kpi_declarations(catalogue))
+    }
+
     fn start(&mut self, catalogue: &Catalogue, window: Window) -> Result<(), PluginError> {
         check_window(window)?;
         check_subjects(catalogue)?;
@@ -208,6 +217,7 @@ mod tests {
 
     use super::*;
     use crate::testing::{catalogue, kind, m, rec, run, undef, window};
+    use xinzhi_plugin::KindInfo;
 
     fn metrics(cat: &Catalogue, w: Window, records: &[Record]) -> Vec<(String, Option<f64>)> {
         run::<Kpi>("{}", cat, w, records).unwrap().metrics
@@ -505,6 +515,101 @@ mod tests {
                 .unwrap_err();
         assert_eq!(e.status, Status::FAILED);
         assert!(e.message.starts_with("metric `ct` is inf"), "{e}");
+    }
+
+    // ---- Declarations. ----
+
+    /// A factory's kinds as the factory domain describes them.
+    fn described() -> Catalogue {
+        let stations = || vec!["mill".to_owned(), "lathe".to_owned()];
+        let products = || vec!["widget".to_owned(), "gadget".to_owned()];
+        catalogue(vec![
+            KindInfo::new("arrival_lost", "loss_fraction", Aggregate::Sample, Report::Total, products())
+                .meaning("fraction", "share of arrivals turned away")
+                .bounds(Some(0.0), Some(1.0)),
+            KindInfo::new("cycle_time", "cycle_time_mean", Aggregate::Sample, Report::Both, products())
+                .meaning("{time}s", "time from arrival to completion of a job")
+                .bounds(Some(0.0), None)
+                .rate("throughput", "jobs per {time}", "jobs completed"),
+            KindInfo::new("wip", "wip_mean", Aggregate::Level, Report::Total, vec!["system".into()])
+                .meaning("jobs", "jobs in the system")
+                .bounds(Some(0.0), None),
+            KindInfo::new("busy_fraction", "utilization", Aggregate::Level, Report::PerSubject, stations())
+                .meaning("fraction", "fraction of the station's machines busy")
+                .bounds(Some(0.0), Some(1.0)),
+            // Bounds that exclude 0, a total over subjects, no meta at all.
+            KindInfo::new("temperature", "temperature_mean", Aggregate::Level, Report::Both, stations())
+                .meaning("kelvin", "oven temperature")
+                .bounds(Some(300.0), Some(500.0)),
+            kind("starts", Aggregate::Rate, Report::Total, &["mill"]),
+        ])
+    }
+
+    #[test]
+    fn kpi_declares_exactly_the_metrics_it_produces() {
+        let cat = described();
+        let records = [rec(1.0, 0, 0, 1.0), rec(2.0, 1, 1, 3.0), rec(2.5, 4, 0, 400.0), rec(3.0, 5, 0, 1.0)];
+        let produced = run::<Kpi>("{}", &cat, window(0.0, 4.0), &records).unwrap();
+        let kpi = Kpi::new(&Config::new("{}"), &Host::detached(0)).unwrap();
+        let declared = kpi.declare(&cat, window(0.0, 4.0)).unwrap();
+        crate::testing::assert_declares_exactly(&declared, &produced);
+        let patterns: Vec<&str> = declared.iter().map(|d| d.pattern.as_str()).collect();
+        assert_eq!(
+            patterns,
+            [
+                "loss_fraction",
+                "cycle_time_mean.*",
+                "throughput.*",
+                "cycle_time_mean",
+                "throughput",
+                "wip_mean",
+                "utilization.*",
+                "temperature_mean.*",
+                "temperature_mean",
+                "starts"
+            ]
+        );
+    }
+
+    #[test]
+    fn declarations_carry_units_meanings_and_bounds() {
+        let kpi = Kpi::new(&Config::new("{}"), &Host::detached(0)).unwrap();
+        let declared = kpi.declare(&described(), window(0.0, 4.0)).unwrap();
+        let get = |p: &str| declared.iter().find(|d| d.pattern == p).unwrap();
+        let d = get("cycle_time_mean");
+        assert_eq!(d.unit, "{time}s");
+        assert_eq!(
+            d.description,
+            "time from arrival to completion of a job, averaged over the measurement window, pooled over widget, \
+             gadget"
+        );
+        assert_eq!((d.lower, d.upper), (Some(0.0), None));
+        let d = get("throughput.*");
+        assert_eq!(d.unit, "jobs per {time}");
+        assert_eq!(
+            d.description,
+            "jobs completed per {time} over the measurement window, for each of: widget, gadget"
+        );
+        assert_eq!((d.lower, d.upper), (Some(0.0), None));
+        let d = get("utilization.*");
+        assert_eq!((d.unit.as_str(), d.lower, d.upper), ("fraction", Some(0.0), Some(1.0)));
+        assert!(
+            d.description.starts_with("time-average of fraction of the station's machines busy"),
+            "{d:?}"
+        );
+        assert_eq!((get("loss_fraction").lower, get("loss_fraction").upper), (Some(0.0), Some(1.0)));
+        // A level is 0 before its first record, so 0 is within its time average's bounds; a total
+        // of levels adds the subjects' bounds.
+        let d = get("temperature_mean.*");
+        assert_eq!((d.lower, d.upper), (Some(0.0), Some(500.0)));
+        let d = get("temperature_mean");
+        assert_eq!((d.lower, d.upper), (Some(0.0), Some(1000.0)));
+        assert!(d.description.ends_with(", summed over mill, lathe"), "{d:?}");
+        // Without meta: the kind's name, a rate per time unit, never negative.
+        let d = get("starts");
+        assert_eq!(d.unit, "per {time}");
+        assert_eq!(d.description, "`starts` records per {time} over the measurement window");
+        assert_eq!((d.lower, d.upper), (Some(0.0), None));
     }
 
     // ---- The level time average against brute-force integration. ----

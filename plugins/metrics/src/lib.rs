@@ -32,14 +32,10 @@
 //! }
 //!
 //! let catalogue = Catalogue {
-//!     kinds: vec![KindInfo {
-//!         name: "wip".into(),
-//!         metric: "wip_mean".into(),
-//!         aggregate: Aggregate::Level,
-//!         report: Report::Total,
-//!         subjects: vec!["system".into()],
-//!         rate_metric: None,
-//!     }],
+//!     kinds: vec![
+//!         KindInfo::new("wip", "wip_mean", Aggregate::Level, Report::Total, vec!["system".into()])
+//!             .meaning("jobs", "jobs in the system"),
+//!     ],
 //! };
 //! let mut kpi = Kpi::new(&Config::new("{}"), &Host::detached(0)).unwrap();
 //! kpi.start(&catalogue, Window { warmup: 0.0, horizon: 10.0 }).unwrap();

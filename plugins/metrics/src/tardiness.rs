@@ -12,7 +12,7 @@
 //! All three are undefined when no job completed inside the window.
 
 use xinzhi_plugin::{
-    Aggregate, Catalogue, Collector, Component, Config, Host, Output, PluginError, Record, Window,
+    Aggregate, Catalogue, Collector, Component, Config, Host, MetricDecl, Output, PluginError, Record, Window,
 };
 
 use crate::common::{
@@ -55,6 +55,32 @@ impl Component for Tardiness {
 }
 
 impl Collector for Tardiness {
+    /// The three metrics, in the `lateness` kind's unit; none when the catalogue has no
+    /// `lateness` sample kind (then `start` refuses to run).
+    fn declare(&self, catalogue: &Catalogue, _window: Window) -> Option<Vec<MetricDecl>> {
+        let Some((_, kind)) = catalogue.kind(LATENESS).filter(|(_, k)| k.aggregate == Aggregate::Sample)
+        else {
+            return Some(Vec::new());
+        };
+        let unit = if kind.unit.is_empty() { "{time}s" } else { kind.unit.as_str() };
+        let jobs = "the jobs completed in the measurement window";
+        Some(vec![
+            MetricDecl::new(
+                "lateness_max",
+                unit,
+                format!("largest lateness (completion minus due date) of {jobs}; negative if all were early"),
+            ),
+            MetricDecl::new(
+                "tardiness_mean",
+                unit,
+                format!("mean tardiness, max(0, completion minus due date), of {jobs}"),
+            )
+            .bounds(Some(0.0), None),
+            MetricDecl::new("tardy_fraction", "fraction", format!("fraction of {jobs} that were late"))
+                .bounds(Some(0.0), Some(1.0)),
+        ])
+    }
+
     fn start(&mut self, catalogue: &Catalogue, window: Window) -> Result<(), PluginError> {
         check_window(window)?;
         check_subjects(catalogue)?;
@@ -163,6 +189,28 @@ mod tests {
             vec![m("lateness_max", 8.0), m("tardiness_mean", 3.0), m("tardy_fraction", 0.5)]
         );
         assert!(got.points.is_empty());
+    }
+
+    #[test]
+    fn tardiness_declares_exactly_the_metrics_it_produces() {
+        let mut cat = factory();
+        cat.kinds[1] = cat.kinds[1].clone().meaning("{time}s", "completion time minus due date");
+        let records = [rec(12.0, 1, 0, 3.0)];
+        let produced = run::<Tardiness>("{}", &cat, window(10.0, 20.0), &records).unwrap();
+        let c = Tardiness::new(&Config::new("{}"), &Host::detached(0)).unwrap();
+        let declared = c.declare(&cat, window(10.0, 20.0)).unwrap();
+        crate::testing::assert_declares_exactly(&declared, &produced);
+        let bounds: Vec<_> = declared.iter().map(|d| (d.unit.as_str(), d.lower, d.upper)).collect();
+        assert_eq!(
+            bounds,
+            [("{time}s", None, None), ("{time}s", Some(0.0), None), ("fraction", Some(0.0), Some(1.0))]
+        );
+        // Undefined metrics are declared all the same.
+        let produced = run::<Tardiness>("{}", &cat, window(10.0, 20.0), &[]).unwrap();
+        crate::testing::assert_declares_exactly(&declared, &produced);
+        // Without lateness records it produces nothing (and refuses to start).
+        let cat = catalogue(vec![kind("cycle_time", Aggregate::Sample, Report::Both, &["widget"])]);
+        assert_eq!(c.declare(&cat, window(0.0, 1.0)), Some(Vec::new()));
     }
 
     #[test]

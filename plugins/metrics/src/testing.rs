@@ -2,7 +2,8 @@
 //! and short constructors for catalogues and records.
 
 use xinzhi_plugin::{
-    Aggregate, Catalogue, Collector, Config, Host, KindInfo, Output, PluginError, Record, Report, Window,
+    Aggregate, Catalogue, Collector, Config, Host, KindInfo, MetricDecl, Output, PluginError, Record, Report,
+    Window,
 };
 
 /// Everything a collector pushed, in push order. `None` is an undefined metric.
@@ -44,14 +45,7 @@ impl Recorder {
 
 /// A kind whose metric is named like the kind, without a rate metric.
 pub(crate) fn kind(name: &str, aggregate: Aggregate, report: Report, subjects: &[&str]) -> KindInfo {
-    KindInfo {
-        name: name.into(),
-        metric: name.into(),
-        aggregate,
-        report,
-        subjects: subjects.iter().map(|s| s.to_string()).collect(),
-        rate_metric: None,
-    }
+    KindInfo::new(name, name, aggregate, report, subjects.iter().map(|s| s.to_string()).collect())
 }
 
 pub(crate) fn catalogue(kinds: Vec<KindInfo>) -> Catalogue {
@@ -92,4 +86,31 @@ pub(crate) fn run<C: Collector>(
     let mut out = Recorder::default();
     c.finish(&mut out)?;
     Ok(out)
+}
+
+/// Whether metric `name` is `pattern` or a member of the family `base.*` (the host's rule).
+pub(crate) fn matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix(".*") {
+        Some(base) => name.strip_prefix(base).is_some_and(|rest| rest.starts_with('.') && rest.len() > 1),
+        None => pattern == name,
+    }
+}
+
+/// Every metric in `produced` (defined or not) matches one of `declared`, and every
+/// declaration matches some produced metric: the declarations say exactly what is produced.
+pub(crate) fn assert_declares_exactly(declared: &[MetricDecl], produced: &Recorder) {
+    assert!(!produced.metrics.is_empty(), "nothing produced to compare with");
+    for (name, _) in &produced.metrics {
+        assert!(
+            declared.iter().any(|d| matches(&d.pattern, name)),
+            "`{name}` is not declared: {declared:#?}"
+        );
+    }
+    for d in declared {
+        assert!(
+            produced.metrics.iter().any(|(name, _)| matches(&d.pattern, name)),
+            "`{}` is declared but never produced: {produced:?}",
+            d.pattern
+        );
+    }
 }

@@ -19,7 +19,7 @@
 //! [`Collector::finish`]), never to the number of records.
 
 use xinzhi_plugin::{
-    Aggregate, Catalogue, Collector, Component, Config, Host, Output, PluginError, Record, Window,
+    Aggregate, Catalogue, Collector, Component, Config, Host, MetricDecl, Output, PluginError, Record, Window,
 };
 
 use crate::common::{
@@ -289,6 +289,12 @@ impl Timeseries {
 }
 
 impl Collector for Timeseries {
+    /// No metrics: only time series points, each named like the `kpi` metric it samples (whose
+    /// declaration gives its unit and meaning).
+    fn declare(&self, _catalogue: &Catalogue, _window: Window) -> Option<Vec<MetricDecl>> {
+        Some(Vec::new())
+    }
+
     fn start(&mut self, catalogue: &Catalogue, window: Window) -> Result<(), PluginError> {
         check_window(window)?;
         check_subjects(catalogue)?;
@@ -498,6 +504,15 @@ mod tests {
         // No record at all: the level is 0 throughout, and still sampled.
         let got = points(r#"{"period": 15, "metrics": ["q.m"]}"#, &cat(), window(0.0, 30.0), &[]);
         assert_eq!(got, vec![p("q.m", 15.0, 0.0), p("q.m", 30.0, 0.0)]);
+    }
+
+    #[test]
+    fn timeseries_declares_no_metrics_and_produces_none() {
+        let config = r#"{"period": 5, "metrics": ["q.m", "tp"]}"#;
+        let got = run::<Timeseries>(config, &cat(), window(0.0, 30.0), &[rec(1.0, 0, 0, 2.0)]).unwrap();
+        assert!(got.metrics.is_empty() && !got.points.is_empty());
+        let c = Timeseries::new(&Config::new(config), &Host::detached(0)).unwrap();
+        assert_eq!(c.declare(&cat(), window(0.0, 30.0)), Some(Vec::new()));
     }
 
     #[test]

@@ -132,63 +132,125 @@ fn index(i: usize) -> u32 {
     u32::try_from(i).expect("validated scenarios have fewer than 2^32 entities")
 }
 
+/// The record kinds of a factory with `config`'s products and stations: what each measures,
+/// in which unit (`{time}` is the scenario's time unit, filled in by the host) and within
+/// which bounds. Depends on the config only, so a scenario's metrics are known before any run.
+fn catalogue(config: &FactoryConfig) -> (Catalogue, Kinds) {
+    let products: Vec<String> = config.products.iter().map(|p| p.name.clone()).collect();
+    let stations: Vec<String> = config.stations.iter().map(|s| s.name.clone()).collect();
+    let system = vec!["system".to_owned()];
+    let (nonnegative, fraction) = ((Some(0.0), None), (Some(0.0), Some(1.0)));
+    let mut catalogue = Catalogue::default();
+    let mut kind = |name: &str,
+                    metric: &str,
+                    aggregate,
+                    report,
+                    subjects: &[String],
+                    (unit, description): (&str, &str),
+                    (lower, upper): (Option<f64>, Option<f64>)| {
+        add_kind(
+            &mut catalogue,
+            KindInfo::new(name, metric, aggregate, report, subjects.to_vec())
+                .meaning(unit, description)
+                .bounds(lower, upper),
+        )
+    };
+    let kinds = Kinds {
+        // 1 for a rejected arrival, 0 for an admitted one: the mean is the loss fraction.
+        lost: kind(
+            "arrival_lost",
+            "loss_fraction",
+            Aggregate::Sample,
+            Report::Total,
+            &products,
+            ("fraction", "the share of arrivals turned away because their first station's buffer was full"),
+            fraction,
+        ),
+        cycle_time: kind(
+            "cycle_time",
+            "cycle_time_mean",
+            Aggregate::Sample,
+            Report::Both,
+            &products,
+            ("{time}s", "the time from a job's arrival to its completion"),
+            nonnegative,
+        ),
+        wait_time: kind(
+            "wait_time",
+            "wait_time_mean",
+            Aggregate::Sample,
+            Report::Both,
+            &products,
+            ("{time}s", "the time a job spent waiting in queues, not being processed"),
+            nonnegative,
+        ),
+        wip: kind(
+            "wip",
+            "wip_mean",
+            Aggregate::Level,
+            Report::Total,
+            &system,
+            ("jobs", "the number of jobs in the system (work in process)"),
+            nonnegative,
+        ),
+        busy: kind(
+            "busy_fraction",
+            "utilization",
+            Aggregate::Level,
+            Report::PerSubject,
+            &stations,
+            ("fraction", "the fraction of the station's machines that are busy"),
+            fraction,
+        ),
+        queue: kind(
+            "queue_length",
+            "queue_mean",
+            Aggregate::Level,
+            Report::PerSubject,
+            &stations,
+            ("jobs", "the number of jobs waiting in the station's queue"),
+            nonnegative,
+        ),
+        blocked: kind(
+            "blocked_fraction",
+            "blocked_fraction",
+            Aggregate::Level,
+            Report::PerSubject,
+            &stations,
+            ("fraction", "the fraction of the station's machines blocked by a full buffer downstream"),
+            fraction,
+        ),
+        lateness: None,
+    };
+    // Throughput is the rate of cycle-time observations: one record per completion, not two.
+    let cycle = &mut catalogue.kinds[kinds.cycle_time.0 as usize];
+    *cycle = cycle.clone().rate("throughput", "jobs per {time}", "jobs completed");
+    let mut kinds = kinds;
+    if config.sources.iter().any(|s| s.due.is_some()) {
+        // completion − due date of every job that has one; collectors such as `tardiness` use it.
+        kinds.lateness = Some(add_kind(
+            &mut catalogue,
+            KindInfo::new("lateness", "lateness_mean", Aggregate::Sample, Report::Total, products)
+                .meaning("{time}s", "a job's completion time minus its due date (negative when early)"),
+        ));
+    }
+    (catalogue, kinds)
+}
+
 impl FactoryModel {
+    /// The record kinds a factory with `config` reports, with their units and meanings:
+    /// known from the config alone, without a plugin registry or a run.
+    pub fn catalogue(config: &FactoryConfig) -> Catalogue {
+        catalogue(config).0
+    }
+
     /// Builds the model of a validated factory config; stations' schedulers are looked up in
     /// `registry` (instances are made per replication, at the start).
     ///
     /// # Errors
     /// If a scheduler is not in the registry.
     pub fn new(config: &FactoryConfig, registry: &Registry) -> Result<Self, ModelError> {
-        let products: Vec<String> = config.products.iter().map(|p| p.name.clone()).collect();
-        let stations: Vec<String> = config.stations.iter().map(|s| s.name.clone()).collect();
-        let mut catalogue = Catalogue::default();
-        let mut kind = |name: &str, metric: &str, aggregate, report, subjects: &[String]| {
-            add_kind(
-                &mut catalogue,
-                KindInfo {
-                    name: name.into(),
-                    metric: metric.into(),
-                    aggregate,
-                    report,
-                    subjects: subjects.to_vec(),
-                    rate_metric: None,
-                },
-            )
-        };
-        // Throughput is the rate of cycle-time observations: one record per completion, not two.
-        let kinds = Kinds {
-            // 1 for a rejected arrival, 0 for an admitted one: the mean is the loss fraction.
-            lost: kind("arrival_lost", "loss_fraction", Aggregate::Sample, Report::Total, &products),
-            cycle_time: kind("cycle_time", "cycle_time_mean", Aggregate::Sample, Report::Both, &products),
-            wait_time: kind("wait_time", "wait_time_mean", Aggregate::Sample, Report::Both, &products),
-            wip: kind("wip", "wip_mean", Aggregate::Level, Report::Total, &["system".to_owned()]),
-            busy: kind("busy_fraction", "utilization", Aggregate::Level, Report::PerSubject, &stations),
-            queue: kind("queue_length", "queue_mean", Aggregate::Level, Report::PerSubject, &stations),
-            blocked: kind(
-                "blocked_fraction",
-                "blocked_fraction",
-                Aggregate::Level,
-                Report::PerSubject,
-                &stations,
-            ),
-            lateness: None,
-        };
-        catalogue.kinds[kinds.cycle_time.0 as usize].rate_metric = Some("throughput".into());
-        let mut kinds = kinds;
-        if config.sources.iter().any(|s| s.due.is_some()) {
-            // completion − due date of every job that has one; collectors such as `tardiness` use it.
-            kinds.lateness = Some(add_kind(
-                &mut catalogue,
-                KindInfo {
-                    name: "lateness".into(),
-                    metric: "lateness_mean".into(),
-                    aggregate: Aggregate::Sample,
-                    report: Report::Total,
-                    subjects: products.clone(),
-                    rate_metric: None,
-                },
-            ));
-        }
+        let (catalogue, kinds) = catalogue(config);
         let mut stations = Vec::with_capacity(config.stations.len());
         for s in &config.stations {
             let component = registry
