@@ -133,13 +133,10 @@ pub fn findings(
                             Better::Higher => c.diff_mean < 0.0,
                             Better::Neither => false,
                         };
+                        // The metric's meaning is in the glossary: a trade-off stays one line.
                         (worse && effect_kind(c, base.as_ref()) == EffectKind::Clear).then(|| {
-                            let meaning = metric_info(other, glossary)
-                                .map(|i| i.description.trim())
-                                .filter(|d| !d.is_empty())
-                                .map_or_else(String::new, |d| format!(" ({d})"));
                             format!(
-                                "But `{v}` also {} {}{meaning} by {}{}.",
+                                "But `{v}` also {} {} by {}{}.",
                                 verb(c),
                                 metric_label(other, glossary),
                                 amount(c),
@@ -276,7 +273,7 @@ mod tests {
         assert_eq!(f[0].trade_offs.len(), 2, "{:?}", f[0].trade_offs);
         assert!(
             f[0].trade_offs[0].starts_with(
-                "But `buffer=2` also raises loss fraction (loss_fraction, fraction) (fraction of arrivals turned away) by +0.148 ± 0.010"
+                "But `buffer=2` also raises loss fraction (loss_fraction, fraction) by +0.148 ± 0.010"
             ) && f[0].trade_offs[0].ends_with("from 0.20 % to 15.0 %."),
             "{}",
             f[0].trade_offs[0]
