@@ -47,9 +47,12 @@ pub type TraceSlot = Arc<Mutex<Option<Trace>>>;
 struct Level {
     value: f64,
     since: f64,
-    /// The bin `since` lies in, and where it ends: most changes stay in it (the fast path).
-    bin: usize,
+    /// Integral over the current bin so far: most changes stay in the bin (the fast path), and
+    /// one cache line holds all a change touches.
+    acc: f64,
+    /// Where the current bin ends (`+∞` for the last).
     bin_end: f64,
+    bin: usize,
 }
 
 /// The engine collector that builds a [`Trace`].
@@ -83,36 +86,32 @@ impl TraceCollector {
         }
     }
 
-    /// Integrates level `i` up to `t` (`>= since`), bin by bin.
+    /// Integrates level `i` up to `t` (`>= since`, `<= horizon`).
     #[inline]
     fn integrate(&mut self, i: usize, t: f64) {
         let level = &mut self.levels[i];
-        if t < level.bin_end {
-            self.integrals[i * BINS + level.bin] += level.value * (t - level.since);
-            level.since = t;
-            return;
+        if t >= level.bin_end {
+            self.close_bins(i, t);
         }
-        self.integrate_across(i, t.min(self.horizon));
+        let level = &mut self.levels[i];
+        level.acc += level.value * (t - level.since);
+        level.since = t;
     }
 
-    /// The slow path of [`Self::integrate`]: `t` lies past the current bin.
+    /// Closes the bins of level `i` that end at or before `t` (the slow path of
+    /// [`Self::integrate`]).
     #[cold]
-    fn integrate_across(&mut self, i: usize, t: f64) {
+    fn close_bins(&mut self, i: usize, t: f64) {
         let row = &mut self.integrals[i * BINS..(i + 1) * BINS];
         let level = &mut self.levels[i];
-        while level.since < t {
-            let end = if level.bin + 1 == BINS { t } else { level.bin_end.min(t) };
-            row[level.bin] += level.value * (end - level.since);
-            level.since = end;
-            if end < t || level.bin_end <= t {
-                if level.bin + 1 == BINS {
-                    break;
-                }
-                level.bin += 1;
-                level.bin_end = (level.bin + 1) as f64 * self.width;
-            }
+        while t >= level.bin_end {
+            row[level.bin] += level.acc + level.value * (level.bin_end - level.since);
+            level.since = level.bin_end;
+            level.acc = 0.0;
+            level.bin += 1;
+            level.bin_end =
+                if level.bin + 1 == BINS { f64::INFINITY } else { (level.bin + 1) as f64 * self.width };
         }
-        level.since = t;
     }
 }
 
@@ -143,7 +142,7 @@ impl Collector for TraceCollector {
             self.kinds.push(next);
             next += kind.subjects.len();
         }
-        let first = Level { value: 0.0, since: 0.0, bin: 0, bin_end: self.width };
+        let first = Level { value: 0.0, since: 0.0, acc: 0.0, bin_end: self.width, bin: 0 };
         self.levels = vec![first; next];
         self.integrals = vec![0.0; next * BINS];
         Ok(())
@@ -169,6 +168,9 @@ impl Collector for TraceCollector {
     fn finish(&mut self) -> Result<Finished, CollectError> {
         for i in 0..self.levels.len() {
             self.integrate(i, self.horizon);
+            let level = &mut self.levels[i];
+            self.integrals[i * BINS + level.bin] += level.acc;
+            level.acc = 0.0;
         }
         let series = self
             .outputs
