@@ -87,7 +87,7 @@ fn print_warnings(warnings: &[Warning]) {
 /// A number as written in a scenario: plainly up to 10¹⁵, in `1e300` notation beyond (a plain
 /// `1e300` has 301 digits).
 fn number(x: f64) -> String {
-    if x.abs() < 1e15 { x.to_string() } else { format!("{x:e}") }
+    experiment::written_number(x)
 }
 
 /// All cores of this machine, the default of `--threads`.

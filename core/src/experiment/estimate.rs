@@ -162,12 +162,18 @@ pub fn estimate(file: &ScenarioFile) -> WorkEstimate {
                 format!("{min_replications} to {max_replications}")
             },
             events_words(LARGE_RUN_EVENTS),
-            file.baseline.horizon,
+            written_number(file.baseline.horizon.as_f64()),
             file.baseline.time_unit.name(),
         );
         estimate.warnings.push(Warning { code: LARGE_RUN.to_owned(), variant: None, message });
     }
     estimate
+}
+
+/// A number as a scenario writes it, in scientific notation when it is huge (`1e300`, not 301
+/// digits).
+pub fn written_number(x: f64) -> String {
+    if x.abs() < 1e15 { x.to_string() } else { format!("{x:e}") }
 }
 
 /// A count of events in words: exact below 10 000 (`800`), else two significant digits

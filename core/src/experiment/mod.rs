@@ -17,7 +17,7 @@ mod results;
 
 pub use estimate::{
     LARGE_RUN, LARGE_RUN_EVENTS, TYPICAL_EVENTS_PER_SECOND, VariantWork, WorkEstimate, duration_words,
-    estimate, events_words,
+    estimate, events_words, written_number,
 };
 pub use plan::{MAX_SHARDS, Progress, RunConfig, Shard, ShardError, check, run};
 pub use results::{
