@@ -181,7 +181,7 @@ pub(crate) fn page(input: &ReportInput) -> String {
         out.push_str("<div class=\"caution\" id=\"warnings\" role=\"note\"><p><strong>Read these results with care:</strong></p>\n<ul>");
         for w in &input.warnings {
             let who = w.variant.as_deref().map_or_else(String::new, |v| format!("{}: ", code(v)));
-            out.push_str(&format!("<li>{who}{}</li>", escape(&w.message)));
+            out.push_str(&format!("<li>{who}{}</li>", ticks_to_code(&w.message)));
         }
         out.push_str("</ul></div>\n");
     }
