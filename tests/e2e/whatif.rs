@@ -348,8 +348,8 @@ fn precision_targets_refuse_shards_and_unknown_metrics() {
     assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(o.stdout.is_empty(), "no script is printed");
 
-    // A misspelt metric name is refused before running (`bad_input::defect_6_…`); a subject
-    // that the family `utilization.*` does not have is found only once replications ran.
+    // A misspelt metric name is refused before running (`bad_input::defect_6_…`), and so is a
+    // subject the model does not have: per-subject metrics are declared by name.
     let typo = "experiment.target={ metric = \"utilization.server\", relative_half_width = 0.01 }";
     let o = xinzhi(&[
         "run",
@@ -368,11 +368,9 @@ fn precision_targets_refuse_shards_and_unknown_metrics() {
     ]);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("`utilization.server`"), "{stderr}");
-    assert!(
-        out.join("replications.csv").exists() && out.join("manifest.json").exists(),
-        "finished work is kept"
-    );
+    assert!(stderr.contains("no collector produces the metric `utilization.server`"), "{stderr}");
+    assert!(stderr.contains("`utilization.mill`"), "the metrics it could mean are listed: {stderr}");
+    assert!(!out.join("manifest.json").exists(), "nothing ran");
 }
 
 /// A sweep crossed with an explicit variant: generated variants are named after their point,

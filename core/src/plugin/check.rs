@@ -91,10 +91,14 @@ pub fn prepare(
                 Some(v) => format!(" in variant `{v}`"),
             };
             let produced: Vec<String> = declared.metrics.iter().map(|m| format!("`{}`", m.pattern)).collect();
+            let families = if declared.metrics.iter().any(|m| m.pattern.ends_with(".*")) {
+                "; `name.*` stands for `name.<subject>`"
+            } else {
+                ""
+            };
             return Err(target
                 .metric_error(format!(
-                    "no collector produces the metric `{}`{whose} ({} {}: {}; `name.*` stands for \
-                     `name.<subject>`)",
+                    "no collector produces the metric `{}`{whose} ({} {}: {}{families})",
                     target.metric,
                     collectors(scenario),
                     if scenario.collect.len() == 1 { "produces" } else { "produce" },
@@ -259,13 +263,14 @@ set = {{ "factory.station.lathe.machines" = 2 }}
         assert_eq!(e.key, "experiment.target.metric");
         assert_eq!(e.suggestion.as_deref(), Some("throughput"));
         assert!(e.message.starts_with("no collector produces the metric `thruput`"), "{e}");
-        assert!(e.message.contains("`tardy_fraction`") && e.message.contains("`utilization.*`"), "{e}");
+        assert!(e.message.contains("`tardy_fraction`") && e.message.contains("`utilization.mill`"), "{e}");
 
-        // A family's base is a candidate too: `utilisation` → `utilization`.
+        // Per-subject metrics are declared by name, so a subject that does not exist is found
+        // too, with the nearest one.
         let experiment = "replications = 2\nmax_replications = 4\n\
-                          target = { metric = \"utilisation\", half_width = 0.01 }";
+                          target = { metric = \"utilization.mil\", half_width = 0.01 }";
         let e = prepare_text(&scenario_text(experiment)).unwrap_err();
-        assert_eq!(e.suggestion.as_deref(), Some("utilization"));
+        assert_eq!(e.suggestion.as_deref(), Some("utilization.mill"));
     }
 
     #[test]
@@ -329,7 +334,7 @@ set = {{ "factory.station.lathe.machines" = 2 }}
         assert_eq!(get("throughput").unit, "jobs per minute");
         assert_eq!(get("throughput").description, "jobs completed per minute over the measurement window");
         assert_eq!(get("tardiness_mean").unit, "minutes");
-        let u = get("utilization.*");
+        let u = get("utilization.mill");
         assert_eq!((u.unit.as_str(), u.lower, u.upper), ("fraction", Some(0.0), Some(1.0)));
         assert_eq!((get("loss_fraction").lower, get("loss_fraction").upper), (Some(0.0), Some(1.0)));
         assert_eq!((get("lateness_mean").lower, get("lateness_max").lower), (None, None));

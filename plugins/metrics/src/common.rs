@@ -149,17 +149,21 @@ pub(crate) fn kpi_declarations(catalogue: &Catalogue) -> Vec<MetricDecl> {
             (name, rate_unit(&kind.rate_unit), format!("{counted} per {{time}} over the measurement window"))
         });
         let subjects = subject_list(kind);
+        // Per subject by exact name, not as a `metric.*` family: a target naming a subject that
+        // does not exist (`utilization.mil`) is then found before anything runs.
         if matches!(kind.report, Report::PerSubject | Report::Both) {
-            let each = format!(", for each of: {subjects}");
-            out.push(
-                MetricDecl::new(format!("{}.*", kind.metric), &unit, format!("{text}{each}"))
-                    .bounds(lower, upper),
-            );
-            if let Some((name, unit, text)) = &rate {
+            for subject in &kind.subjects {
+                let of = format!(", of `{subject}`");
                 out.push(
-                    MetricDecl::new(format!("{name}.*"), unit, format!("{text}{each}"))
-                        .bounds(Some(0.0), None),
+                    MetricDecl::new(format!("{}.{subject}", kind.metric), &unit, format!("{text}{of}"))
+                        .bounds(lower, upper),
                 );
+                if let Some((name, unit, text)) = &rate {
+                    out.push(
+                        MetricDecl::new(format!("{name}.{subject}"), unit, format!("{text}{of}"))
+                            .bounds(Some(0.0), None),
+                    );
+                }
             }
         }
         if matches!(kind.report, Report::Total | Report::Both) {

@@ -558,13 +558,17 @@ mod tests {
             patterns,
             [
                 "loss_fraction",
-                "cycle_time_mean.*",
-                "throughput.*",
+                "cycle_time_mean.widget",
+                "throughput.widget",
+                "cycle_time_mean.gadget",
+                "throughput.gadget",
                 "cycle_time_mean",
                 "throughput",
                 "wip_mean",
-                "utilization.*",
-                "temperature_mean.*",
+                "utilization.mill",
+                "utilization.lathe",
+                "temperature_mean.mill",
+                "temperature_mean.lathe",
                 "temperature_mean",
                 "starts"
             ]
@@ -584,14 +588,11 @@ mod tests {
              gadget"
         );
         assert_eq!((d.lower, d.upper), (Some(0.0), None));
-        let d = get("throughput.*");
+        let d = get("throughput.gadget");
         assert_eq!(d.unit, "jobs per {time}");
-        assert_eq!(
-            d.description,
-            "jobs completed per {time} over the measurement window, for each of: widget, gadget"
-        );
+        assert_eq!(d.description, "jobs completed per {time} over the measurement window, of `gadget`");
         assert_eq!((d.lower, d.upper), (Some(0.0), None));
-        let d = get("utilization.*");
+        let d = get("utilization.mill");
         assert_eq!((d.unit.as_str(), d.lower, d.upper), ("fraction", Some(0.0), Some(1.0)));
         assert!(
             d.description.starts_with("time-average of fraction of the station's machines busy"),
@@ -600,7 +601,7 @@ mod tests {
         assert_eq!((get("loss_fraction").lower, get("loss_fraction").upper), (Some(0.0), Some(1.0)));
         // A level is 0 before its first record, so 0 is within its time average's bounds; a total
         // of levels adds the subjects' bounds.
-        let d = get("temperature_mean.*");
+        let d = get("temperature_mean.lathe");
         assert_eq!((d.lower, d.upper), (Some(0.0), Some(500.0)));
         let d = get("temperature_mean");
         assert_eq!((d.lower, d.upper), (Some(0.0), Some(1000.0)));
