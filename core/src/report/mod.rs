@@ -16,11 +16,13 @@
 //! | `font.rs` | the embedded DejaVu Sans, registered once for plotters |
 //! | `charts.rs` | the SVG charts (plotters) |
 //! | `html.rs`, `report.css` | the page |
+//! | `figures.rs` | the page's figures: forest panels, means, time series, sweeps |
 //! | `from_run.rs` | [`ReportInput::from_run`]: the input of an output folder |
 
 mod answer;
 mod charts;
 mod data;
+mod figures;
 mod font;
 mod from_run;
 mod html;
