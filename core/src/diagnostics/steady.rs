@@ -86,7 +86,7 @@ pub(super) fn warnings(variants: &[VariantTraces<'_>], time_unit: &str) -> Vec<W
                 variant: (list.len() == 1).then(|| name.clone()),
                 message: format!(
                     "`{metric}` {direction} by about {} per {time_unit}{also}, from {} to {} over the \
-                     second half of the window: no steady state (throughput below the arrival rate?), so its \
+                     second half of the window: no steady state (does more arrive than can be served?), so its \
                      time-averages depend on the horizon",
                     round_sig(worst.per_time.abs()),
                     round_sig(worst.from),

@@ -1,7 +1,7 @@
 //! The trace of a replication: every level series of the record stream, time-averaged in equal
 //! bins over the whole run, for the steady-state checks.
 //!
-//! A level kind (`Aggregate::Level`: work in the system, queues, busy machines) records its new
+//! A level kind (`Aggregate::Level`: work in the system, queue lengths, busy servers) records its new
 //! value at each change; between records it is constant. The trace integrates each series over
 //! [`BINS`] equal bins of `[0, horizon]`, the warm-up included (the warm-up check needs it). It
 //! is an engine collector, not a plugin: it adds no metric and no time series to the outputs,
