@@ -195,6 +195,10 @@ fn settling(runs: &[&[f64]], g: Geometry) -> Option<Settling> {
         diff.push(mean(&r[g.first..d]) - after);
         settled.push(after);
     }
+    // A level that settles at 0 has no relative bias to speak of (and no division by it).
+    if settled.mean() == 0.0 {
+        return None;
+    }
     let se = (diff.variance() / runs.len() as f64).sqrt();
     let share = (d - g.first) as f64 / (BINS - g.first) as f64;
     let bias = share * diff.mean().abs() / settled.mean().abs();

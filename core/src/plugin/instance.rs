@@ -6,9 +6,9 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 
 use xinzhi_plugin::abi::{
-    CollectorStart, DestroyFn, ErrorOut, HostServices, JobRecord, KindMeta, KindRecord, MachineRecord,
-    MatrixRef, MetricDeclSink, MetricSink, OperationRecord, PredictorVTable, SchedulerVTable,
-    SchedulingSnapshot, SliceRef, Status, StrRef,
+    CollectorStart, DestroyFn, ErrorOut, HostServices, JobRecord, MachineRecord, MatrixRef, MetricDeclSink,
+    MetricSink, OperationRecord, PredictorVTable, SchedulerVTable, SchedulingSnapshot, SliceRef, Status,
+    StrRef,
 };
 
 use super::library::{CollectorFns, PluginLib, VTable};
@@ -381,42 +381,17 @@ unsafe extern "C" fn sink_point(ctx: *mut c_void, series: StrRef, time: f64, val
 /// Calls `f` with the [`CollectorStart`] of `catalogue` and `window` (1.1: with each kind's
 /// meta), whose strings borrow from `catalogue` for the call.
 fn with_start<R>(catalogue: &Catalogue, window: Window, f: impl FnOnce(&CollectorStart) -> R) -> R {
-    let subjects: Vec<Vec<StrRef>> =
-        catalogue.kinds.iter().map(|k| k.subjects.iter().map(|s| StrRef::new(s)).collect()).collect();
-    let kinds: Vec<KindRecord> = catalogue
-        .kinds
-        .iter()
-        .zip(&subjects)
-        .map(|(k, subjects)| KindRecord {
-            name: StrRef::new(&k.name),
-            metric: StrRef::new(&k.metric),
-            rate_metric: k.rate_metric.as_deref().map_or(StrRef::EMPTY, StrRef::new),
-            aggregate: k.aggregate.code(),
-            report: k.report.code(),
-            subjects: SliceRef::new(subjects),
-        })
-        .collect();
-    let meta: Vec<KindMeta> = catalogue
-        .kinds
-        .iter()
-        .map(|k| KindMeta {
-            unit: StrRef::new(&k.unit),
-            description: StrRef::new(&k.description),
-            lower: k.lower.unwrap_or(f64::NAN),
-            upper: k.upper.unwrap_or(f64::NAN),
-            rate_unit: StrRef::new(&k.rate_unit),
-            rate_description: StrRef::new(&k.rate_description),
-        })
-        .collect();
-    let start = CollectorStart {
-        struct_size: size_of::<CollectorStart>() as u32,
-        _reserved: 0,
-        warmup: window.warmup.as_f64(),
-        horizon: window.horizon.as_f64(),
-        kinds: SliceRef::new(&kinds),
-        kind_meta: SliceRef::new(&meta),
-    };
-    f(&start)
+    xinzhi_plugin::glue::with_catalogue(catalogue, |kinds, meta| {
+        let start = CollectorStart {
+            struct_size: size_of::<CollectorStart>() as u32,
+            _reserved: 0,
+            warmup: window.warmup.as_f64(),
+            horizon: window.horizon.as_f64(),
+            kinds: SliceRef::new(kinds),
+            kind_meta: SliceRef::new(meta),
+        };
+        f(&start)
+    })
 }
 
 /// What the declaration sink callback collects.

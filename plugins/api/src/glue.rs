@@ -302,6 +302,39 @@ fn bound(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
+/// Calls `f` with `catalogue` in ABI form: its kinds and (1.1) each kind's meta, whose strings
+/// borrow from `catalogue` for the call. What a host hands a collector's `start` and `declare`.
+pub fn with_catalogue<R>(catalogue: &Catalogue, f: impl FnOnce(&[KindRecord], &[KindMeta]) -> R) -> R {
+    let subjects: Vec<Vec<StrRef>> =
+        catalogue.kinds.iter().map(|k| k.subjects.iter().map(|s| StrRef::new(s)).collect()).collect();
+    let kinds: Vec<KindRecord> = catalogue
+        .kinds
+        .iter()
+        .zip(&subjects)
+        .map(|(k, subjects)| KindRecord {
+            name: StrRef::new(&k.name),
+            metric: StrRef::new(&k.metric),
+            rate_metric: k.rate_metric.as_deref().map_or(StrRef::EMPTY, StrRef::new),
+            aggregate: k.aggregate.code(),
+            report: k.report.code(),
+            subjects: SliceRef::new(subjects),
+        })
+        .collect();
+    let meta: Vec<KindMeta> = catalogue
+        .kinds
+        .iter()
+        .map(|k| KindMeta {
+            unit: StrRef::new(&k.unit),
+            description: StrRef::new(&k.description),
+            lower: k.lower.unwrap_or(f64::NAN),
+            upper: k.upper.unwrap_or(f64::NAN),
+            rate_unit: StrRef::new(&k.rate_unit),
+            rate_description: StrRef::new(&k.rate_description),
+        })
+        .collect();
+    f(&kinds, &meta)
+}
+
 /// # Safety
 /// The strings and slices of `s` are valid for the call.
 unsafe fn catalogue(s: &StartView) -> Result<Catalogue, PluginError> {

@@ -8,8 +8,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use xinzhi_plugin::abi::{
     ABI_MAJOR, COLLECTOR_START_SIZE_1_0, CollectorStart, CollectorVTable, ComponentDescriptor, ComponentKind,
-    ErrorOut, HostServices, KindMeta, KindRecord, MAGIC, MetricDeclSink, MetricSink, SliceRef, Status,
-    StrRef,
+    ErrorOut, HostServices, KindRecord, MAGIC, MetricDeclSink, MetricSink, SliceRef, Status, StrRef,
 };
 use xinzhi_plugin::{Aggregate, Catalogue, Collector, Component, Config, Host, KindInfo, MetricDecl, Output};
 use xinzhi_plugin::{Record, Report, Window};
@@ -121,41 +120,8 @@ impl AbiCollector {
         Ok(AbiCollector { vtable, instance })
     }
 
-    /// Calls `f` with the catalogue in ABI form (kinds and kind meta); everything they point to
-    /// lives until `f` returns.
-    fn with_abi<R>(cat: &Catalogue, f: impl FnOnce(&[KindRecord], &[KindMeta]) -> R) -> R {
-        let subjects: Vec<Vec<StrRef>> =
-            cat.kinds.iter().map(|k| k.subjects.iter().map(|s| StrRef::new(s)).collect()).collect();
-        let kinds: Vec<KindRecord> = cat
-            .kinds
-            .iter()
-            .zip(&subjects)
-            .map(|(k, subjects)| KindRecord {
-                name: StrRef::new(&k.name),
-                metric: StrRef::new(&k.metric),
-                rate_metric: k.rate_metric.as_deref().map_or(StrRef::EMPTY, StrRef::new),
-                aggregate: k.aggregate.code(),
-                report: k.report.code(),
-                subjects: SliceRef::new(subjects),
-            })
-            .collect();
-        let meta: Vec<KindMeta> = cat
-            .kinds
-            .iter()
-            .map(|k| KindMeta {
-                unit: StrRef::new(&k.unit),
-                description: StrRef::new(&k.description),
-                lower: k.lower.unwrap_or(f64::NAN),
-                upper: k.upper.unwrap_or(f64::NAN),
-                rate_unit: StrRef::new(&k.rate_unit),
-                rate_description: StrRef::new(&k.rate_description),
-            })
-            .collect();
-        f(&kinds, &meta)
-    }
-
     fn start(&mut self, cat: &Catalogue, w: Window) -> Result<(), Failure> {
-        Self::with_abi(cat, |kinds, meta| {
+        xinzhi_plugin::glue::with_catalogue(cat, |kinds, meta| {
             let start = CollectorStart {
                 struct_size: size_of::<CollectorStart>() as u32,
                 _reserved: 0,
@@ -172,7 +138,7 @@ impl AbiCollector {
 
     /// `start` as a 1.0 host calls it: a shorter struct, without `kind_meta`.
     fn start_1_0(&mut self, cat: &Catalogue, w: Window) -> Result<(), Failure> {
-        Self::with_abi(cat, |kinds, _| {
+        xinzhi_plugin::glue::with_catalogue(cat, |kinds, _| {
             let start = CollectorStart10 {
                 struct_size: size_of::<CollectorStart10>() as u32,
                 _reserved: 0,
@@ -192,7 +158,7 @@ impl AbiCollector {
     fn declare(&mut self, cat: &Catalogue, w: Window) -> Result<Vec<MetricDecl>, Failure> {
         let mut out: Vec<MetricDecl> = Vec::new();
         let sink = MetricDeclSink { ctx: (&raw mut out).cast(), declare: sink_declare };
-        Self::with_abi(cat, |kinds, meta| {
+        xinzhi_plugin::glue::with_catalogue(cat, |kinds, meta| {
             let start = CollectorStart {
                 struct_size: size_of::<CollectorStart>() as u32,
                 _reserved: 0,
