@@ -1,66 +1,76 @@
-//! Domain models. Each domain owns its components, handlers and config; domains never know each
-//! other, and the rest of the core knows them only through this dispatch point.
+//! Domains: what the simulator models. Each is one folder implementing [`Domain`] plus one line
+//! in the [`register!`](region) list below; the rest of the core knows domains only through
+//! [`DomainConfig`] and the functions here. Domains never import each other: they couple through
+//! the [`exchange`].
+//!
+//! - [`domain`](Domain): the abstraction, the one-step [`Setup`], scoped record [`Kinds`].
+//! - [`exchange`]: neutral World resources domains publish into and read from.
+//! - `region`: one domain alone, or several in one replication (a region).
+//! - [`factory`]: flow lines of stations, machines and products.
 
+mod domain;
+pub mod exchange;
 pub mod factory;
+#[cfg(test)]
+pub mod probe;
+pub(crate) mod region;
+
+pub use domain::{Domain, Kinds, Preflight, RunShape, Setup};
 
 use crate::collect::Collector;
-use crate::engine::{RunOutput, Sim, SimConfig, SimError};
+use crate::engine::{RunOutput, SimConfig, SimError};
 use crate::plugin::Registry;
 use crate::record::Catalogue;
-use crate::scenario::ModelConfig;
-use crate::scenario::Scenario;
 use crate::time::SimTime;
 
-/// What a scenario's rates say before it runs (see [`preflight`]).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Preflight {
-    /// Expected calendar entries of one replication (the unit of engine work; `+∞` when it
-    /// does not fit in an `f64`). An estimate from mean rates, not a bound.
-    pub events_per_replication: f64,
-    /// Cautions found from the rates alone, e.g. `overloaded` stations (offered load ≥ 1);
-    /// `variant` is `None` (the caller knows which scenario it asked about).
-    pub warnings: Vec<crate::output::Warning>,
+// The registration point: one line per domain, in the order they are built (and their first
+// entries run) in a region.
+region::register! {
+    Factory(factory): factory::FactoryModel,
+    #[cfg(test)]
+    Probe(probe): probe::Probe,
 }
 
-/// The expected work of one replication of `scenario` and the cautions its rates imply, from
-/// the validated model alone (nothing runs).
-pub fn preflight(scenario: &Scenario) -> Preflight {
-    match &scenario.model {
-        ModelConfig::Factory(factory) => {
-            factory::preflight::preflight(factory, scenario.horizon.as_f64(), scenario.time_unit)
-        }
+/// Domains the product plans but does not model yet: a scenario naming one is told so.
+pub const PLANNED: &[&str] = &["city", "finance"];
+
+/// The expected work of one replication of a scenario's domains and the cautions their rates
+/// imply, from the validated configs alone (nothing runs).
+pub fn preflight(domains: &[DomainConfig], run: RunShape) -> Preflight {
+    let mut total = Preflight { events_per_replication: 0.0, warnings: Vec::new() };
+    for d in domains {
+        let one = d.preflight(run);
+        total.events_per_replication += one.events_per_replication;
+        total.warnings.extend(one.warnings);
     }
+    total
 }
 
-/// Builds the scenario's model (its plugins taken from `registry`) and runs one replication with
-/// the given collectors.
+/// The record kinds a scenario's domains report (names, aggregates, units, meanings), from
+/// their configs alone: what collectors declare their metrics from before anything runs. The
+/// same catalogue, with the same ids, as a replication's.
+pub fn catalogue(domains: &[DomainConfig]) -> Catalogue {
+    let mut catalogue = Catalogue::default();
+    for d in domains {
+        d.declare(&mut catalogue);
+    }
+    catalogue
+}
+
+/// Builds the scenario's domains (their plugins taken from `registry`) and runs one replication
+/// with the given collectors: one domain alone on its own event type, several as a region.
 ///
 /// # Errors
 /// The replication's first model or collector failure.
 pub fn run_replication(
-    model: &ModelConfig,
+    domains: &[DomainConfig],
     registry: &Registry,
     config: SimConfig,
     collectors: Vec<Box<dyn Collector>>,
     progress: &mut dyn FnMut(SimTime) -> std::ops::ControlFlow<()>,
 ) -> Result<RunOutput, SimError> {
-    match model {
-        ModelConfig::Factory(factory) => {
-            let model = factory::FactoryModel::new(factory, registry)
-                .map_err(|source| SimError::Model { time: crate::time::SimTime::ZERO, source })?;
-            let mut sim = Sim::new(model, config);
-            for c in collectors {
-                sim.add_collector(c);
-            }
-            sim.run(progress)
-        }
-    }
-}
-
-/// The record kinds the scenario's model reports (names, aggregates, units, meanings), from its
-/// config alone: what collectors declare their metrics from before anything runs.
-pub fn catalogue(model: &ModelConfig) -> Catalogue {
-    match model {
-        ModelConfig::Factory(factory) => factory::FactoryModel::catalogue(factory),
+    match domains {
+        [one] => one.run_alone(registry, config, collectors, progress),
+        _ => region::run_region(domains, registry, config, collectors, progress),
     }
 }

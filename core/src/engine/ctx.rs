@@ -1,5 +1,8 @@
 //! The engine context handed to model handlers.
 
+use bevy_ecs::schedule::Schedule;
+
+use super::stepper::{Stepper, StepperConfig};
 use crate::calendar::{Calendar, EntryHandle, Priority, ScheduleError};
 use crate::record::{KindId, Record};
 use crate::rng::{StreamKey, StreamRng, StreamSeeder};
@@ -13,16 +16,42 @@ pub(crate) enum Scheduled<E> {
 }
 
 /// Hot engine state, kept outside the World so that handlers reach it without resource lookups.
+///
+/// `E` is the run's root event type. A domain's handlers are generic over it (`R: From<Event>`),
+/// so one domain alone runs with its own event type and pays nothing for regions.
 pub struct Ctx<E> {
     pub(crate) calendar: Calendar<Scheduled<E>>,
     pub(crate) records: Vec<Record>,
+    pub(crate) steppers: Vec<Stepper>,
     seeder: StreamSeeder,
     horizon: SimTime,
 }
 
 impl<E> Ctx<E> {
     pub(crate) fn new(seeder: StreamSeeder, horizon: SimTime) -> Self {
-        Ctx { calendar: Calendar::new(), records: Vec::with_capacity(super::sim::FLUSH_LEN), seeder, horizon }
+        Ctx {
+            calendar: Calendar::new(),
+            records: Vec::with_capacity(super::sim::FLUSH_LEN),
+            steppers: Vec::new(),
+            seeder,
+            horizon,
+        }
+    }
+
+    /// Runs `schedule` at `first`, `first + period`, ... up to the horizon, on the World.
+    ///
+    /// # Errors
+    /// [`StepperError`] if the period is not positive or `first` is already past.
+    pub fn add_stepper(&mut self, config: StepperConfig, schedule: Schedule) -> Result<(), StepperError> {
+        if config.period.as_f64() <= 0.0 {
+            return Err(StepperError { name: config.name, message: "period must be > 0".into() });
+        }
+        let index = self.steppers.len();
+        if let Err(e) = self.calendar.schedule(config.first, config.priority, Scheduled::Step(index)) {
+            return Err(StepperError { name: config.name, message: e.to_string() });
+        }
+        self.steppers.push(Stepper { config, schedule, steps: 0 });
+        Ok(())
     }
 
     /// The current simulated time.
@@ -41,8 +70,8 @@ impl<E> Ctx<E> {
     /// # Errors
     /// [`ScheduleError::InThePast`] if `time < now`.
     #[inline]
-    pub fn schedule_at(&mut self, time: SimTime, event: E) -> Result<EntryHandle, ScheduleError> {
-        self.calendar.schedule(time, Priority::DEFAULT, Scheduled::Model(event))
+    pub fn schedule_at(&mut self, time: SimTime, event: impl Into<E>) -> Result<EntryHandle, ScheduleError> {
+        self.calendar.schedule(time, Priority::DEFAULT, Scheduled::Model(event.into()))
     }
 
     /// Schedules `event` at `time` with an explicit same-time priority (lower runs first).
@@ -53,9 +82,9 @@ impl<E> Ctx<E> {
         &mut self,
         time: SimTime,
         priority: Priority,
-        event: E,
+        event: impl Into<E>,
     ) -> Result<EntryHandle, ScheduleError> {
-        self.calendar.schedule(time, priority, Scheduled::Model(event))
+        self.calendar.schedule(time, priority, Scheduled::Model(event.into()))
     }
 
     /// Schedules `event` after `delay` with the default priority.
@@ -63,9 +92,13 @@ impl<E> Ctx<E> {
     /// # Errors
     /// None in practice: `now + delay >= now`. The `Result` mirrors [`Ctx::schedule_at`].
     #[inline]
-    pub fn schedule_in(&mut self, delay: SimDuration, event: E) -> Result<EntryHandle, ScheduleError> {
+    pub fn schedule_in(
+        &mut self,
+        delay: SimDuration,
+        event: impl Into<E>,
+    ) -> Result<EntryHandle, ScheduleError> {
         let time = self.now() + delay;
-        self.calendar.schedule(time, Priority::DEFAULT, Scheduled::Model(event))
+        self.calendar.schedule(time, Priority::DEFAULT, Scheduled::Model(event.into()))
     }
 
     /// Cancels a pending entry; `false` if it already ran or was cancelled.
@@ -88,4 +121,14 @@ impl<E> Ctx<E> {
     pub fn stream(&self, key: StreamKey<'_>) -> StreamRng {
         self.seeder.stream(key)
     }
+}
+
+/// A stepper could not be added.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("stepper `{name}`: {message}")]
+pub struct StepperError {
+    /// The stepper's name.
+    pub name: String,
+    /// What is wrong.
+    pub message: String,
 }

@@ -16,7 +16,7 @@ mod ctx;
 mod sim;
 mod stepper;
 
-pub use ctx::Ctx;
+pub use ctx::{Ctx, StepperError};
 pub use sim::{MAX_EVENTS_AT_ONE_INSTANT, ModelError, RunOutput, Sim, SimConfig, SimError};
 pub use stepper::{RecordSink, SimClock, StepperConfig};
 
@@ -31,22 +31,18 @@ impl Priority {
     pub const STEP: Priority = Priority(100);
 }
 
-/// A model: typed handlers for its calendar entries.
+/// A model: typed handlers for its calendar entries, made in one step by [`Sim::build`].
 ///
-/// The model value itself holds static topology and random streams; mutable model state lives in
-/// the World. Handlers return decisions through the [`Ctx`] (schedule, cancel, record).
+/// Mutable state that a stepped system, another domain or an observer reads lives in the World;
+/// hot state only the model's own handlers touch may stay in the model value (see
+/// ARCHITECTURE.md, "State"). Handlers return decisions through the [`Ctx`] (schedule, cancel,
+/// record).
 pub trait Model {
     /// The payload of this model's calendar entries.
     type Event;
 
     /// The record kinds this model emits.
     fn catalogue(&self) -> &Catalogue;
-
-    /// Populates the World and schedules the first entries.
-    ///
-    /// # Errors
-    /// If the model cannot be set up.
-    fn start(&mut self, world: &mut World, ctx: &mut Ctx<Self::Event>) -> Result<(), ModelError>;
 
     /// Reacts to one of its calendar entries at `ctx.now()`.
     ///
@@ -58,6 +54,12 @@ pub trait Model {
         ctx: &mut Ctx<Self::Event>,
         event: Self::Event,
     ) -> Result<(), ModelError>;
+
+    /// Brings the World copies of the model's hot state up to date. The engine calls it before
+    /// every step (stepped systems may read them); a model without such copies does nothing.
+    fn publish(&mut self, world: &mut World) {
+        let _ = world;
+    }
 
     /// One of its events in words for error messages, e.g. "arrival at source `orders`".
     /// Called only when a replication fails (never on the hot path), so it may allocate.

@@ -1,13 +1,14 @@
 //! The run loop.
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use bevy_ecs::schedule::Schedule;
 use bevy_ecs::world::World;
 
 use super::Model;
-use super::ctx::{Ctx, Scheduled};
-use super::stepper::{RecordSink, SimClock, Stepper, StepperConfig};
+use super::ctx::{Ctx, Scheduled, StepperError};
+use super::stepper::{RecordSink, SimClock, StepperConfig};
 use crate::calendar::ScheduleError;
 use crate::collect::{CollectError, Collector, Metric, SeriesPoint, Window};
 use crate::rng::StreamSeeder;
@@ -42,12 +43,15 @@ pub struct SimConfig {
 }
 
 /// A model handler failed.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ModelError {
     /// The handler tried to schedule in the past.
     #[error(transparent)]
     Schedule(#[from] ScheduleError),
+    /// A stepper could not be added while building.
+    #[error(transparent)]
+    Stepper(#[from] StepperError),
     /// The model reached a state it cannot handle.
     #[error("{0}")]
     Invalid(String),
@@ -56,9 +60,35 @@ pub enum ModelError {
     Plugin {
         /// Where in the model, e.g. "station `mill`".
         context: String,
-        /// The failed call.
-        source: crate::plugin::CallError,
+        /// The failed call (the plugin host's error; the engine does not know its type).
+        source: Arc<dyn std::error::Error + Send + Sync>,
     },
+}
+
+impl ModelError {
+    /// A failed plugin call at `context`.
+    pub fn plugin(
+        context: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        ModelError::Plugin { context: context.into(), source: Arc::new(source) }
+    }
+}
+
+/// Equal when they say the same: a plugin's error is compared by its message.
+impl PartialEq for ModelError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (ModelError::Schedule(a), ModelError::Schedule(b)) => a == b,
+            (ModelError::Stepper(a), ModelError::Stepper(b)) => a == b,
+            (ModelError::Invalid(a), ModelError::Invalid(b)) => a == b,
+            (
+                ModelError::Plugin { context: a, source: sa },
+                ModelError::Plugin { context: b, source: sb },
+            ) => a == b && sa.to_string() == sb.to_string(),
+            _ => false,
+        }
+    }
 }
 
 /// A replication failed; fatal for that replication only.
@@ -123,35 +153,33 @@ pub struct Sim<M: Model> {
     world: World,
     ctx: Ctx<M::Event>,
     model: M,
-    steppers: Vec<Stepper>,
     collectors: Vec<Box<dyn Collector>>,
     config: SimConfig,
 }
 
 impl<M: Model> Sim<M> {
-    /// A simulation of `model`; nothing runs until [`Sim::run`].
-    pub fn new(model: M, config: SimConfig) -> Self {
+    /// A simulation whose model `build` makes in one step: it receives a fresh World and engine
+    /// context, populates the World, schedules its first entries, adds its steppers and returns
+    /// the model. Nothing runs until [`Sim::run`].
+    ///
+    /// # Errors
+    /// The model's build error, at time 0.
+    pub fn build(
+        config: SimConfig,
+        build: impl FnOnce(&mut World, &mut Ctx<M::Event>) -> Result<M, ModelError>,
+    ) -> Result<Self, SimError> {
         let mut world = World::new();
         world.insert_resource(SimClock::default());
         world.insert_resource(RecordSink::default());
-        Sim {
-            world,
-            ctx: Ctx::new(config.seeder, config.horizon),
-            model,
-            steppers: Vec::new(),
-            collectors: Vec::new(),
-            config,
-        }
+        let mut ctx = Ctx::new(config.seeder, config.horizon);
+        let model =
+            build(&mut world, &mut ctx).map_err(|source| SimError::Model { time: SimTime::ZERO, source })?;
+        Ok(Sim { world, ctx, model, collectors: Vec::new(), config })
     }
 
-    /// The World, e.g. to spawn agents before the run.
+    /// The World, e.g. to inspect agents before the run.
     pub fn world_mut(&mut self) -> &mut World {
         &mut self.world
-    }
-
-    /// The engine context, e.g. to draw a random stream during set-up.
-    pub fn ctx_mut(&mut self) -> &mut Ctx<M::Event> {
-        &mut self.ctx
     }
 
     /// Adds a collector; it receives every record of the run.
@@ -159,21 +187,13 @@ impl<M: Model> Sim<M> {
         self.collectors.push(collector);
     }
 
-    /// Runs `schedule` at `first`, `first + period`, ... up to the horizon.
+    /// Runs `schedule` at `first`, `first + period`, ... up to the horizon (see
+    /// [`Ctx::add_stepper`], which a model's build uses).
     ///
     /// # Errors
     /// [`SimError::Config`] if the period is not positive.
     pub fn add_stepper(&mut self, config: StepperConfig, schedule: Schedule) -> Result<(), SimError> {
-        if config.period.as_f64() <= 0.0 {
-            return Err(SimError::Config(format!("stepper `{}`: period must be > 0", config.name)));
-        }
-        let index = self.steppers.len();
-        self.ctx
-            .calendar
-            .schedule(config.first, config.priority, Scheduled::Step(index))
-            .map_err(|e| SimError::Config(format!("stepper `{}`: {e}", config.name)))?;
-        self.steppers.push(Stepper { config, schedule, steps: 0 });
-        Ok(())
+        self.ctx.add_stepper(config, schedule).map_err(|e| SimError::Config(e.to_string()))
     }
 
     /// Runs to the horizon and returns the metrics; the World is dropped at the end.
@@ -194,10 +214,6 @@ impl<M: Model> Sim<M> {
             c.start(&catalogue, window)
                 .map_err(|source| SimError::Collector { time: SimTime::ZERO, source })?;
         }
-        self.model
-            .start(&mut self.world, &mut self.ctx)
-            .map_err(|source| SimError::Model { time: SimTime::ZERO, source })?;
-
         let horizon = self.config.horizon;
         let mut events: u64 = 0;
         // The instant being run and how many entries ran at it: the guard against loops that
@@ -255,7 +271,7 @@ impl<M: Model> Sim<M> {
     fn stalled(&self, time: SimTime, payload: &Scheduled<M::Event>) -> SimError {
         let last = match payload {
             Scheduled::Model(event) => self.model.describe(event),
-            Scheduled::Step(index) => match self.steppers.get(*index) {
+            Scheduled::Step(index) => match self.ctx.steppers.get(*index) {
                 Some(stepper) => format!("step of `{}`", stepper.config.name),
                 None => format!("step {index}"),
             },
@@ -264,17 +280,20 @@ impl<M: Model> Sim<M> {
     }
 
     fn step(&mut self, index: usize, time: SimTime) -> Result<(), SimError> {
-        let stepper = &mut self.steppers[index];
+        // A stepped system may read any domain's World state: bring it up to date first.
+        self.model.publish(&mut self.world);
+        let stepper = &mut self.ctx.steppers[index];
         self.world.resource_mut::<SimClock>().now = time;
         self.world.resource_mut::<RecordSink>().now = time.as_f64();
         stepper.schedule.run(&mut self.world);
         self.ctx.records.append(&mut self.world.resource_mut::<RecordSink>().records);
         stepper.steps += 1;
-        let next = SimTime::new(stepper.next_time())
+        let (next, priority) = (stepper.next_time(), stepper.config.priority);
+        let next = SimTime::new(next)
             .map_err(|e| SimError::Config(format!("stepper `{}`: {e}", stepper.config.name)))?;
         self.ctx
             .calendar
-            .schedule(next, stepper.config.priority, Scheduled::Step(index))
+            .schedule(next, priority, Scheduled::Step(index))
             .map_err(|source| SimError::Model { time, source: source.into() })?;
         Ok(())
     }

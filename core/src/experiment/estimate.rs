@@ -7,7 +7,7 @@
 //! and a long run may be exactly what the user wants.
 
 use super::BASELINE;
-use crate::domains::preflight;
+use crate::domains::{RunShape, preflight};
 use crate::output::Warning;
 use crate::scenario::ScenarioFile;
 
@@ -107,7 +107,10 @@ pub fn estimate(file: &ScenarioFile) -> WorkEstimate {
     let mut variants = Vec::new();
     let mut found: Vec<(String, Warning)> = Vec::new();
     for (name, scenario) in scenarios {
-        let p = preflight(scenario);
+        let p = preflight(
+            &scenario.domains,
+            RunShape { horizon: scenario.horizon, time_unit: scenario.time_unit },
+        );
         variants
             .push(VariantWork { variant: name.to_owned(), events_per_replication: p.events_per_replication });
         found.extend(p.warnings.into_iter().map(|w| (name.to_owned(), w)));

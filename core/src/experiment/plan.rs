@@ -311,7 +311,7 @@ fn run_one(
             return Err(e);
         }
     };
-    let out = domains::run_replication(&scenario.model, registry, config, collectors, &mut |t| {
+    let out = domains::run_replication(&scenario.domains, registry, config, collectors, &mut |t| {
         if stop_requested(stop) {
             return ControlFlow::Break(());
         }

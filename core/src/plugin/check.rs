@@ -145,7 +145,7 @@ pub struct Declared {
 /// A collector that is not in `registry`, refuses its parameters, or fails (or panics) while
 /// declaring, located at its reference in the scenario.
 pub fn declared_metrics(scenario: &Scenario, registry: &Registry) -> Result<Declared, ScenarioError> {
-    let catalogue = crate::domains::catalogue(&scenario.model);
+    let catalogue = crate::domains::catalogue(&scenario.domains);
     let window = Window { warmup: scenario.warmup, horizon: scenario.horizon };
     let mut declared = Declared { metrics: Vec::new(), complete: true };
     for r in &scenario.collect {
@@ -405,7 +405,7 @@ set = {{ "factory.station.lathe.machines" = 2 }}
         let mut c = component.collector("{}", Services { seed: 0, replication: 0 }).unwrap();
         let file = scenario::parse(Path::new("line.toml"), &scenario_text("replications = 2"), &[]).unwrap();
         let base = &file.baseline;
-        let catalogue = crate::domains::catalogue(&base.model);
+        let catalogue = crate::domains::catalogue(&base.domains);
         let window = Window { warmup: base.warmup, horizon: base.horizon };
         assert_eq!(c.declare(&catalogue, window, base.time_unit), Ok(None));
         // It runs as before: the 1.1 glue behind it reads only the 1.0 fields it is given.

@@ -85,7 +85,7 @@ pub(crate) fn line_col_bytes(bytes: &[u8], offset: usize) -> (usize, usize) {
 
 /// Everything needed to report an error about a value of the tree being validated.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Ctx<'a> {
+pub struct ValidationCtx<'a> {
     src: &'a Source<'a>,
     tree: &'a DeTable<'a>,
     variant: Option<&'a str>,
@@ -93,16 +93,16 @@ pub(crate) struct Ctx<'a> {
     swept: &'a [(Range<usize>, String)],
 }
 
-impl<'a> Ctx<'a> {
+impl<'a> ValidationCtx<'a> {
     /// A context for values of `tree`; `variant` names the variant being applied, if any.
     pub(crate) fn new(src: &'a Source<'a>, tree: &'a DeTable<'a>, variant: Option<&'a str>) -> Self {
-        Ctx { src, tree, variant, swept: &[] }
+        ValidationCtx { src, tree, variant, swept: &[] }
     }
 
     /// The same context, naming errors inside the `swept` values by their `[sweep]` path
     /// (`factory.station.mill.machines`) rather than by their place in the tree.
     pub(crate) fn with_swept(self, swept: &'a [(Range<usize>, String)]) -> Self {
-        Ctx { swept, ..self }
+        ValidationCtx { swept, ..self }
     }
 
     /// The scenario file being loaded.

@@ -4,7 +4,9 @@
 //! [scenario]
 //! name = "mm1"                 # required, non-empty
 //! description = "..."          # optional
-//! domain = "factory"           # factory (city and finance are not available yet)
+//! domain = "factory"           # the one domain modelled (city and finance are not available
+//!                              #   yet); or `domains = ["factory", ...]` for a region of
+//!                              #   several, each with its own table, on one calendar
 //! time_unit = "minute"         # second | minute | hour | day
 //! horizon = 200000.0           # > 0
 //! warmup = 5000.0              # optional, default 0, < horizon
@@ -70,8 +72,6 @@ mod plugins;
 pub(crate) mod suggest;
 mod variants;
 use variants::{build_variants, check_baseline_name, parse_sweep, values_at};
-#[cfg(test)]
-mod tests;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -81,7 +81,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-pub(crate) use ctx::Ctx;
+pub use ctx::ValidationCtx;
 use ctx::{CliRegion, Source, line_col, line_col_bytes};
 pub use error::ScenarioError;
 pub use overrides::Override;
@@ -90,7 +90,7 @@ pub(crate) use plugins::RawPluginTable;
 pub use plugins::{LibraryRef, PluginRef, Written};
 use suggest::{list, nearest, one_of};
 
-use crate::domains::factory::{self, config::FactoryConfig};
+use crate::domains::{self, DomainConfig};
 use crate::plugin::ComponentKind;
 use crate::time::{SimTime, TimeUnit};
 
@@ -113,18 +113,16 @@ pub struct Scenario {
     pub plugins: Vec<LibraryRef>,
     /// Collectors, from `[[collect]]`; `kpi` first, added when not listed.
     pub collect: Vec<PluginRef>,
-    /// The domain model.
-    pub model: ModelConfig,
+    /// The domains of the model, in registration order (one, or several in a region).
+    pub domains: Vec<DomainConfig>,
 }
 
 impl Scenario {
     /// Every plugin reference of the scenario with the kind of component it needs: collectors
-    /// first, then the model's in the domain's order.
+    /// first, then each domain's in its own order.
     pub fn plugin_refs(&self) -> Vec<(&PluginRef, ComponentKind)> {
         let mut refs: Vec<_> = self.collect.iter().map(|r| (r, ComponentKind::COLLECTOR)).collect();
-        match &self.model {
-            ModelConfig::Factory(f) => refs.extend(f.plugin_refs().map(|r| (r, ComponentKind::SCHEDULER))),
-        }
+        refs.extend(self.domains.iter().flat_map(DomainConfig::plugin_refs));
         refs
     }
 }
@@ -198,14 +196,6 @@ pub enum HalfWidth {
     Relative(f64),
     /// In the metric's own unit (`half_width`).
     Absolute(f64),
-}
-
-/// The domain model of a scenario, tagged by domain name.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "domain", rename_all = "lowercase")]
-pub enum ModelConfig {
-    /// A factory flow line.
-    Factory(FactoryConfig),
 }
 
 /// A what-if: the baseline with some values changed.
@@ -295,7 +285,7 @@ pub fn parse(path: &Path, text: &str, overrides: &[Override]) -> Result<Scenario
 
     let variant_entry = doc.remove_entry("variant");
     let sweep_entry = doc.remove_entry("sweep");
-    let baseline = build(&doc, &Ctx::new(&src, &doc, None))?;
+    let baseline = build(&doc, &ValidationCtx::new(&src, &doc, None))?;
     let axes = match sweep_entry {
         Some((key, value)) => parse_sweep(&src, key, value)?,
         None => Vec::new(),
@@ -372,7 +362,8 @@ fn syntax_key(text: &str, offset: usize) -> String {
 struct RawScenario {
     name: Spanned<String>,
     description: Option<String>,
-    domain: Spanned<String>,
+    domain: Option<Spanned<String>>,
+    domains: Option<Spanned<Vec<Spanned<String>>>>,
     time_unit: Spanned<String>,
     horizon: Spanned<f64>,
     warmup: Option<Spanned<f64>>,
@@ -415,26 +406,6 @@ const DEFAULT_SEED: u64 = 1;
 /// The name of the unmodified scenario in outputs; no variant may take it.
 const BASELINE_NAME: &str = "baseline";
 
-/// Validates a domain's root table.
-type DomainParser = fn(&Spanned<DeValue<'_>>, &Ctx<'_>) -> Result<ModelConfig, ScenarioError>;
-
-/// A domain a scenario may name, and its parser if implemented.
-struct Domain {
-    name: &'static str,
-    parse: Option<DomainParser>,
-}
-
-fn parse_factory(value: &Spanned<DeValue<'_>>, ctx: &Ctx<'_>) -> Result<ModelConfig, ScenarioError> {
-    factory::config::parse(value, ctx).map(ModelConfig::Factory)
-}
-
-/// Each domain owns the root table named after it (`[factory]`, `[[factory.station]]`, …).
-const DOMAINS: [Domain; 3] = [
-    Domain { name: factory::config::DOMAIN, parse: Some(parse_factory) },
-    Domain { name: "city", parse: None },
-    Domain { name: "finance", parse: None },
-];
-
 const GENERIC_TABLES: [&str; 6] = ["scenario", "experiment", "plugins", "collect", "variant", "sweep"];
 
 /// The collector that always runs.
@@ -447,8 +418,8 @@ struct RawPlugins {
 }
 
 /// Validates one scenario tree (root keys, `[scenario]`, `[experiment]`, the domain's table).
-fn build(doc: &DeTable<'_>, ctx: &Ctx<'_>) -> Result<Scenario, ScenarioError> {
-    let known = || GENERIC_TABLES.into_iter().chain(DOMAINS.iter().map(|d| d.name));
+fn build(doc: &DeTable<'_>, ctx: &ValidationCtx<'_>) -> Result<Scenario, ScenarioError> {
+    let known = || GENERIC_TABLES.into_iter().chain(domains::NAMES.iter().copied());
     let (mut scenario, mut experiment, mut domain_tables) = (None, None, Vec::new());
     let (mut plugins_table, mut collect_table) = (None, None);
     for (k, v) in doc {
@@ -464,7 +435,9 @@ fn build(doc: &DeTable<'_>, ctx: &Ctx<'_>) -> Result<Scenario, ScenarioError> {
             "sweep" => {
                 return Err(ctx.error_with_key(&k.span(), "sweep", "a variant cannot change `[sweep]`"));
             }
-            name if DOMAINS.iter().any(|d| d.name == name) => domain_tables.push((k, v)),
+            name if domains::NAMES.contains(&name) || domains::PLANNED.contains(&name) => {
+                domain_tables.push((k, v));
+            }
             other => {
                 return Err(ctx
                     .error_with_key(
@@ -484,23 +457,7 @@ fn build(doc: &DeTable<'_>, ctx: &Ctx<'_>) -> Result<Scenario, ScenarioError> {
     if raw.name.get_ref().trim().is_empty() {
         return Err(ctx.error(&raw.name.span(), "`name` must not be empty"));
     }
-    let domain_name = raw.domain.get_ref().as_str();
-    let Some(domain) = DOMAINS.iter().find(|d| d.name == domain_name) else {
-        let names = DOMAINS.iter().map(|d| d.name);
-        return Err(ctx
-            .error(
-                &raw.domain.span(),
-                format!("unknown domain `{domain_name}` (expected {})", one_of(names.clone())),
-            )
-            .with_suggestion(nearest(domain_name, names)));
-    };
-    let implemented = || DOMAINS.iter().filter(|d| d.parse.is_some()).map(|d| d.name);
-    let Some(parse_domain) = domain.parse else {
-        return Err(ctx.error(
-            &raw.domain.span(),
-            format!("domain `{domain_name}` is not available yet (available: {})", list(implemented())),
-        ));
-    };
+    let named = domain_names(&raw, ctx)?;
     let time_unit = TimeUnit::from_name(raw.time_unit.get_ref()).ok_or_else(|| {
         let units = TimeUnit::ALL.map(TimeUnit::name);
         ctx.error(
@@ -535,21 +492,24 @@ fn build(doc: &DeTable<'_>, ctx: &Ctx<'_>) -> Result<Scenario, ScenarioError> {
 
     let config = experiment_config(experiment, ctx)?;
 
-    if let Some((k, _)) = domain_tables.iter().find(|(k, _)| k.get_ref().as_ref() != domain_name) {
+    if let Some((k, _)) =
+        domain_tables.iter().find(|(k, _)| !named.iter().any(|n| n.get_ref() == k.get_ref().as_ref()))
+    {
+        let named: Vec<&str> = named.iter().map(|n| n.get_ref().as_str()).collect();
+        let (which, names) = if named.len() == 1 {
+            ("domain is", format!("`{}`", named[0]))
+        } else {
+            ("domains are", list(named.iter().copied()))
+        };
         return Err(ctx.error(
             &k.span(),
             format!(
-                "table `{}` belongs to domain `{}`, but this scenario's domain is `{domain_name}`",
+                "table `{}` belongs to domain `{}`, but this scenario's {which} {names}",
                 k.get_ref(),
                 k.get_ref()
             ),
         ));
     }
-    let Some((_, table)) = domain_tables.first() else {
-        return Err(
-            ctx.error(&raw.domain.span(), format!("domain `{domain_name}` needs a `[{domain_name}]` table"))
-        );
-    };
     let mut plugins = Vec::new();
     if let Some(table) = plugins_table {
         let raw: RawPlugins = ctx.deserialize(table)?;
@@ -569,7 +529,22 @@ fn build(doc: &DeTable<'_>, ctx: &Ctx<'_>) -> Result<Scenario, ScenarioError> {
     } else {
         collect.push(PluginRef::default_at(ctx, &raw.name.span(), DEFAULT_COLLECTOR));
     }
-    let model = parse_domain(table, ctx)?;
+    let mut domains = Vec::with_capacity(named.len());
+    for name in &named {
+        let Some((_, table)) = domain_tables.iter().find(|(k, _)| k.get_ref().as_ref() == name.get_ref())
+        else {
+            return Err(
+                ctx.error(&name.span(), format!("domain `{0}` needs a `[{0}]` table", name.get_ref()))
+            );
+        };
+        let Some(config) = DomainConfig::parse(name.get_ref(), table, ctx) else {
+            return Err(ctx.error(&name.span(), format!("unknown domain `{}`", name.get_ref())));
+        };
+        domains.push(config?);
+    }
+    // Registration order, whatever order the scenario names them in: the order domains are
+    // built in, so a region's same-time order does not depend on how the list is written.
+    domains.sort_by_key(DomainConfig::rank);
 
     Ok(Scenario {
         name: raw.name.into_inner(),
@@ -580,14 +555,63 @@ fn build(doc: &DeTable<'_>, ctx: &Ctx<'_>) -> Result<Scenario, ScenarioError> {
         experiment: config,
         plugins,
         collect,
-        model,
+        domains,
     })
+}
+
+/// The domains `[scenario]` names: `domain = "x"` (one) or `domains = ["x", "y"]` (a region),
+/// each registered, none twice.
+fn domain_names(raw: &RawScenario, ctx: &ValidationCtx<'_>) -> Result<Vec<Spanned<String>>, ScenarioError> {
+    let names = match (&raw.domain, &raw.domains) {
+        (Some(one), None) => vec![one.clone()],
+        (None, Some(many)) if many.get_ref().is_empty() => {
+            return Err(ctx.error(&many.span(), "`domains` must name at least one domain"));
+        }
+        (None, Some(many)) => many.get_ref().clone(),
+        (Some(_), Some(many)) => {
+            return Err(
+                ctx.error(&many.span(), "give either `domain` (one) or `domains` (a region), not both")
+            );
+        }
+        (None, None) => {
+            return Err(ctx.error_with_key(
+                &raw.name.span(),
+                "scenario.domain",
+                format!(
+                    "`[scenario]` needs `domain` (one of {}) or `domains` (a list of them)",
+                    one_of(domains::NAMES.iter().copied())
+                ),
+            ));
+        }
+    };
+    for (i, name) in names.iter().enumerate() {
+        let n = name.get_ref().as_str();
+        if domains::PLANNED.contains(&n) {
+            return Err(ctx.error(
+                &name.span(),
+                format!(
+                    "domain `{n}` is not available yet (available: {})",
+                    list(domains::NAMES.iter().copied())
+                ),
+            ));
+        }
+        if !domains::NAMES.contains(&n) {
+            let all = domains::NAMES.iter().chain(domains::PLANNED).copied();
+            return Err(ctx
+                .error(&name.span(), format!("unknown domain `{n}` (expected {})", one_of(all.clone())))
+                .with_suggestion(nearest(n, all)));
+        }
+        if names[..i].iter().any(|m| m.get_ref() == n) {
+            return Err(ctx.error(&name.span(), format!("domain `{n}` is named twice")));
+        }
+    }
+    Ok(names)
 }
 
 /// Validates `[experiment]` (absent: the defaults).
 fn experiment_config(
     table: Option<&Spanned<DeValue<'_>>>,
-    ctx: &Ctx<'_>,
+    ctx: &ValidationCtx<'_>,
 ) -> Result<ExperimentConfig, ScenarioError> {
     let mut config = ExperimentConfig {
         replications: DEFAULT_REPLICATIONS,

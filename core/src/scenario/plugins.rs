@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use toml::Spanned;
 
-use super::{Ctx, ScenarioError};
+use super::{ScenarioError, ValidationCtx};
 
 /// A raw inline table naming a plugin: `plugin = "name"` plus parameters.
 pub(crate) type RawPluginTable = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
@@ -91,7 +91,7 @@ pub struct PluginRef {
 
 impl PluginRef {
     /// A reference with no parameters that was not written out (a default), located at `span`.
-    pub(crate) fn default_at(ctx: &Ctx<'_>, span: &std::ops::Range<usize>, plugin: &str) -> Self {
+    pub(crate) fn default_at(ctx: &ValidationCtx<'_>, span: &std::ops::Range<usize>, plugin: &str) -> Self {
         let at = ctx.error(span, "");
         PluginRef {
             plugin: plugin.to_owned(),
@@ -120,7 +120,7 @@ pub struct LibraryRef {
     pub written: Written,
 }
 
-impl Ctx<'_> {
+impl ValidationCtx<'_> {
     /// Validates an inline plugin table.
     pub(crate) fn plugin_ref(&self, table: &Spanned<RawPluginTable>) -> Result<PluginRef, ScenarioError> {
         let at = self.error(&table.span(), "");

@@ -13,7 +13,7 @@ use serde::de::IgnoredAny;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-use super::ctx::{Ctx, Source};
+use super::ctx::{Source, ValidationCtx};
 use super::overrides::{PathKey, apply, join_path, keys_in};
 use super::suggest::{list, nearest};
 use super::{BASELINE_NAME, MAX_SWEEP_VARIANTS, RawVariant, ScenarioError, Variant, build};
@@ -105,7 +105,7 @@ pub(super) fn parse_sweep<'i>(
     // Raw checks see a tree holding only the sweep, so keys read `sweep.…`.
     let mut holder = DeTable::new();
     holder.insert(key, value.clone());
-    let ctx = Ctx::new(src, &holder, None);
+    let ctx = ValidationCtx::new(src, &holder, None);
     let _: BTreeMap<String, IgnoredAny> = ctx.deserialize(&value)?;
     let Some(table) = value.get_ref().as_table() else { return Ok(Vec::new()) };
 
@@ -287,7 +287,7 @@ pub(super) fn check_baseline_name(
     if names.len() > LISTED {
         known.push_str(&format!(", … ({} in all)", names.len()));
     }
-    Err(Ctx::new(src, doc, None)
+    Err(ValidationCtx::new(src, doc, None)
         .error(&span, format!("unknown variant `{name}` (known variants: {known})"))
         .with_suggestion(nearest(name, names.iter().copied())))
 }
@@ -306,7 +306,7 @@ pub(super) fn build_variants<'i>(
         holder.insert(key, value.clone());
         value
     });
-    let ctx = Ctx::new(src, &holder, None);
+    let ctx = ValidationCtx::new(src, &holder, None);
     let raws: Vec<Spanned<RawVariant>> = match &value {
         Some(value) => ctx.deserialize(value)?,
         None => Vec::new(),
@@ -367,7 +367,7 @@ pub(super) fn build_variants<'i>(
         let name = name.into_inner();
 
         let mut tree = doc.clone();
-        let vctx = Ctx::new(src, &holder, Some(&name));
+        let vctx = ValidationCtx::new(src, &holder, Some(&name));
         for entry in &entries {
             let fail = |message: String| vctx.error_with_key(&entry.key_span, entry.path.clone(), message);
             let keys = entry.keys.clone().map_err(fail)?;
@@ -398,7 +398,7 @@ pub(super) fn build_variants<'i>(
                 vctx.error_with_key(&e.span, entry.path.clone(), e.message).with_suggestion(e.suggestion)
             })?;
         }
-        let scenario = build(&tree, &Ctx::new(src, &tree, Some(&name)))?;
+        let scenario = build(&tree, &ValidationCtx::new(src, &tree, Some(&name)))?;
         let set: Vec<(String, String)> = entries.iter().map(|e| (e.path.clone(), render(&e.value))).collect();
         let at_sweep = values_at(&tree, axes);
         if grid > 0 {
@@ -419,7 +419,7 @@ pub(super) fn build_variants<'i>(
         for (digits, point) in points.iter().zip(&point_names) {
             let name = generated_name(source.as_deref(), point);
             let mut tree = tree.clone();
-            let vctx = Ctx::new(src, &holder, Some(&name));
+            let vctx = ValidationCtx::new(src, &holder, Some(&name));
             let mut swept = Vec::with_capacity(2 * axes.len());
             let mut changes = Vec::with_capacity(axes.len());
             for (axis, &d) in axes.iter().zip(digits) {
@@ -434,7 +434,7 @@ pub(super) fn build_variants<'i>(
                 swept.push((axis.key_span.clone(), axis.path.clone()));
                 changes.push((axis.path.clone(), rendered.clone()));
             }
-            let scenario = build(&tree, &Ctx::new(src, &tree, Some(&name)).with_swept(&swept))?;
+            let scenario = build(&tree, &ValidationCtx::new(src, &tree, Some(&name)).with_swept(&swept))?;
             variants.push(Variant {
                 name,
                 description: None,
@@ -447,4 +447,13 @@ pub(super) fn build_variants<'i>(
         }
     }
     Ok(variants)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn labels_are_the_shortest_unique_suffixes() {
+        let paths = [vec!["a".into(), "b".into()], vec!["x".into(), "a".into(), "b".into()]];
+        assert_eq!(super::labels(&paths), ["a.b", "x.a.b"]);
+    }
 }

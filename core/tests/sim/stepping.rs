@@ -34,12 +34,6 @@ impl Model for Setter {
     fn catalogue(&self) -> &Catalogue {
         &self.catalogue
     }
-    fn start(&mut self, world: &mut World, ctx: &mut Ctx<f64>) -> Result<(), ModelError> {
-        world.insert_resource(Level(0.0));
-        world.insert_resource(Seen::default());
-        ctx.schedule_at(t(1.0), 1.0)?;
-        Ok(())
-    }
     fn handle(&mut self, world: &mut World, ctx: &mut Ctx<f64>, k: f64) -> Result<(), ModelError> {
         world.resource_mut::<Level>().0 = k;
         ctx.schedule_in(SimDuration::new(1.0).unwrap(), k + 1.0)?;
@@ -51,8 +45,19 @@ fn sample(clock: Res<SimClock>, level: Res<Level>, mut seen: ResMut<Seen>) {
     seen.0.push((clock.now.as_f64(), level.0));
 }
 
+/// The setter, built: its level and sampler's log in the World, its first event at t = 1.
+fn setter(horizon: f64) -> Sim<Setter> {
+    Sim::build(config(horizon), |world, ctx| {
+        world.insert_resource(Level(0.0));
+        world.insert_resource(Seen::default());
+        ctx.schedule_at(t(1.0), 1.0)?;
+        Ok(Setter { catalogue: Catalogue::default() })
+    })
+    .unwrap()
+}
+
 fn run_sampler(priority: Priority) -> Vec<(f64, f64)> {
-    let mut sim = Sim::new(Setter { catalogue: Catalogue::default() }, config(5.0));
+    let mut sim = setter(5.0);
     let mut schedule = Schedule::default();
     schedule.add_systems(sample);
     let stepper = StepperConfig {
@@ -93,7 +98,7 @@ fn step_with_lower_priority_runs_before_same_time_event() {
 
 #[test]
 fn stepper_period_must_be_positive() {
-    let mut sim = Sim::new(Setter { catalogue: Catalogue::default() }, config(5.0));
+    let mut sim = setter(5.0);
     let bad = StepperConfig {
         name: "zero".into(),
         period: SimDuration::ZERO,
@@ -149,8 +154,6 @@ fn exchange(
 
 struct Economy {
     catalogue: Catalogue,
-    kinds: Kinds,
-    agents: usize,
 }
 
 impl Model for Economy {
@@ -158,15 +161,6 @@ impl Model for Economy {
     type Event = u64;
     fn catalogue(&self) -> &Catalogue {
         &self.catalogue
-    }
-    fn start(&mut self, world: &mut World, ctx: &mut Ctx<u64>) -> Result<(), ModelError> {
-        let agents: Vec<Entity> = (0..self.agents).map(|_| world.spawn(Wealth(1)).id()).collect();
-        world.insert_resource(Agents(agents));
-        world.insert_resource(ExchangeRng(ctx.stream(StreamKey::new("economy", "exchange"))));
-        world.insert_resource(self.kinds);
-        // Windfall at t = 50.5, between steps 50 and 51.
-        ctx.schedule_at(t(50.5), 2)?;
-        Ok(())
     }
     fn handle(&mut self, world: &mut World, _ctx: &mut Ctx<u64>, amount: u64) -> Result<(), ModelError> {
         let mut q = world.query::<&mut Wealth>();
@@ -186,16 +180,25 @@ fn economy(agents: usize, steps: f64) -> Vec<(String, f64)> {
         gini: add_kind(&mut catalogue, level("gini")),
         total: add_kind(&mut catalogue, level("total")),
     };
-    let mut sim = Sim::new(Economy { catalogue, kinds, agents }, config(steps));
-    let mut schedule = Schedule::default();
-    schedule.add_systems(exchange);
-    let step = StepperConfig {
-        name: "exchange".into(),
-        period: SimDuration::new(1.0).unwrap(),
-        first: t(1.0),
-        priority: Priority::STEP,
-    };
-    sim.add_stepper(step, schedule).unwrap();
+    let mut sim = Sim::build(config(steps), |world, ctx| {
+        let agents: Vec<Entity> = (0..agents).map(|_| world.spawn(Wealth(1)).id()).collect();
+        world.insert_resource(Agents(agents));
+        world.insert_resource(ExchangeRng(ctx.stream(StreamKey::new("economy", "exchange"))));
+        world.insert_resource(kinds);
+        // Windfall at t = 50.5, between steps 50 and 51.
+        ctx.schedule_at(t(50.5), 2_u64)?;
+        let mut schedule = Schedule::default();
+        schedule.add_systems(exchange);
+        let step = StepperConfig {
+            name: "exchange".into(),
+            period: SimDuration::new(1.0).unwrap(),
+            first: t(1.0),
+            priority: Priority::STEP,
+        };
+        ctx.add_stepper(step, schedule)?;
+        Ok(Economy { catalogue })
+    })
+    .unwrap();
     // The built-in `kpi` collector, called through the plugin ABI as in every run.
     let registry = Registry::with_builtins(&[xinzhi_metrics::plugin_library()]).unwrap();
     let kpi = registry.find("kpi", ComponentKind::COLLECTOR).unwrap();

@@ -15,6 +15,8 @@
 //! process = { mill = { dist = "exponential", mean = 0.5 }, lathe = 2.5 }   # optional overrides
 //! known_times = false          # optional: true samples each job's processing times at release
 //!                              # and shows schedulers the true values (clairvoyant scheduling)
+//! destination = "north"        # optional: where its finished jobs are shipped (a name other
+//!                              # domains of a region may read on each `Shipment`)
 //!
 //! [[factory.station]]
 //! name = "mill"
@@ -42,7 +44,7 @@ use toml::de::DeValue;
 
 use crate::dist::{Dist, DistSpec};
 use crate::scenario::suggest::{list, nearest};
-use crate::scenario::{Ctx, PluginRef, RawPluginTable, ScenarioError};
+use crate::scenario::{PluginRef, RawPluginTable, ScenarioError, ValidationCtx};
 
 /// The scheduler of a station that names none.
 pub const DEFAULT_DISPATCH: &str = "fifo";
@@ -96,6 +98,8 @@ pub struct ProductConfig {
     pub route: Vec<RouteStep>,
     /// Sample each job's processing times at release and show schedulers the true values.
     pub known_times: bool,
+    /// Where its finished jobs are shipped, if said (see [`crate::domains::exchange::Shipment`]).
+    pub destination: Option<String>,
 }
 
 /// One visit of a station.
@@ -147,6 +151,7 @@ struct RawProduct {
     route: Spanned<Vec<Spanned<String>>>,
     process: Option<BTreeMap<Spanned<String>, Spanned<DistSpec>>>,
     known_times: Option<bool>,
+    destination: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -165,7 +170,10 @@ pub const UNLIMITED: &str = "unlimited";
 
 /// A station's `buffer`: an integer from 0 to `u32::MAX` waiting places, or `"unlimited"`
 /// (`None`).
-fn parse_buffer(ctx: &Ctx<'_>, buffer: &Spanned<toml::Value>) -> Result<Option<u32>, ScenarioError> {
+fn parse_buffer(
+    ctx: &ValidationCtx<'_>,
+    buffer: &Spanned<toml::Value>,
+) -> Result<Option<u32>, ScenarioError> {
     let expected = format!("expected an integer from 0 to {} or \"{UNLIMITED}\"", u32::MAX);
     let found = match buffer.get_ref() {
         toml::Value::Integer(n) => match u32::try_from(*n) {
@@ -203,7 +211,7 @@ type Overrides = Vec<(usize, Dist)>;
 
 /// The entries of an array of tables, or an error if there are none.
 fn required<'r, T>(
-    ctx: &Ctx<'_>,
+    ctx: &ValidationCtx<'_>,
     whole: &Spanned<DeValue<'_>>,
     items: &'r Option<Spanned<Vec<Spanned<T>>>>,
     kind: &str,
@@ -217,7 +225,10 @@ fn required<'r, T>(
 }
 
 /// Validates the `factory` table.
-pub(crate) fn parse(value: &Spanned<DeValue<'_>>, ctx: &Ctx<'_>) -> Result<FactoryConfig, ScenarioError> {
+pub(crate) fn parse(
+    value: &Spanned<DeValue<'_>>,
+    ctx: &ValidationCtx<'_>,
+) -> Result<FactoryConfig, ScenarioError> {
     let raw: RawFactory = ctx.deserialize(value)?;
     let sources = required(ctx, value, &raw.source, "source")?;
     let products = required(ctx, value, &raw.product, "product")?;
@@ -344,10 +355,17 @@ pub(crate) fn parse(value: &Spanned<DeValue<'_>>, ctx: &Ctx<'_>) -> Result<Facto
             };
             route.push(RouteStep { station, process: process.clone() });
         }
+        let destination = match &product.destination {
+            Some(d) if d.get_ref().trim().is_empty() => {
+                return Err(ctx.error(&d.span(), "`destination` must not be empty"));
+            }
+            d => d.as_ref().map(|d| d.get_ref().clone()),
+        };
         product_configs.push(ProductConfig {
             name: (*name).to_owned(),
             route,
             known_times: product.known_times.unwrap_or(false),
+            destination,
         });
     }
 
@@ -359,14 +377,14 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::scenario::{ModelConfig, parse as parse_scenario};
+    use crate::scenario::parse as parse_scenario;
 
     fn factory(tables: &str) -> Result<FactoryConfig, ScenarioError> {
         let text = format!(
             "[scenario]\nname = \"f\"\ndomain = \"factory\"\ntime_unit = \"hour\"\nhorizon = 10\n{tables}"
         );
         let file = parse_scenario(Path::new("f.toml"), &text, &[])?;
-        let ModelConfig::Factory(config) = file.baseline.model;
+        let config = crate::domains::factory::config_of(&file.baseline).clone();
         Ok(config)
     }
 
@@ -482,7 +500,7 @@ process = 0.5
         Ok(std::iter::once(&file.baseline)
             .chain(file.variants.iter().map(|v| &v.scenario))
             .map(|s| {
-                let ModelConfig::Factory(config) = &s.model;
+                let config = crate::domains::factory::config_of(s);
                 config.stations[0].buffer
             })
             .collect())

@@ -5,9 +5,21 @@
 //! downstream.
 
 pub mod config;
+#[cfg(test)]
+mod loader_tests;
 mod model;
 pub mod preflight;
 mod state;
 
 pub use model::{FactoryEvent, FactoryModel};
-pub use state::{Blocked, Job, MachineState, Station, Stations};
+pub use state::{Activity, Blocked, Job, Machine, MachineState, MachineStatus, Station, Stations};
+
+/// The factory config of a scenario (tests only: scenarios there are factories).
+#[cfg(test)]
+pub(crate) fn config_of(scenario: &crate::scenario::Scenario) -> &config::FactoryConfig {
+    let config = scenario.domains.iter().find_map(|d| match d {
+        crate::domains::DomainConfig::Factory(c) => Some(c),
+        _ => None,
+    });
+    config.expect("a factory scenario")
+}

@@ -175,14 +175,14 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::scenario::{ModelConfig, parse};
+    use crate::scenario::parse;
 
     fn factory(tables: &str) -> FactoryConfig {
         let text = format!(
             "[scenario]\nname = \"f\"\ndomain = \"factory\"\ntime_unit = \"minute\"\nhorizon = 1000\n{tables}"
         );
         let file = parse(Path::new("f.toml"), &text, &[]).unwrap_or_else(|e| panic!("{e}"));
-        let ModelConfig::Factory(config) = file.baseline.model;
+        let config = crate::domains::factory::config_of(&file.baseline).clone();
         config
     }
 

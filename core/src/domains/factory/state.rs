@@ -1,7 +1,10 @@
-//! Factory state kept in the World.
+//! Factory state: the stations (one World resource, hot) and the machines (entities, whose
+//! components are what others read of them).
 
 use std::collections::VecDeque;
 
+use bevy_ecs::component::Component;
+use bevy_ecs::entity::Entity;
 use bevy_ecs::resource::Resource;
 use xinzhi_plugin::JobRecord;
 
@@ -38,7 +41,7 @@ pub struct Job {
 /// [`Job::times`] of a job whose processing times are not known in advance.
 pub(crate) const NO_TIMES: u32 = u32::MAX;
 
-/// What a machine is doing.
+/// What a machine is doing, with the job it holds (hot, the handlers' own copy).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum MachineState {
     /// Free for the next job.
@@ -48,6 +51,76 @@ pub enum MachineState {
     /// Holding a finished job that found no room downstream (the job itself waits in the
     /// downstream station's `blocked_upstream` list).
     Blocked,
+}
+
+impl MachineState {
+    /// The activity, without the job.
+    pub fn activity(&self) -> Activity {
+        match self {
+            MachineState::Idle => Activity::Idle,
+            MachineState::Busy(_) => Activity::Busy,
+            MachineState::Blocked => Activity::Blocked,
+        }
+    }
+}
+
+/// A machine entity's identity: its station and its place there.
+#[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Machine {
+    /// Index of its station in the factory's station list.
+    pub station: u32,
+    /// Index of the machine within its station.
+    pub index: u32,
+}
+
+/// What a machine does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activity {
+    /// Waiting for work.
+    Idle,
+    /// Processing a job.
+    Busy,
+    /// Holding a finished job that has no room downstream.
+    Blocked,
+}
+
+/// A machine entity's activity and what it has done: exact as of `since`, the time of its last
+/// change (a reader extends the current activity to its own time with [`MachineStatus::at`]).
+#[derive(Component, Clone, Copy, Debug, PartialEq)]
+pub struct MachineStatus {
+    /// What it does since `since`.
+    pub activity: Activity,
+    /// When it started doing it [time unit].
+    pub since: f64,
+    /// Operations finished so far.
+    pub completed: u64,
+    /// Time spent processing before `since` [time unit].
+    pub busy_time: f64,
+    /// Time spent blocked before `since` [time unit].
+    pub blocked_time: f64,
+}
+
+impl MachineStatus {
+    /// A machine idle since time 0.
+    pub const NEW: MachineStatus = MachineStatus {
+        activity: Activity::Idle,
+        since: 0.0,
+        completed: 0,
+        busy_time: 0.0,
+        blocked_time: 0.0,
+    };
+
+    /// The status at `now` (≥ `since`): the current activity's time added to its total.
+    pub fn at(mut self, now: f64) -> MachineStatus {
+        let elapsed = now - self.since;
+        match self.activity {
+            Activity::Busy => self.busy_time += elapsed,
+            Activity::Blocked => self.blocked_time += elapsed,
+            Activity::Idle => {}
+        }
+        self.since = now;
+        self
+    }
 }
 
 /// A job that finished service upstream but found no room here; it keeps its upstream machine
@@ -79,6 +152,15 @@ pub struct Station {
     pub buffer: Option<u32>,
     /// The machines, addressed by index.
     pub machines: Vec<MachineState>,
+    /// The machines' entities, by index.
+    pub entities: Vec<Entity>,
+    /// The machines' status, by index, kept current by the handlers; copied to the entities'
+    /// [`MachineStatus`] components when the factory publishes (only those in `changed`).
+    pub status: Vec<MachineStatus>,
+    /// Machines whose status changed since the last publication, each once.
+    changed: Vec<u32>,
+    /// Per machine: whether it is in `changed`.
+    marked: Vec<bool>,
     /// Indices of idle machines; the most recently freed is reused first.
     pub idle: Vec<u32>,
     /// Machines processing a job.
@@ -94,12 +176,17 @@ pub struct Station {
 }
 
 impl Station {
-    /// A station with `machines` idle machines.
-    pub fn new(index: u32, machines: u32, buffer: Option<u32>) -> Self {
+    /// A station whose idle machines are `entities`.
+    pub fn new(index: u32, entities: Vec<Entity>, buffer: Option<u32>) -> Self {
+        let machines = u32::try_from(entities.len()).expect("validated: at most 10^6 machines");
         Station {
             index,
             buffer,
             machines: vec![MachineState::Idle; machines as usize],
+            status: vec![MachineStatus::NEW; machines as usize],
+            entities,
+            changed: Vec::new(),
+            marked: vec![false; machines as usize],
             // Reversed so that machine 0 is used first.
             idle: (0..machines).rev().collect(),
             busy: 0,
@@ -120,9 +207,32 @@ impl Station {
         self.buffer.is_none_or(|cap| self.queue.len() < cap as usize)
     }
 
-    /// Frees machine `m` (busy or blocked before).
-    pub fn free(&mut self, m: u32) {
-        self.machines[m as usize] = MachineState::Idle;
+    /// Frees machine `m` (busy or blocked before) at `now`.
+    pub fn free(&mut self, m: u32, now: f64) {
+        self.set(m, MachineState::Idle, now);
         self.idle.push(m);
+    }
+
+    /// Sets what machine `m` does from `now` on, accounting the time of what it did before.
+    #[inline]
+    pub fn set(&mut self, m: u32, state: MachineState, now: f64) {
+        let i = m as usize;
+        let status = &mut self.status[i];
+        *status = status.at(now);
+        status.activity = state.activity();
+        if !self.marked[i] {
+            self.marked[i] = true;
+            self.changed.push(m);
+        }
+        self.machines[i] = state;
+    }
+
+    /// The machines whose status changed since the last call, with their status; clears the
+    /// marks.
+    pub fn take_changed(&mut self) -> impl Iterator<Item = (Entity, MachineStatus)> + '_ {
+        self.changed.drain(..).map(|m| {
+            self.marked[m as usize] = false;
+            (self.entities[m as usize], self.status[m as usize])
+        })
     }
 }

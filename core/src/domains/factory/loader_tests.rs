@@ -1,11 +1,12 @@
-//! Scenario loading tests: one per error kind, happy paths, variants and overrides, and a
-//! fuzz-style check that no input panics.
+//! The scenario loader on factory scenarios: one test per error kind, happy paths, variants,
+//! sweeps and overrides, and a fuzz-style check that no input panics.
 
 use std::path::Path;
 
-use super::*;
 use crate::dist::Dist;
 use crate::domains::factory::config::{ProductConfig, RouteStep, SourceConfig};
+use crate::scenario::*;
+use crate::time::{SimTime, TimeUnit};
 
 /// A valid scenario; cases replace one line (1-based) or append text.
 const BASE: &str = r#"[scenario]
@@ -128,7 +129,7 @@ fn parses_the_example() {
         s.experiment,
         ExperimentConfig { replications: 8, seed: 1, baseline: "baseline".into(), target: None }
     );
-    let ModelConfig::Factory(f) = &s.model;
+    let f = super::config_of(&s);
     assert_eq!(
         f.sources,
         [SourceConfig {
@@ -165,11 +166,13 @@ fn parses_the_example() {
                     RouteStep { station: 0, process: Dist::Exponential { mean: 0.5 } },
                 ],
                 known_times: false,
+                destination: None,
             },
             ProductConfig {
                 name: "gadget".into(),
                 route: vec![RouteStep { station: 1, process: lognormal }],
                 known_times: false,
+                destination: None,
             },
         ]
     );
@@ -192,7 +195,7 @@ fn defaults_apply() {
 fn station_process_is_optional_when_every_product_overrides_it() {
     let text = with_line(20, "").replace(r#"route = ["mill"]"#, "route = [\"mill\"]\nprocess = { mill = 3 }");
     let file = try_parse(&text).unwrap();
-    let ModelConfig::Factory(f) = &file.baseline.model;
+    let f = super::config_of(&file.baseline);
     assert_eq!(f.stations[0].process, None);
     assert_eq!(f.products[0].route[0].process, Dist::Constant { value: 3.0 });
 }
@@ -201,11 +204,11 @@ fn station_process_is_optional_when_every_product_overrides_it() {
 fn resolved_scenario_serializes() {
     let file = try_parse(EXAMPLE).unwrap();
     let json = serde_json::to_value(&file.baseline).unwrap();
-    assert_eq!(json["model"]["domain"], "factory");
+    assert_eq!(json["domains"][0]["domain"], "factory");
     assert_eq!(json["time_unit"], "minute");
-    assert_eq!(json["model"]["stations"][1]["process"]["dist"], "lognormal");
+    assert_eq!(json["domains"][0]["stations"][1]["process"]["dist"], "lognormal");
     assert_eq!(
-        json["model"]["sources"][0]["interarrival"],
+        json["domains"][0]["sources"][0]["interarrival"],
         serde_json::json!({ "dist": "exponential", "mean": 1.25 })
     );
     assert!(serde_json::to_string(&file.variants).is_ok());
@@ -227,14 +230,14 @@ fn variants_override_elements_by_name_and_create_keys() {
             ("scenario.horizon".to_owned(), "10000.0".to_owned())
         ]
     );
-    let ModelConfig::Factory(f) = &two.scenario.model;
+    let f = super::config_of(&two.scenario);
     assert_eq!((f.stations[0].machines, f.stations[1].machines), (2, 2));
     assert_eq!(two.scenario.horizon.as_f64(), 10000.0);
     // Everything else is the baseline's.
-    let ModelConfig::Factory(base) = &file.baseline.model;
+    let base = super::config_of(&file.baseline);
     assert_eq!(f.products, base.products);
 
-    let ModelConfig::Factory(f) = &buffer.scenario.model;
+    let f = super::config_of(&buffer.scenario);
     assert_eq!(f.stations[1].buffer, Some(5), "a missing final key is created");
     assert_eq!(buffer.scenario.horizon, file.baseline.horizon);
 }
@@ -250,7 +253,7 @@ fn variant_can_replace_a_distribution_or_one_of_its_parameters() {
         .variants
         .iter()
         .map(|v| {
-            let ModelConfig::Factory(f) = &v.scenario.model;
+            let f = super::config_of(&v.scenario);
             &f.products[0].route[0].process
         })
         .collect();
@@ -261,7 +264,7 @@ fn variant_can_replace_a_distribution_or_one_of_its_parameters() {
 fn variant_set_accepts_unquoted_dotted_keys() {
     let text = format!("{BASE}\n[[variant]]\nname = \"v\"\nset = {{ factory.station.mill.machines = 3 }}\n");
     let file = try_parse(&text).unwrap();
-    let ModelConfig::Factory(f) = &file.variants[0].scenario.model;
+    let f = super::config_of(&file.variants[0].scenario);
     assert_eq!(f.stations[0].machines, 3);
     assert_eq!(file.variants[0].set, [("factory.station.mill.machines".to_owned(), "3".to_owned())]);
 }
@@ -384,7 +387,7 @@ fn names(file: &ScenarioFile) -> Vec<&str> {
 }
 
 fn mill(v: &Variant) -> (u32, Option<u32>) {
-    let ModelConfig::Factory(f) = &v.scenario.model;
+    let f = super::config_of(&v.scenario);
     (f.stations[0].machines, f.stations[0].buffer)
 }
 
@@ -420,7 +423,7 @@ fn sweep_generates_the_grid_in_order() {
     let expected = pairs(&[("factory.station.mill.machines", "3"), ("factory.station.mill.buffer", "10")]);
     assert_eq!((&v.sweep, &v.set, &v.description), (&expected, &expected, &None));
     // The baseline itself is not swept.
-    let ModelConfig::Factory(f) = &file.baseline.model;
+    let f = super::config_of(&file.baseline);
     assert_eq!((f.stations[0].machines, f.stations[0].buffer), (1, None));
     // Without `[sweep]`: nothing swept.
     let file = try_parse(EXAMPLE).unwrap();
@@ -450,7 +453,7 @@ fn sweep_crosses_the_baseline_and_each_variant() {
     );
     let fast3 = &file.variants[5];
     assert_eq!(mill(fast3), (3, None));
-    let ModelConfig::Factory(f) = &fast3.scenario.model;
+    let f = super::config_of(&fast3.scenario);
     assert_eq!(f.stations[0].process, Some(Dist::Exponential { mean: 0.5 }), "the variant's own change");
     assert_eq!(fast3.description, None);
     assert_eq!(
@@ -482,13 +485,9 @@ fn sweep_labels_are_the_shortest_unique_suffixes() {
     );
     let v = &file.variants[0];
     assert_eq!(v.scenario.description.as_deref(), Some("a b"));
-    let ModelConfig::Factory(f) = &v.scenario.model;
+    let f = super::config_of(&v.scenario);
     assert_eq!(f.stations[1].machines, 2);
     assert_eq!(f.stations[0].process, Some(Dist::Constant { value: 2.0 }));
-    assert_eq!(
-        super::variants::labels(&[vec!["a".into(), "b".into()], vec!["x".into(), "a".into(), "b".into()]]),
-        ["a.b", "x.a.b"]
-    );
 }
 
 #[test]
@@ -638,7 +637,7 @@ fn variant_cannot_set_a_swept_path() {
         "\n[[variant]]\nname = \"v\"\nset = { \"factory.station.mill.process\" = { dist = \"erlang\", k = 2, mean = 9 } }\n",
     );
     let file = try_parse(&text).unwrap();
-    let ModelConfig::Factory(f) = &file.variants[4].scenario.model;
+    let f = super::config_of(&file.variants[4].scenario);
     assert_eq!(f.stations[0].process, Some(Dist::Erlang { k: 2, mean: 2.0 }));
 }
 
@@ -842,7 +841,7 @@ fn cli_overrides_apply_to_baseline_and_variants() {
     assert_eq!(file.baseline.horizon.as_f64(), 30000.0);
     assert_eq!(file.baseline.experiment.seed, 7);
     for v in &file.variants {
-        let ModelConfig::Factory(f) = &v.scenario.model;
+        let f = super::config_of(&v.scenario);
         assert_eq!(f.stations[1].machines, 4, "{}", v.name);
         assert_eq!(v.scenario.experiment.seed, 7);
     }
@@ -863,7 +862,7 @@ fn cli_override_creates_a_missing_optional_table() {
 fn cli_override_with_a_distribution() {
     let file =
         with_sets(BASE, &["factory.station.mill.process={ dist = \"uniform\", min = 1, max = 2 }"]).unwrap();
-    let ModelConfig::Factory(f) = &file.baseline.model;
+    let f = super::config_of(&file.baseline);
     assert_eq!(f.stations[0].process, Some(Dist::Uniform { min: 1.0, max: 2.0 }));
 }
 
@@ -927,7 +926,7 @@ fn unknown_key_in_scenario() {
     assert_eq!(
         e.to_string(),
         "s.toml:5:1: scenario.horizn: unknown key `horizn` (expected one of `name`, `description`, `domain`, \
-         `time_unit`, `horizon`, `warmup`) (did you mean `horizon`?)"
+         `domains`, `time_unit`, `horizon`, `warmup`) (did you mean `horizon`?)"
     );
 }
 
@@ -1034,7 +1033,8 @@ fn unknown_time_unit() {
 #[test]
 fn domain_not_available_or_unknown() {
     let e = check(&with_line(3, r#"domain = "city""#), 3, 10, "scenario.domain");
-    assert_eq!(e.message, "domain `city` is not available yet (available: `factory`)");
+    // Test builds also register the `probe` domain.
+    assert!(e.message.starts_with("domain `city` is not available yet (available: `factory`"), "{e}");
     let e = check(&with_line(3, r#"domain = "factroy""#), 3, 10, "scenario.domain");
     assert_eq!(e.suggestion.as_deref(), Some("factory"));
     let e = check(&format!("{BASE}[finance]\nx = 1\n"), 21, 2, "finance");
@@ -1507,4 +1507,32 @@ factory.station.mill.buffer = [5, 10]
             }
         }
     }
+}
+
+#[test]
+fn a_region_names_its_domains_once_each_with_their_tables() {
+    let region = BASE.replace(r#"domain = "factory""#, r#"domains = ["factory", "probe"]"#);
+    let probe = "[probe]\nperiod = 5.0\nsites = [\"north\"]\npoll = 2.0\n";
+    let file = try_parse(&format!("{region}{probe}")).unwrap();
+    let names: Vec<&str> = file.baseline.domains.iter().map(|d| d.name()).collect();
+    assert_eq!(names, ["factory", "probe"]);
+    // Registration order whatever the written order: the order domains are built in.
+    let swapped = BASE.replace(r#"domain = "factory""#, r#"domains = ["probe", "factory"]"#);
+    let file = try_parse(&format!("{swapped}{probe}")).unwrap();
+    let names: Vec<&str> = file.baseline.domains.iter().map(|d| d.name()).collect();
+    assert_eq!(names, ["factory", "probe"]);
+
+    let e = check(&region, 3, 23, "scenario.domains[1]");
+    assert_eq!(e.message, "domain `probe` needs a `[probe]` table");
+    let twice = BASE.replace(r#"domain = "factory""#, r#"domains = ["factory", "factory"]"#);
+    let e = check(&twice, 3, 23, "scenario.domains[1]");
+    assert_eq!(e.message, "domain `factory` is named twice");
+    let both = BASE.replace(r#"domain = "factory""#, "domain = \"factory\"\ndomains = [\"factory\"]");
+    let e = check(&both, 4, 11, "scenario.domains");
+    assert_eq!(e.message, "give either `domain` (one) or `domains` (a region), not both");
+    let none = BASE.replace(r#"domain = "factory""#, "domains = []");
+    let e = check(&none, 3, 11, "scenario.domains");
+    assert_eq!(e.message, "`domains` must name at least one domain");
+    let e = check(&format!("{BASE}{probe}"), 21, 2, "probe");
+    assert_eq!(e.message, "table `probe` belongs to domain `probe`, but this scenario's domain is `factory`");
 }
