@@ -213,6 +213,10 @@ macro_rules! register {
                         )?, )+
                     }
                 }
+                // What each domain publishes is current before anyone's first entry.
+                $( $(#[$attr])* if let Some(d) = &mut region.$field {
+                    d.publish(world);
+                } )+
                 Ok(region)
             }
 

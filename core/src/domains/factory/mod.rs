@@ -10,6 +10,8 @@ mod loader_tests;
 mod model;
 pub mod preflight;
 mod state;
+#[cfg(test)]
+mod tests;
 
 pub use model::{FactoryEvent, FactoryModel};
 pub use state::{Activity, Blocked, Job, Machine, MachineState, MachineStatus, Station, Stations};

@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml::de::DeValue;
 
+#[cfg(test)]
+mod tests;
+
 use super::exchange::{ReaderId, Readings, Shipments, Topic};
 use super::{Domain, Kinds, Preflight, RunShape, Setup};
 use crate::calendar::Priority;
