@@ -7,8 +7,8 @@
 //! and a long run may be exactly what the user wants.
 
 use super::BASELINE;
+use crate::diagnostics::Warning;
 use crate::domains::preflight;
-use crate::output::Warning;
 use crate::scenario::ScenarioFile;
 
 /// Typical engine speed on one core [calendar entries per second], for time estimates: the
