@@ -49,9 +49,9 @@ pub struct Finished {
 pub struct MetricInfo {
     /// Metric name, or a family `base.*`.
     pub pattern: String,
-    /// Unit in words, e.g. `jobs per minute`, `fraction`, `minutes`; empty when dimensionless.
+    /// Unit in words, e.g. `arrivals per minute`, `fraction`, `minutes`; empty when dimensionless.
     pub unit: String,
-    /// One sentence of meaning, e.g. `time from arrival to completion, mean over jobs`.
+    /// One sentence of meaning, e.g. `time from arrival to completion, mean over completions`.
     pub description: String,
     /// Smallest possible value, if any.
     pub lower: Option<f64>,

@@ -62,8 +62,8 @@ pub struct Manifest {
     pub error: Option<String>,
     /// Every plugin library available to the run.
     pub plugins: Vec<LibraryRecord>,
-    /// What the run's results should be read with: not stationary, warm-up too short, overloaded
-    /// stations, ... (empty when all is well).
+    /// What the run's results should be read with: not stationary, warm-up too short, a
+    /// domain's own cautions (its preflight), ... (empty when all is well).
     #[serde(default)]
     pub warnings: Vec<Warning>,
     /// What the metrics mean (unit, description, bounds), as their collectors declare them.
@@ -177,7 +177,7 @@ impl Manifest {
     }
 }
 
-/// What the scenario's rates say before the run (overloaded stations, a very large run) and what
+/// What the scenario's rates say before the run (each domain's preflight, a very large run) and what
 /// the results say after it (no steady state, a warm-up too short).
 fn run_warnings(file: &ScenarioFile, results: &ExperimentResults) -> Vec<Warning> {
     let mut warnings = crate::experiment::estimate(file).warnings;
