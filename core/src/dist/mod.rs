@@ -20,6 +20,7 @@
 //! | `gamma` | `shape`, `scale` (`> 0`), or `mean`, `cv` (`> 0`) |
 //! | `weibull` | `shape`, `scale` (`> 0`) |
 //! | `erlang` | `k` (integer `>= 1`), `mean` (`> 0`) |
+//! | `empirical` | `values` (non-empty, `>= 0`), optional `weights` (same length, `>= 0`, sum `> 0`) |
 //!
 //! - `sample` — [`Dist`] (the validated form), its mean and [`Sampler`]: what models use.
 //! - `spec` — the scenario-file form (`DistSpec`, a bare number or an inline table, each
