@@ -95,3 +95,4 @@ pub mod rng;
 pub mod scenario;
 pub mod stats;
 pub mod time;
+pub mod util;

@@ -3,7 +3,9 @@
 //! A collector is told the model's [`Catalogue`] and measurement [`Window`] once, then receives
 //! record batches in time order, and finally returns named metrics. Collectors never see the
 //! World; the interface is shaped so that it can cross the plugin C ABI unchanged. Collectors are
-//! plugins ([`crate::plugin::CollectorInstance`]); the default one, `kpi`, lives in `xinzhi-metrics`.
+//! plugins (the plugin host implements this trait for each collector instance it loads); the
+//! default one, `kpi`, lives in `xinzhi-metrics`. This module sits below the plugin host, so it
+//! names nothing of it.
 
 use crate::record::{Catalogue, Record};
 use crate::time::SimTime;
@@ -47,9 +49,9 @@ pub struct Finished {
 pub struct MetricInfo {
     /// Metric name, or a family `base.*`.
     pub pattern: String,
-    /// Unit in words, e.g. `jobs per minute`, `fraction`, `minutes`; empty when dimensionless.
+    /// Unit in words, e.g. `arrivals per minute`, `fraction`, `minutes`; empty when dimensionless.
     pub unit: String,
-    /// One sentence of meaning, e.g. `time from arrival to completion, mean over jobs`.
+    /// One sentence of meaning, e.g. `time from arrival to completion, mean over completions`.
     pub description: String,
     /// Smallest possible value, if any.
     pub lower: Option<f64>,

@@ -16,8 +16,8 @@
 //! Both thresholds are strict on purpose: a shipped scenario at steady state must stay silent,
 //! with dozens of series × variants tested.
 
+use super::Warning;
 use super::trace::{BINS, Trace};
-use crate::output::Warning;
 use crate::stats::{Welford, t_quantile};
 
 /// Significance level of both checks (many series are tested; a false alarm costs trust).
@@ -39,7 +39,7 @@ pub struct VariantTraces<'a> {
 
 /// The steady-state warnings of an experiment (empty when all is well), in a fixed order: trends
 /// by series, then at most one warm-up suggestion.
-pub(super) fn warnings(variants: &[VariantTraces<'_>], time_unit: &str) -> Vec<Warning> {
+pub fn steady_warnings(variants: &[VariantTraces<'_>], time_unit: &str) -> Vec<Warning> {
     let mut trends: Vec<(String, Vec<(String, Trend)>)> = Vec::new();
     let mut warmup: Option<(Settling, String, String)> = None;
     for v in variants {
@@ -305,7 +305,7 @@ mod tests {
     fn check(warmup: f64, f: impl Fn(usize) -> f64 + Copy) -> Vec<Warning> {
         let traces: Vec<Trace> = (0..10).map(|s| trace(warmup, noisy(s, f))).collect();
         let v = VariantTraces { name: "baseline", traces: traces.iter().collect() };
-        warnings(&[v], "minute")
+        steady_warnings(&[v], "minute")
     }
 
     #[test]

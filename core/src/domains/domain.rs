@@ -113,7 +113,7 @@ pub struct Preflight {
     pub events_per_replication: f64,
     /// Cautions found from the rates alone, e.g. a resource whose offered load is ≥ 1;
     /// `variant` is `None` (the caller knows which scenario it asked about).
-    pub warnings: Vec<crate::output::Warning>,
+    pub warnings: Vec<crate::diagnostics::Warning>,
 }
 
 /// Record kinds being declared by one domain, named in its scope.

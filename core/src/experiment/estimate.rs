@@ -7,13 +7,13 @@
 //! and a long run may be exactly what the user wants.
 
 use super::BASELINE;
+use crate::diagnostics::Warning;
 use crate::domains::{RunShape, preflight};
-use crate::output::Warning;
 use crate::scenario::ScenarioFile;
 
 /// Typical engine speed on one core [calendar entries per second], for time estimates: the
-/// README's M/M/1 benchmark measures 7.6–8.4 M events/s with the full framework. Models with
-/// many stations or costly scheduler plugins are slower, so times are stated as "≈".
+/// README's M/M/1 benchmark measures 7.6–8.4 M events/s with the full framework. Large models
+/// or costly plugins are slower, so times are stated as "≈".
 pub const TYPICAL_EVENTS_PER_SECOND: f64 = 8e6;
 
 /// Expected calendar entries above which a run gets the `large_run` warning: 10¹⁰ entries are

@@ -10,10 +10,14 @@
 //!   of batches until a precision target is met.
 //! - `results` — what came out: per-replication metrics, summaries, paired comparisons against
 //!   the baseline, the precision achieved.
+//! - `estimate` — the expected work of a run before it starts, with the cautions the rates imply.
+//! - `warnings` — the steady-state cautions of a run's results (the checks are in
+//!   [`diagnostics`](crate::diagnostics)).
 
 mod estimate;
 mod plan;
 mod results;
+mod warnings;
 
 pub use estimate::{
     LARGE_RUN, LARGE_RUN_EVENTS, TYPICAL_EVENTS_PER_SECOND, VariantWork, WorkEstimate, duration_words,
@@ -23,6 +27,7 @@ pub use plan::{MAX_SHARDS, Progress, RunConfig, Shard, ShardError, check, run};
 pub use results::{
     Achieved, ExperimentResults, MetricSummary, PrecisionReport, ReplicationOutput, ReplicationResult,
 };
+pub use warnings::steady_state_warnings;
 
 /// Confidence level of every reported interval.
 pub const CONFIDENCE: f64 = 0.95;

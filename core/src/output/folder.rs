@@ -351,7 +351,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<RunFolder, MergeError> {
     manifest.replication_ids = (0..manifest.replications).collect();
     manifest.wall_time_s = folders.iter().map(|f| f.manifest.wall_time_s).sum();
     // Steady-state checks need every replication's trace, which outputs do not keep: a merged run
-    // reports what any shard found (the scenario's own, such as overloaded stations, agree).
+    // reports what any shard found (the scenario's own, such as a domain's preflight cautions, agree).
     manifest.warnings = sorted(folders.iter().flat_map(|f| f.manifest.warnings.iter().cloned()).collect());
     let mut results = first.results.clone();
     results.shard = None;

@@ -3,12 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::sha256_hex;
 use crate::collect::MetricInfo;
+use crate::diagnostics::Warning;
 use crate::experiment::{ExperimentResults, PrecisionReport, Shard};
 use crate::plugin::{Origin, Registry};
 use crate::rng::RNG_NAME;
 use crate::scenario::ScenarioFile;
+use crate::util::sha256_hex;
 
 /// Provenance of a run (`manifest.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -61,25 +62,13 @@ pub struct Manifest {
     pub error: Option<String>,
     /// Every plugin library available to the run.
     pub plugins: Vec<LibraryRecord>,
-    /// What the run's results should be read with: not stationary, warm-up too short, overloaded
-    /// stations, ... (empty when all is well).
+    /// What the run's results should be read with: not stationary, warm-up too short, a
+    /// domain's own cautions (its preflight), ... (empty when all is well).
     #[serde(default)]
     pub warnings: Vec<Warning>,
     /// What the metrics mean (unit, description, bounds), as their collectors declare them.
     #[serde(default)]
     pub metrics: Vec<MetricInfo>,
-}
-
-/// A caution about a run's results, for the terminal, the manifest and the report.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Warning {
-    /// What kind of caution, a stable identifier: `not_stationary`, `warmup_too_short`,
-    /// `overloaded`, `large_run`, ...
-    pub code: String,
-    /// The variant it concerns, if one.
-    pub variant: Option<String>,
-    /// The caution in plain words, with the numbers behind it.
-    pub message: String,
 }
 
 /// A variant in the manifest.
@@ -188,11 +177,11 @@ impl Manifest {
     }
 }
 
-/// What the scenario's rates say before the run (overloaded stations, a very large run) and what
+/// What the scenario's rates say before the run (each domain's preflight, a very large run) and what
 /// the results say after it (no steady state, a warm-up too short).
 fn run_warnings(file: &ScenarioFile, results: &ExperimentResults) -> Vec<Warning> {
     let mut warnings = crate::experiment::estimate(file).warnings;
-    warnings.extend(crate::diagnostics::warnings(results, file.baseline.time_unit.name()));
+    warnings.extend(crate::experiment::steady_state_warnings(results, file.baseline.time_unit.name()));
     sorted(warnings)
 }
 

@@ -26,12 +26,12 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
+/// Kept at this path for the report and the CLI, which show warnings beside the tables.
+pub use crate::diagnostics::Warning;
+/// Kept at this path for the plugin host (`plugin/library.rs`); the helper lives in [`crate::util`].
+pub use crate::util::sha256_hex;
 pub use folder::{FILES, MergeError, RunFolder, merge, read_run, summary_rows, write_manifest, write_run};
-pub use manifest::{
-    LibraryRecord, Manifest, RunFacts, VariantRecord, Warning, libraries, sorted as sorted_warnings,
-};
+pub use manifest::{LibraryRecord, Manifest, RunFacts, VariantRecord, libraries, sorted as sorted_warnings};
 pub use tables::{
     ReplicationRow, SeriesRow, SummaryRow, comparison_csv, replications_csv, summary_csv, summary_json,
     timeseries_csv,
@@ -81,11 +81,6 @@ fn line_suffix(line: u64) -> String {
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     move |source| OutputError::Io { path: path.to_path_buf(), source }
-}
-
-/// Lower-case hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename.
@@ -199,10 +194,5 @@ mod tests {
         assert_eq!(default_dir("../etc", "x"), Path::new("runs/_._etc/x"));
         assert_eq!(default_dir("a/b c", ".."), Path::new("runs/a_b_c/_."));
         assert_eq!(default_dir("", "t"), Path::new("runs/_/t"));
-    }
-
-    #[test]
-    fn sha256_of_known_input() {
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

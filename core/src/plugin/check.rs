@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use super::{ComponentKind, LookupError, PluginLib, Registry, Services};
 use crate::collect::{MetricInfo, Window};
-use crate::scenario::suggest::nearest;
+use crate::util::suggest::nearest;
 use crate::scenario::{PluginRef, Scenario, ScenarioError, ScenarioFile};
 
 /// Adds the libraries of `[plugins] load` and of `extra` (e.g. `--load` flags) to `registry`,

@@ -157,7 +157,7 @@ impl PluginLib {
         let origin_text = path.display().to_string();
         let bytes = std::fs::read(path)
             .map_err(|e| LoadError::Open { path: path.to_owned(), message: e.to_string() })?;
-        let sha256 = crate::output::sha256_hex(&bytes);
+        let sha256 = crate::util::sha256_hex(&bytes);
         let crate_name = crate_name_of(path).ok_or_else(|| LoadError::Open {
             path: path.to_owned(),
             message: "cannot derive the plugin crate's name from the file name \

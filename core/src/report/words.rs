@@ -38,7 +38,7 @@ pub enum Better {
 
 /// Which way is better, by the start of the metric's name (checked in order; the first match
 /// wins). A metric that matches none is [`Better::Neither`]: the report then says "changes",
-/// never "improves". Utilization is deliberately neutral: higher means better use of machines
+/// never "improves". Utilization is deliberately neutral: higher means better use of capacity
 /// but longer queues.
 pub const DIRECTIONS: [(&str, Better); 17] = [
     ("throughput", Better::Higher),

@@ -14,7 +14,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::error::ScenarioError;
-use super::suggest::{list, nearest, one_of};
+use crate::util::suggest::{list, nearest, one_of};
 use crate::dist::{Dist, DistSpec};
 
 /// The text being loaded and where out-of-file values came from.

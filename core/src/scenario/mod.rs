@@ -69,7 +69,6 @@ mod ctx;
 mod error;
 mod overrides;
 mod plugins;
-pub(crate) mod suggest;
 mod variants;
 use variants::{build_variants, check_baseline_name, parse_sweep, values_at};
 
@@ -88,7 +87,7 @@ pub use overrides::Override;
 use overrides::{apply, keys_at, shift};
 pub(crate) use plugins::RawPluginTable;
 pub use plugins::{LibraryRef, PluginRef, Written};
-use suggest::{list, nearest, one_of};
+use crate::util::suggest::{list, nearest, one_of};
 
 use crate::domains::{self, DomainConfig};
 use crate::plugin::ComponentKind;

@@ -20,7 +20,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::error::ScenarioError;
-use super::suggest::{list, nearest};
+use crate::util::suggest::{list, nearest};
 
 /// A command-line override `--set PATH=VALUE`, applied to the baseline and so to every variant.
 #[derive(Clone, Debug, PartialEq)]

@@ -15,7 +15,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::ctx::{Source, ValidationCtx};
 use super::overrides::{PathKey, apply, join_path, keys_in};
-use super::suggest::{list, nearest};
+use crate::util::suggest::{list, nearest};
 use super::{BASELINE_NAME, MAX_SWEEP_VARIANTS, RawVariant, ScenarioError, Variant, build};
 
 /// One entry of a variant's `set`.

@@ -43,7 +43,7 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use crate::dist::{Dist, DistSpec};
-use crate::scenario::suggest::{list, nearest};
+use crate::util::suggest::{list, nearest};
 use crate::scenario::{PluginRef, RawPluginTable, ScenarioError, ValidationCtx};
 
 /// The scheduler of a station that names none.

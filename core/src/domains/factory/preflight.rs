@@ -11,7 +11,7 @@
 
 use super::config::FactoryConfig;
 use crate::domains::Preflight;
-use crate::output::Warning;
+use crate::diagnostics::Warning;
 use crate::time::TimeUnit;
 
 /// Offered load from which a station with an unlimited buffer gets the milder `heavy_load`
