@@ -44,7 +44,7 @@
 //!     xinzhi_metrics::plugin_library(),
 //! ])
 //! .expect("built-ins register");
-//! let registry = plugin::prepare(&file, builtins, &[]).expect("plugins check out");
+//! let registry = experiment::prepare(&file, builtins, &[]).expect("plugins check out");
 //! let config = experiment::RunConfig { threads: 1, shard: None, stop: None };
 //! let results = experiment::run(&file, &registry, config, &()).expect("runs");
 //! let utilization = results
@@ -96,3 +96,4 @@ pub mod scenario;
 pub mod stats;
 pub mod time;
 pub mod util;
+pub mod validate;

@@ -3,8 +3,8 @@
 //! There is no global RNG. Every stream is a [`ChaCha8Rng`] whose 256-bit key is derived from
 //! `(master seed, replication)` and whose 64-bit stream number is derived from
 //! `(identity, purpose)`, e.g. `("source:orders", "interarrival")` or
-//! `("station:mill", "process")`. A stream therefore depends only on its own name: adding a
-//! machine, station or plugin never shifts another stream, which is what makes common random
+//! `("server:desk", "service")`. A stream therefore depends only on its own name: adding an
+//! entity, a resource or a plugin never shifts another stream, which is what makes common random
 //! numbers across variants work.
 //!
 //! The derivation is part of the reproducibility contract and is pinned by tests; changing it
@@ -19,7 +19,7 @@ pub type StreamRng = ChaCha8Rng;
 
 /// Name of the generator, recorded in run manifests.
 pub const RNG_NAME: &str = "ChaCha8Rng(key = splitmix64(seed, replication), stream = fnv1a64(identity/purpose)); \
-     per-job draws Xoshiro256++(seed_from_u64(job seed ^ fnv1a64(identity/purpose)))";
+     per-entity draws Xoshiro256++(seed_from_u64(entity seed ^ fnv1a64(identity/purpose)))";
 
 /// The stable identity of a random stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,12 +89,12 @@ pub type EntityRng = Xoshiro256PlusPlus;
 
 /// The stream of draw `salt` of an entity whose own seed is `entity_seed`.
 ///
-/// Transient entities (jobs) get a seed when created, drawn from their creator's stream (e.g.
-/// `source:orders/job`); each of their draws then comes from a generator keyed by that seed and
-/// the draw's stable identity (`salt`, a [`StreamKey::stream_id`] such as that of
-/// `("station:mill#0", "process")`). A job's processing time at a station is thereby the same in
-/// every variant, whatever order jobs are served in and whatever other stations its route gains:
-/// common random numbers synchronised per job, not per queue position. Xoshiro256++ (seeded
+/// Transient entities get a seed when created, drawn from their creator's stream; each of their
+/// draws then comes from a generator keyed by that seed and the draw's stable identity (`salt`,
+/// a [`StreamKey::stream_id`] such as that of `("server:desk#0", "service")`). An entity's
+/// service time at a server is thereby the same in every variant, whatever order entities are
+/// served in and whatever other servers they visit: common random numbers synchronised per
+/// entity, not per queue position. Xoshiro256++ (seeded
 /// through SplitMix64) is cheap enough to create per operation.
 pub fn entity_stream(entity_seed: u64, salt: u64) -> EntityRng {
     Xoshiro256PlusPlus::seed_from_u64(entity_seed ^ salt)

@@ -9,7 +9,7 @@ use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use xinzhi_core::experiment::{self, ExperimentResults, Progress, RunConfig, WorkEstimate};
 use xinzhi_core::output::{self, Manifest, RunFacts, RunFolder, Warning};
-use xinzhi_core::plugin::{self, Registry};
+use xinzhi_core::plugin::Registry;
 use xinzhi_core::scenario::{self, Override, ScenarioFile};
 
 use crate::Failure;
@@ -45,7 +45,7 @@ fn overrides(args: &OverrideArgs) -> Result<Vec<Override>, Failure> {
 pub(crate) fn load(file: &std::path::Path, args: &OverrideArgs) -> Result<(ScenarioFile, Registry), Failure> {
     let overrides = overrides(args)?;
     let file = scenario::load(file, &overrides).map_err(|e| Failure::Input(e.into()))?;
-    let registry = plugin::prepare(&file, crate::plugins::builtins()?, &args.load)
+    let registry = experiment::prepare(&file, crate::plugins::builtins()?, &args.load)
         .map_err(|e| Failure::Input(e.into()))?;
     Ok((file, registry))
 }

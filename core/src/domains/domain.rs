@@ -11,8 +11,8 @@ use crate::engine::{Ctx, ModelError};
 use crate::plugin::{ComponentKind, Registry};
 use crate::record::{Catalogue, KindId, KindInfo, add_kind};
 use crate::rng::{StreamKey, StreamRng};
-use crate::scenario::{PluginRef, ScenarioError, ValidationCtx};
 use crate::time::{SimTime, TimeUnit};
+use crate::validate::{PluginRef, ScenarioError, ValidationCtx};
 
 /// A domain of the simulator: one folder under `core/src/domains/` and one registration line in
 /// `domains/mod.rs`.

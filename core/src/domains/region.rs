@@ -126,8 +126,8 @@ macro_rules! register {
             pub(crate) fn parse(
                 name: &str,
                 table: &toml::Spanned<toml::de::DeValue<'_>>,
-                ctx: &$crate::scenario::ValidationCtx<'_>,
-            ) -> Option<Result<Self, $crate::scenario::ScenarioError>> {
+                ctx: &$crate::validate::ValidationCtx<'_>,
+            ) -> Option<Result<Self, $crate::validate::ScenarioError>> {
                 $( $(#[$attr])* if name == <$domain as Domain>::NAME {
                     return Some(<$domain as Domain>::parse(table, ctx).map(DomainConfig::$variant));
                 } )+
@@ -145,7 +145,7 @@ macro_rules! register {
             }
 
             /// Every plugin reference of the config, with the kind each needs.
-            pub fn plugin_refs(&self) -> Vec<(&$crate::scenario::PluginRef, $crate::plugin::ComponentKind)> {
+            pub fn plugin_refs(&self) -> Vec<(&$crate::validate::PluginRef, $crate::plugin::ComponentKind)> {
                 match self { $( $(#[$attr])* DomainConfig::$variant(c) => <$domain as Domain>::plugin_refs(c), )+ }
             }
 

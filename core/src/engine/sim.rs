@@ -25,9 +25,9 @@ const PROGRESS_EVERY: u64 = 1 << 16;
 ///
 /// A model whose entries keep scheduling entries at the current time (a gap that is always 0,
 /// or one too small to change a large clock value in `f64`) would otherwise loop forever and,
-/// if each entry leaves something behind (a queued job), fill the memory. Legitimate
-/// same-time entries are bounded by the model's size (sources, machines, steppers: a factory
-/// has at most 10⁶ machines per station), so 10⁷ is far above any real model while still
+/// if each entry leaves something behind (a queued entity), fill the memory. Legitimate
+/// same-time entries are bounded by the model's size (its entities and steppers, which domains
+/// cap when validating, at about 10⁶ per table), so 10⁷ is far above any real model while still
 /// failing within about a second. Costs one comparison per entry.
 pub const MAX_EVENTS_AT_ONE_INSTANT: u64 = 10_000_000;
 
@@ -58,7 +58,7 @@ pub enum ModelError {
     /// A plugin the model called failed or answered something invalid.
     #[error("{context}: {source}")]
     Plugin {
-        /// Where in the model, e.g. "station `mill`".
+        /// Where in the model, e.g. "resource `mill`".
         context: String,
         /// The failed call (the plugin host's error; the engine does not know its type).
         source: Arc<dyn std::error::Error + Send + Sync>,

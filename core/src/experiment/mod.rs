@@ -16,6 +16,7 @@
 
 mod estimate;
 mod plan;
+mod prepare;
 mod results;
 mod warnings;
 
@@ -24,6 +25,7 @@ pub use estimate::{
     estimate, events_words, written_number,
 };
 pub use plan::{MAX_SHARDS, Progress, RunConfig, Shard, ShardError, check, run};
+pub use prepare::{Declared, declared_metrics, prepare};
 pub use results::{
     Achieved, ExperimentResults, MetricSummary, PrecisionReport, ReplicationOutput, ReplicationResult,
 };

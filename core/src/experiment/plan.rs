@@ -106,7 +106,7 @@ impl Progress for () {
 }
 
 /// Runs every variant of `file` for its replications, with the plugins of `registry` (see
-/// [`crate::plugin::prepare`]).
+/// [`crate::experiment::prepare`]).
 ///
 /// - Without a precision target: replications `0..replications` of every variant (only the
 ///   shard's with [`RunConfig::shard`]).
@@ -160,13 +160,13 @@ pub fn run(
     let mut done = 0;
     let mut next = experiment.replications;
     loop {
-        let jobs: Vec<(usize, u32)> = (0..scenarios.len())
+        let tasks: Vec<(usize, u32)> = (0..scenarios.len())
             .flat_map(|v| (done..next).map(move |r| (v, r)))
             .filter(|&(_, r)| config.shard.is_none_or(|s| s.includes(r)))
             .collect();
-        progress.planned(jobs.len() as u64);
+        progress.planned(tasks.len() as u64);
         let round: Vec<ReplicationResult> =
-            pool.install(|| jobs.par_iter().map(|&job| batch.run(job)).collect());
+            pool.install(|| tasks.par_iter().map(|&task| batch.run(task)).collect());
         results.replications.extend(round);
         done = next;
         if batch.stopping() {
@@ -211,7 +211,7 @@ pub fn check(file: &ScenarioFile, shard: Option<Shard>) -> Result<usize, Experim
         .ok_or_else(|| ExperimentError::UnknownBaseline { name: experiment.baseline.clone() })
 }
 
-/// What every job of an experiment shares.
+/// What every task (one replication of one variant) of an experiment shares.
 struct Batch<'a> {
     scenarios: &'a [(&'a str, &'a Scenario)],
     registry: &'a Registry,
@@ -372,7 +372,7 @@ process = {{ dist = "exponential", mean = 1.0 }}
         let builtins =
             Registry::with_builtins(&[xinzhi_dispatch::plugin_library(), xinzhi_metrics::plugin_library()])
                 .expect("registers");
-        let registry = crate::plugin::prepare(&file, builtins, &[]).expect("plugins check out");
+        let registry = crate::experiment::prepare(&file, builtins, &[]).expect("plugins check out");
         (file, registry)
     }
 

@@ -197,7 +197,7 @@ pub fn sorted(mut warnings: Vec<Warning>) -> Vec<Warning> {
 /// `plugin::prepare` already asked them the same before running, so this does not fail in a
 /// run; should it, the manifest goes without a glossary rather than losing the run's results.
 fn declared_metrics(base: &crate::scenario::Scenario, registry: &Registry) -> Vec<MetricInfo> {
-    crate::plugin::declared_metrics(base, registry).map(|d| d.metrics).unwrap_or_default()
+    crate::experiment::declared_metrics(base, registry).map(|d| d.metrics).unwrap_or_default()
 }
 
 /// SHA-256 of a JSON value's compact text (object keys are sorted: serde_json's map is ordered).

@@ -11,12 +11,10 @@
 //! Plugins are trusted native code: only libraries named by the scenario (`[plugins] load`) or
 //! the command line are loaded.
 
-mod check;
 pub mod instance;
 pub mod library;
 pub mod registry;
 
-pub use check::{Declared, declared_metrics, prepare};
 pub use instance::{CollectorInstance, Decision, PredictorInstance, SchedulerInstance, Services};
 pub use library::{ComponentInfo, Origin, PluginLib};
 pub use registry::{Component, Registry};

@@ -65,10 +65,7 @@
 // cold path, so its size on the `Err` side does not matter.
 #![allow(clippy::result_large_err, reason = "ScenarioError is a fixed public type; errors are cold")]
 
-mod ctx;
-mod error;
 mod overrides;
-mod plugins;
 mod variants;
 use variants::{build_variants, check_baseline_name, parse_sweep, values_at};
 
@@ -80,14 +77,11 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-pub use ctx::ValidationCtx;
-use ctx::{CliRegion, Source, line_col, line_col_bytes};
-pub use error::ScenarioError;
+use crate::util::suggest::{list, nearest, one_of};
+use crate::validate::{CliRegion, RawPluginTable, Source, line_col, line_col_bytes};
+pub use crate::validate::{LibraryRef, PluginRef, ScenarioError, ValidationCtx, Written};
 pub use overrides::Override;
 use overrides::{apply, keys_at, shift};
-pub(crate) use plugins::RawPluginTable;
-pub use plugins::{LibraryRef, PluginRef, Written};
-use crate::util::suggest::{list, nearest, one_of};
 
 use crate::domains::{self, DomainConfig};
 use crate::plugin::ComponentKind;
@@ -127,7 +121,7 @@ impl Scenario {
 }
 
 /// Most replications per variant (far beyond any precision target; guards against typos that
-/// would allocate a job list larger than memory).
+/// would allocate a task list larger than memory).
 pub const MAX_REPLICATIONS: u32 = 1_000_000;
 
 /// Most variants a `[sweep]` may generate, over the baseline and all explicit variants.

@@ -1,14 +1,14 @@
 //! Dotted-path overrides: `--set PATH=VALUE` on the command line and `set` in variants.
 //!
-//! A path is a list of keys separated by dots (`factory.station.mill.machines`); a key
-//! containing a dot can be double-quoted (`factory.station."m.1".machines`). Walking the path:
+//! A path is a list of keys separated by dots (`<domain>.<table>.<name>.<key>`, `experiment.seed`); a key
+//! containing a dot can be double-quoted (`<domain>.<table>."m.1".<key>`). Walking the path:
 //!
 //! - in a table, a key selects its value; a missing *intermediate* key is created as an empty
 //!   table, so that optional tables (e.g. `[experiment]`) can be set even when absent — a
 //!   misspelt key then fails validation as an unknown key, with the expected keys listed;
 //! - in an array of tables, a key selects the element whose `name` equals it; no such element
 //!   is an error listing the names there are;
-//! - the final key is replaced, or created if missing (so `factory.station.mill.buffer` can add
+//! - the final key is replaced, or created if missing (so `<domain>.<table>.<name>.<key>` can add
 //!   a buffer);
 //! - anything else (walking into a number, an array of plain values) is an error.
 
@@ -19,13 +19,13 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::error::ScenarioError;
 use crate::util::suggest::{list, nearest};
+use crate::validate::ScenarioError;
 
 /// A command-line override `--set PATH=VALUE`, applied to the baseline and so to every variant.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Override {
-    /// Dotted path, e.g. `factory.station.mill.machines`.
+    /// Dotted path, e.g. `experiment.seed` or `<domain>.<table>.<name>.<key>`.
     pub path: String,
     /// The new value.
     pub value: toml::Value,

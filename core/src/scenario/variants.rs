@@ -13,10 +13,10 @@ use serde::de::IgnoredAny;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-use super::ctx::{Source, ValidationCtx};
 use super::overrides::{PathKey, apply, join_path, keys_in};
-use crate::util::suggest::{list, nearest};
 use super::{BASELINE_NAME, MAX_SWEEP_VARIANTS, RawVariant, ScenarioError, Variant, build};
+use crate::util::suggest::{list, nearest};
+use crate::validate::{Source, ValidationCtx};
 
 /// One entry of a variant's `set`.
 struct SetEntry<'i> {
@@ -30,7 +30,7 @@ struct SetEntry<'i> {
 }
 
 /// The entries of a `set` table in file order. Paths are usually quoted keys
-/// (`"factory.station.mill.machines" = 2`); unquoted dotted keys (`factory.station.mill.machines
+/// (`"<domain>.<table>.<name>.<key>" = 2`); unquoted dotted keys (`<domain>.<table>.<name>.<key>
 /// = 2`) are accepted too and recognised by their table's span being the key's own span.
 fn set_entries<'i>(text: &str, set: &DeTable<'i>) -> Vec<SetEntry<'i>> {
     struct Prefix {
@@ -249,7 +249,7 @@ fn grid_point(axes: &[Axis<'_>], mut index: usize) -> Vec<usize> {
     digits
 }
 
-/// `label=value` for each path, joined by spaces: `machines=2 buffer=5`.
+/// `label=value` for each path, joined by spaces: `servers=2 buffer=5`.
 fn point_name(axes: &[Axis<'_>], digits: &[usize]) -> String {
     let parts: Vec<String> = axes
         .iter()

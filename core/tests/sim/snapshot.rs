@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use xinzhi_core::experiment::{self, RunConfig};
-use xinzhi_core::plugin::{self, Registry};
+use xinzhi_core::plugin::Registry;
 use xinzhi_core::scenario;
 use xinzhi_plugin::{
     Component, Config, Host, JobRecord, MachineRecord, OperationRecord, Order, PluginError, Scheduler,
@@ -61,7 +61,7 @@ fn run(text: &str) -> Vec<Seen> {
         xinzhi_metrics::plugin_library(),
     ])
     .expect("registers");
-    let registry = plugin::prepare(&file, builtins, &[]).expect("plugins check out");
+    let registry = experiment::prepare(&file, builtins, &[]).expect("plugins check out");
     let results = experiment::run(&file, &registry, RunConfig { threads: 1, shard: None, stop: None }, &())
         .expect("runs");
     assert!(results.complete());

@@ -44,7 +44,7 @@ use toml::de::DeValue;
 
 use crate::dist::{Dist, DistSpec};
 use crate::util::suggest::{list, nearest};
-use crate::scenario::{PluginRef, RawPluginTable, ScenarioError, ValidationCtx};
+use crate::validate::{PluginRef, RawPluginTable, ScenarioError, ValidationCtx};
 
 /// The scheduler of a station that names none.
 pub const DEFAULT_DISPATCH: &str = "fifo";

@@ -5,8 +5,6 @@
 //! downstream.
 
 pub mod config;
-#[cfg(test)]
-mod loader_tests;
 mod model;
 pub mod preflight;
 mod state;

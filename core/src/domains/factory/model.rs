@@ -17,8 +17,8 @@ use crate::engine::{Ctx, ModelError};
 use crate::plugin::{ComponentKind, Decision, SchedulerInstance, Services};
 use crate::record::{Aggregate, KindId, KindInfo, Report};
 use crate::rng::{StreamRng, entity_stream};
-use crate::scenario::{PluginRef, ScenarioError, ValidationCtx};
 use crate::time::SimDuration;
+use crate::validate::{PluginRef, ScenarioError, ValidationCtx};
 
 /// Calendar payloads of the factory.
 #[derive(Clone, Copy, Debug, PartialEq)]

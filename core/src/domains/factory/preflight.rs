@@ -10,8 +10,8 @@
 //! flow held back by an overloaded station upstream, make the real numbers smaller.
 
 use super::config::FactoryConfig;
-use crate::domains::Preflight;
 use crate::diagnostics::Warning;
+use crate::domains::Preflight;
 use crate::time::TimeUnit;
 
 /// Offered load from which a station with an unlimited buffer gets the milder `heavy_load`

@@ -25,8 +25,8 @@ use crate::calendar::Priority;
 use crate::engine::{Ctx, ModelError, RecordSink, StepperConfig};
 use crate::record::{Aggregate, KindId, KindInfo, Report};
 use crate::rng::StreamRng;
-use crate::scenario::{ScenarioError, ValidationCtx};
 use crate::time::{SimDuration, SimTime};
+use crate::validate::{ScenarioError, ValidationCtx};
 
 /// The validated `[probe]` table.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -9,7 +9,7 @@ use crate::collect::{CollectError, Collector, Finished, Window};
 use crate::domains::{self, DomainConfig};
 use crate::engine::SimConfig;
 use crate::experiment::{self, ExperimentResults, RunConfig};
-use crate::plugin::{self, Registry};
+use crate::plugin::Registry;
 use crate::record::{Catalogue, Record};
 use crate::rng::StreamSeeder;
 use crate::scenario::{self, ScenarioFile};
@@ -70,7 +70,7 @@ fn registry(file: &ScenarioFile) -> Registry {
     let builtins =
         Registry::with_builtins(&[xinzhi_dispatch::plugin_library(), xinzhi_metrics::plugin_library()])
             .expect("built-ins");
-    plugin::prepare(file, builtins, &[]).expect("plugins check out")
+    experiment::prepare(file, builtins, &[]).expect("plugins check out")
 }
 
 fn run(file: &ScenarioFile) -> ExperimentResults {

@@ -1,5 +1,5 @@
 //! Plugin references in scenarios: `[plugins] load`, `[[collect]]` and inline tables such as a
-//! station's `dispatch = { plugin = "atc", k = 2.0 }`.
+//! domain's `dispatch = { plugin = "atc", k = 2.0 }`.
 //!
 //! ```toml
 //! [plugins]
@@ -12,7 +12,7 @@
 //! ```
 //!
 //! Names and parameters are checked against the plugins actually available (built-ins plus the
-//! loaded libraries) by [`crate::plugin::check`], right after loading; a reference keeps where it
+//! loaded libraries) by the experiment's `prepare`, right after loading; a reference keeps where it
 //! was written so that those errors point at the scenario's line and key.
 
 #![allow(clippy::result_large_err, reason = "ScenarioError is a fixed public type; errors are cold")]

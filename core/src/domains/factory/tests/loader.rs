@@ -129,7 +129,7 @@ fn parses_the_example() {
         s.experiment,
         ExperimentConfig { replications: 8, seed: 1, baseline: "baseline".into(), target: None }
     );
-    let f = super::config_of(&s);
+    let f = crate::domains::factory::config_of(&s);
     assert_eq!(
         f.sources,
         [SourceConfig {
@@ -195,7 +195,7 @@ fn defaults_apply() {
 fn station_process_is_optional_when_every_product_overrides_it() {
     let text = with_line(20, "").replace(r#"route = ["mill"]"#, "route = [\"mill\"]\nprocess = { mill = 3 }");
     let file = try_parse(&text).unwrap();
-    let f = super::config_of(&file.baseline);
+    let f = crate::domains::factory::config_of(&file.baseline);
     assert_eq!(f.stations[0].process, None);
     assert_eq!(f.products[0].route[0].process, Dist::Constant { value: 3.0 });
 }
@@ -230,14 +230,14 @@ fn variants_override_elements_by_name_and_create_keys() {
             ("scenario.horizon".to_owned(), "10000.0".to_owned())
         ]
     );
-    let f = super::config_of(&two.scenario);
+    let f = crate::domains::factory::config_of(&two.scenario);
     assert_eq!((f.stations[0].machines, f.stations[1].machines), (2, 2));
     assert_eq!(two.scenario.horizon.as_f64(), 10000.0);
     // Everything else is the baseline's.
-    let base = super::config_of(&file.baseline);
+    let base = crate::domains::factory::config_of(&file.baseline);
     assert_eq!(f.products, base.products);
 
-    let f = super::config_of(&buffer.scenario);
+    let f = crate::domains::factory::config_of(&buffer.scenario);
     assert_eq!(f.stations[1].buffer, Some(5), "a missing final key is created");
     assert_eq!(buffer.scenario.horizon, file.baseline.horizon);
 }
@@ -253,7 +253,7 @@ fn variant_can_replace_a_distribution_or_one_of_its_parameters() {
         .variants
         .iter()
         .map(|v| {
-            let f = super::config_of(&v.scenario);
+            let f = crate::domains::factory::config_of(&v.scenario);
             &f.products[0].route[0].process
         })
         .collect();
@@ -264,7 +264,7 @@ fn variant_can_replace_a_distribution_or_one_of_its_parameters() {
 fn variant_set_accepts_unquoted_dotted_keys() {
     let text = format!("{BASE}\n[[variant]]\nname = \"v\"\nset = {{ factory.station.mill.machines = 3 }}\n");
     let file = try_parse(&text).unwrap();
-    let f = super::config_of(&file.variants[0].scenario);
+    let f = crate::domains::factory::config_of(&file.variants[0].scenario);
     assert_eq!(f.stations[0].machines, 3);
     assert_eq!(file.variants[0].set, [("factory.station.mill.machines".to_owned(), "3".to_owned())]);
 }
@@ -387,7 +387,7 @@ fn names(file: &ScenarioFile) -> Vec<&str> {
 }
 
 fn mill(v: &Variant) -> (u32, Option<u32>) {
-    let f = super::config_of(&v.scenario);
+    let f = crate::domains::factory::config_of(&v.scenario);
     (f.stations[0].machines, f.stations[0].buffer)
 }
 
@@ -423,7 +423,7 @@ fn sweep_generates_the_grid_in_order() {
     let expected = pairs(&[("factory.station.mill.machines", "3"), ("factory.station.mill.buffer", "10")]);
     assert_eq!((&v.sweep, &v.set, &v.description), (&expected, &expected, &None));
     // The baseline itself is not swept.
-    let f = super::config_of(&file.baseline);
+    let f = crate::domains::factory::config_of(&file.baseline);
     assert_eq!((f.stations[0].machines, f.stations[0].buffer), (1, None));
     // Without `[sweep]`: nothing swept.
     let file = try_parse(EXAMPLE).unwrap();
@@ -453,7 +453,7 @@ fn sweep_crosses_the_baseline_and_each_variant() {
     );
     let fast3 = &file.variants[5];
     assert_eq!(mill(fast3), (3, None));
-    let f = super::config_of(&fast3.scenario);
+    let f = crate::domains::factory::config_of(&fast3.scenario);
     assert_eq!(f.stations[0].process, Some(Dist::Exponential { mean: 0.5 }), "the variant's own change");
     assert_eq!(fast3.description, None);
     assert_eq!(
@@ -485,7 +485,7 @@ fn sweep_labels_are_the_shortest_unique_suffixes() {
     );
     let v = &file.variants[0];
     assert_eq!(v.scenario.description.as_deref(), Some("a b"));
-    let f = super::config_of(&v.scenario);
+    let f = crate::domains::factory::config_of(&v.scenario);
     assert_eq!(f.stations[1].machines, 2);
     assert_eq!(f.stations[0].process, Some(Dist::Constant { value: 2.0 }));
 }
@@ -637,7 +637,7 @@ fn variant_cannot_set_a_swept_path() {
         "\n[[variant]]\nname = \"v\"\nset = { \"factory.station.mill.process\" = { dist = \"erlang\", k = 2, mean = 9 } }\n",
     );
     let file = try_parse(&text).unwrap();
-    let f = super::config_of(&file.variants[4].scenario);
+    let f = crate::domains::factory::config_of(&file.variants[4].scenario);
     assert_eq!(f.stations[0].process, Some(Dist::Erlang { k: 2, mean: 2.0 }));
 }
 
@@ -841,7 +841,7 @@ fn cli_overrides_apply_to_baseline_and_variants() {
     assert_eq!(file.baseline.horizon.as_f64(), 30000.0);
     assert_eq!(file.baseline.experiment.seed, 7);
     for v in &file.variants {
-        let f = super::config_of(&v.scenario);
+        let f = crate::domains::factory::config_of(&v.scenario);
         assert_eq!(f.stations[1].machines, 4, "{}", v.name);
         assert_eq!(v.scenario.experiment.seed, 7);
     }
@@ -862,7 +862,7 @@ fn cli_override_creates_a_missing_optional_table() {
 fn cli_override_with_a_distribution() {
     let file =
         with_sets(BASE, &["factory.station.mill.process={ dist = \"uniform\", min = 1, max = 2 }"]).unwrap();
-    let f = super::config_of(&file.baseline);
+    let f = crate::domains::factory::config_of(&file.baseline);
     assert_eq!(f.stations[0].process, Some(Dist::Uniform { min: 1.0, max: 2.0 }));
 }
 

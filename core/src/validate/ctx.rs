@@ -14,8 +14,8 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::error::ScenarioError;
-use crate::util::suggest::{list, nearest, one_of};
 use crate::dist::{Dist, DistSpec};
+use crate::util::suggest::{list, nearest, one_of};
 
 /// The text being loaded and where out-of-file values came from.
 #[derive(Debug)]
@@ -100,7 +100,7 @@ impl<'a> ValidationCtx<'a> {
     }
 
     /// The same context, naming errors inside the `swept` values by their `[sweep]` path
-    /// (`factory.station.mill.machines`) rather than by their place in the tree.
+    /// (`<domain>.<table>.<name>.<key>`) rather than by their place in the tree.
     pub(crate) fn with_swept(self, swept: &'a [(Range<usize>, String)]) -> Self {
         ValidationCtx { swept, ..self }
     }
@@ -142,7 +142,7 @@ impl<'a> ValidationCtx<'a> {
             .map_err(|e| self.error(&e.span, e.message).with_suggestion(e.suggestion))
     }
 
-    /// Checks that names are non-empty and unique within their `kind` ("station"), and returns
+    /// Checks that names are non-empty and unique within their `kind` (e.g. "source"), and returns
     /// them in order, so that an entity's index is its position.
     pub(crate) fn names<'n, I>(&self, kind: &str, names: I) -> Result<Vec<&'n str>, ScenarioError>
     where
@@ -206,7 +206,7 @@ impl<'a> ValidationCtx<'a> {
     /// like the tree does: the search visits every node.
     ///
     /// Inside a value from `[sweep]`, the key is the swept path, followed by the rest of the
-    /// tree path for a part of that value (`factory.station.mill.process.mean`).
+    /// tree path for a part of that value (`<domain>.<table>.<name>.<key>.mean`).
     pub(crate) fn key_at(&self, span: &Range<usize>) -> String {
         let key = self.tree_key(span);
         let Some((value, path)) = self.swept.iter().find(|(r, _)| r.start <= span.start && span.end <= r.end)

@@ -6,10 +6,10 @@
 
 use std::path::PathBuf;
 
-use super::{ComponentKind, LookupError, PluginLib, Registry, Services};
 use crate::collect::{MetricInfo, Window};
-use crate::util::suggest::nearest;
+use crate::plugin::{ComponentKind, LookupError, PluginLib, Registry, Services};
 use crate::scenario::{PluginRef, Scenario, ScenarioError, ScenarioFile};
+use crate::util::suggest::nearest;
 
 /// Adds the libraries of `[plugins] load` and of `extra` (e.g. `--load` flags) to `registry`,
 /// then checks that every plugin the scenario and its variants name exists with the right kind
@@ -41,7 +41,7 @@ pub fn prepare(
         registry.add(loaded, lib.name.as_deref()).map_err(|e| lib.written.error(e.to_string()))?;
     }
     for path in extra {
-        let fail = |e: super::LoadError| ScenarioError::new(path, e.to_string()).with_key("--load");
+        let fail = |e: crate::plugin::LoadError| ScenarioError::new(path, e.to_string()).with_key("--load");
         registry.add(PluginLib::load(path).map_err(fail)?, None).map_err(fail)?;
     }
     let mut checked: Vec<(&str, &str, ComponentKind)> = Vec::new();

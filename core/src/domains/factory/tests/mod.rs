@@ -1,4 +1,7 @@
-//! The factory as a domain: its one-step build, its machines as entities, its event names.
+//! The factory as a domain: its one-step build, its machines as entities, its event names; and
+//! ([`loader`]) the scenario loader on factory scenarios.
+
+mod loader;
 
 use std::ops::ControlFlow;
 use std::path::Path;

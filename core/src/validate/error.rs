@@ -18,7 +18,7 @@ pub struct ScenarioError {
     pub line: usize,
     /// 1-based column (in characters) of the offending key or value; 0 if unknown.
     pub column: usize,
-    /// Dotted path of the offending key, e.g. `factory.station[mill].machines` or
+    /// Dotted path of the offending key, e.g. `<domain>.<table>[<name>].<key>` or
     /// `scenario.horizon`; elements of arrays of tables are shown by name (or by 0-based index
     /// when they have none).
     pub key: String,
