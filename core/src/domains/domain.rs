@@ -163,6 +163,10 @@ pub struct Setup<'a, R> {
     pub ctx: &'a mut Ctx<R>,
     /// The run's plugin components.
     pub registry: &'a Registry,
+    /// Whether anything besides the domain's own handlers may read the World during the run
+    /// (another domain of a region, a stepped system). When not, a domain may skip keeping its
+    /// World copies current: no one would see them.
+    pub observed: bool,
     catalogue: &'a mut Catalogue,
     scope: Option<&'static str>,
 }
@@ -174,8 +178,9 @@ impl<'a, R> Setup<'a, R> {
         ctx: &'a mut Ctx<R>,
         registry: &'a Registry,
         catalogue: &'a mut Catalogue,
+        observed: bool,
     ) -> Self {
-        Setup { world, ctx, registry, catalogue, scope: (!D::UNSCOPED).then_some(D::NAME) }
+        Setup { world, ctx, registry, observed, catalogue, scope: (!D::UNSCOPED).then_some(D::NAME) }
     }
 
     /// Where the domain declares its record kinds (the same as in [`Domain::declare`]).

@@ -61,7 +61,8 @@ pub(crate) fn run_solo<D: Domain>(
         for topic in D::reads(config) {
             topic.provide(world);
         }
-        let domain = D::build(config, &mut Setup::new::<D>(world, ctx, registry, &mut catalogue))?;
+        // Alone, a domain is observed only by the steppers it adds itself.
+        let domain = D::build(config, &mut Setup::new::<D>(world, ctx, registry, &mut catalogue, false))?;
         Ok(Solo { domain, catalogue })
     })?;
     for c in collectors {
@@ -79,7 +80,7 @@ pub(crate) fn build_into<D: Domain, R: From<D::Event> + 'static>(
     registry: &Registry,
     catalogue: &mut Catalogue,
 ) -> Result<(), ModelError> {
-    *slot = Some(D::build(config, &mut Setup::new::<D>(world, ctx, registry, catalogue))?);
+    *slot = Some(D::build(config, &mut Setup::new::<D>(world, ctx, registry, catalogue, true))?);
     Ok(())
 }
 

@@ -299,7 +299,7 @@ impl FactoryModel {
             let machines = (0..s.machines)
                 .map(|m| setup.world.spawn((Machine { station, index: m }, MachineStatus::NEW)).id())
                 .collect();
-            state.push(Station::new(station, machines, s.buffer));
+            state.push(Station::new(station, machines, s.buffer, setup.observed));
         }
         setup.world.insert_resource(Stations(state));
         let mut model = FactoryModel {
@@ -665,7 +665,7 @@ impl FactoryModel {
             )));
         };
         st.busy -= 1;
-        st.status[machine as usize].completed += 1;
+        st.count_completion(machine);
         job.step += 1;
         let now = ctx.now().as_f64();
         match self.routes[job.product as usize].get(job.step as usize).map(|&(next, _)| next) {

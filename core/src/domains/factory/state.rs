@@ -161,6 +161,9 @@ pub struct Station {
     changed: Vec<u32>,
     /// Per machine: whether it is in `changed`.
     marked: Vec<bool>,
+    /// Whether anyone but the handlers reads the machines (see `Setup::observed`); when not,
+    /// status is not kept: M/M/1 runs 7 % slower with it (measured), for nobody.
+    observed: bool,
     /// Indices of idle machines; the most recently freed is reused first.
     pub idle: Vec<u32>,
     /// Machines processing a job.
@@ -177,7 +180,7 @@ pub struct Station {
 
 impl Station {
     /// A station whose idle machines are `entities`.
-    pub fn new(index: u32, entities: Vec<Entity>, buffer: Option<u32>) -> Self {
+    pub fn new(index: u32, entities: Vec<Entity>, buffer: Option<u32>, observed: bool) -> Self {
         let machines = u32::try_from(entities.len()).expect("validated: at most 10^6 machines");
         Station {
             index,
@@ -187,6 +190,7 @@ impl Station {
             entities,
             changed: Vec::new(),
             marked: vec![false; machines as usize],
+            observed,
             // Reversed so that machine 0 is used first.
             idle: (0..machines).rev().collect(),
             busy: 0,
@@ -207,6 +211,14 @@ impl Station {
         self.buffer.is_none_or(|cap| self.queue.len() < cap as usize)
     }
 
+    /// Counts an operation finished on machine `m`.
+    #[inline]
+    pub fn count_completion(&mut self, m: u32) {
+        if self.observed {
+            self.status[m as usize].completed += 1;
+        }
+    }
+
     /// Frees machine `m` (busy or blocked before) at `now`.
     pub fn free(&mut self, m: u32, now: f64) {
         self.set(m, MachineState::Idle, now);
@@ -217,6 +229,10 @@ impl Station {
     #[inline]
     pub fn set(&mut self, m: u32, state: MachineState, now: f64) {
         let i = m as usize;
+        self.machines[i] = state;
+        if !self.observed {
+            return;
+        }
         let status = &mut self.status[i];
         *status = status.at(now);
         status.activity = state.activity();
@@ -224,7 +240,6 @@ impl Station {
             self.marked[i] = true;
             self.changed.push(m);
         }
-        self.machines[i] = state;
     }
 
     /// The machines whose status changed since the last call, with their status; clears the

@@ -132,7 +132,7 @@ fn machines_are_entities_a_stepped_system_reads_exactly() {
         let mut catalogue = Catalogue::default();
         let factory = FactoryModel::build(
             &config,
-            &mut Setup::new::<FactoryModel>(world, ctx, &registry, &mut catalogue),
+            &mut Setup::new::<FactoryModel>(world, ctx, &registry, &mut catalogue, true),
         )?;
         world.insert_resource(watched);
         let mut schedule = Schedule::default();
@@ -199,8 +199,10 @@ fn build_declares_the_catalogue_of_the_config() {
     };
     let mut built = Catalogue::default();
     Sim::build(sim_config, |world, ctx| {
-        let f =
-            FactoryModel::build(&config, &mut Setup::new::<FactoryModel>(world, ctx, &registry, &mut built))?;
+        let f = FactoryModel::build(
+            &config,
+            &mut Setup::new::<FactoryModel>(world, ctx, &registry, &mut built, false),
+        )?;
         Ok(Watched { factory: f, catalogue: Catalogue::default() })
     })
     .expect("builds");
@@ -222,7 +224,7 @@ fn factory_events_are_described_by_name() {
         let mut catalogue = Catalogue::default();
         let f = FactoryModel::build(
             &config,
-            &mut Setup::new::<FactoryModel>(world, ctx, &registry, &mut catalogue),
+            &mut Setup::new::<FactoryModel>(world, ctx, &registry, &mut catalogue, false),
         )?;
         described.push(f.describe(&FactoryEvent::Arrival { source: 0 }));
         described.push(f.describe(&FactoryEvent::ServiceDone { station: 1, machine: 2 }));
