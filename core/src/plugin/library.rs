@@ -1,18 +1,17 @@
 //! One plugin library: linked statically or loaded from a path, its header checked before
 //! anything else is read.
 
-use std::ffi::c_void;
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
 
 use xinzhi_plugin::abi::{
-    ABI_MAJOR, AbiHeader, COLLECTOR_VTABLE_SIZE_1_0, CollectorStart, CollectorVTable, ComponentDescriptor,
-    ComponentKind, CreateFn, DeclareFn, DestroyFn, ENTRY_PREFIX, EntryFn, ErrorOut, FLAG_PANIC_UNWIND, MAGIC,
-    MetricSink, PluginLibrary, PredictorVTable, Record, SchedulerVTable, SliceRef, Status, StrRef,
+    ABI_MAJOR, AbiHeader, ComponentDescriptor, ComponentKind, ENTRY_PREFIX, EntryFn, FLAG_PANIC_UNWIND,
+    MAGIC, PluginLibrary, StrRef,
 };
 
 use super::LoadError;
+use super::kinds::VTable;
 
 /// Where a library came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,55 +32,6 @@ impl fmt::Display for Origin {
         match self {
             Origin::Builtin => f.write_str("built-in"),
             Origin::Path { path, .. } => write!(f, "{}", path.display()),
-        }
-    }
-}
-
-/// A component's vtable, by kind.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum VTable {
-    Scheduler(&'static SchedulerVTable),
-    Predictor(&'static PredictorVTable),
-    Collector(CollectorFns),
-}
-
-/// The functions of a collector vtable, copied out field by field: a 1.0 plugin's vtable is
-/// shorter than this host's [`CollectorVTable`], so no reference to the whole struct is formed
-/// and `declare` is read only when the plugin's `struct_size` reaches past it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct CollectorFns {
-    pub(crate) create: CreateFn,
-    pub(crate) destroy: DestroyFn,
-    pub(crate) start: unsafe extern "C" fn(*mut c_void, *const CollectorStart, *mut ErrorOut) -> Status,
-    pub(crate) batch: unsafe extern "C" fn(*mut c_void, SliceRef<Record>, *mut ErrorOut) -> Status,
-    pub(crate) finish: unsafe extern "C" fn(*mut c_void, *const MetricSink, *mut ErrorOut) -> Status,
-    /// `None` for a plugin built against ABI 1.0.
-    pub(crate) declare: Option<DeclareFn>,
-}
-
-impl CollectorFns {
-    /// Reads the vtable at `ptr`.
-    ///
-    /// # Safety
-    /// `ptr` points to a static collector vtable of any 1.x version.
-    pub(crate) unsafe fn read(ptr: *const CollectorVTable) -> Result<Self, String> {
-        // SAFETY: every vtable starts with `struct_size: usize`.
-        let size = unsafe { std::ptr::addr_of!((*ptr).struct_size).read() };
-        if size < COLLECTOR_VTABLE_SIZE_1_0 {
-            return Err(format!("vtable of {size} bytes, expected at least {COLLECTOR_VTABLE_SIZE_1_0}"));
-        }
-        // SAFETY: the 1.0 fields lie inside `size` (checked above); `declare` is read only
-        // when the plugin's struct reaches its end.
-        unsafe {
-            Ok(CollectorFns {
-                create: std::ptr::addr_of!((*ptr).create).read(),
-                destroy: std::ptr::addr_of!((*ptr).destroy).read(),
-                start: std::ptr::addr_of!((*ptr).start).read(),
-                batch: std::ptr::addr_of!((*ptr).batch).read(),
-                finish: std::ptr::addr_of!((*ptr).finish).read(),
-                declare: (size >= size_of::<CollectorVTable>())
-                    .then(|| std::ptr::addr_of!((*ptr).declare).read()),
-            })
         }
     }
 }
@@ -263,8 +213,8 @@ impl PluginLib {
             }
             // SAFETY: by the ABI, `vtable` points to a static vtable of the given kind; its
             // size is checked before use.
-            let vtable =
-                unsafe { vtable(d.kind, d.vtable) }.map_err(|m| invalid(format!("`{cname}`: {m}")))?;
+            let vtable = unsafe { super::kinds::read(d.kind, d.vtable) }
+                .map_err(|m| invalid(format!("`{cname}`: {m}")))?;
             let Some(vtable) = vtable else {
                 // A kind from a newer minor version: skipped, so that newer plugins still load.
                 continue;
@@ -316,36 +266,6 @@ impl PluginLib {
     /// Its components, in the order it lists them.
     pub fn components(&self) -> &[ComponentInfo] {
         &self.components
-    }
-}
-
-/// The vtable of a component, `None` for an unknown kind.
-///
-/// # Safety
-/// `ptr` is null or points to a static vtable of `kind`.
-unsafe fn vtable(kind: ComponentKind, ptr: *const c_void) -> Result<Option<VTable>, String> {
-    if ptr.is_null() {
-        return Err("null vtable".into());
-    }
-    /// # Safety
-    /// `ptr` points to a static `T` whose first field is its `struct_size: usize`.
-    unsafe fn sized<T>(ptr: *const c_void) -> Result<&'static T, String> {
-        // SAFETY: every vtable starts with `struct_size: usize`.
-        let size = unsafe { *ptr.cast::<usize>() };
-        if size < size_of::<T>() {
-            return Err(format!("vtable of {size} bytes, expected at least {}", size_of::<T>()));
-        }
-        // SAFETY: large enough, static, of this type by the ABI.
-        Ok(unsafe { &*ptr.cast::<T>() })
-    }
-    // SAFETY: forwarded.
-    unsafe {
-        Ok(match kind {
-            ComponentKind::SCHEDULER => Some(VTable::Scheduler(sized(ptr)?)),
-            ComponentKind::PREDICTOR => Some(VTable::Predictor(sized(ptr)?)),
-            ComponentKind::COLLECTOR => Some(VTable::Collector(CollectorFns::read(ptr.cast())?)),
-            _ => None,
-        })
     }
 }
 

@@ -4,15 +4,18 @@
 //! - [`library`]: one library, static or loaded (`RTLD_NOW | RTLD_LOCAL`, never unloaded), its
 //!   frozen header checked before anything else (magic, ABI major, size, panic strategy).
 //! - [`registry`]: every library of a run; components by name or `library/component`.
-//! - [`instance`]: live instances. Each keeps its library alive, turns statuses into errors,
-//!   poisons itself after a panic and validates every output (indices in range, no duplicates,
-//!   finite numbers, lengths).
+//! - [`instance`]: what every live instance shares: it keeps its library alive, turns statuses
+//!   into errors and poisons itself after a panic.
+//! - [`kinds`]: one file per kind of component (dispatch, predict, collect): how its vtable is
+//!   read, and its instance, which validates every output (indices in range, no duplicates,
+//!   finite numbers, lengths). [`kinds`] holds the one table of kinds the host reads.
 //!
 //! Plugins are trusted native code: only libraries named by the scenario (`[plugins] load`) or
 //! the command line are loaded.
 
 mod check;
 pub mod instance;
+pub mod kinds;
 pub mod library;
 pub mod registry;
 
