@@ -21,7 +21,7 @@ pub mod registry;
 
 pub use check::{Declared, declared_metrics, prepare};
 pub use instance::{CollectorInstance, Decision, PredictorInstance, SchedulerInstance, Services};
-pub use library::{ComponentInfo, Origin, PluginLib};
+pub use library::{ComponentInfo, FileProblem, Origin, PluginLib};
 pub use registry::{Component, Registry};
 pub use xinzhi_plugin::abi::{ComponentKind, Status};
 
@@ -40,6 +40,14 @@ pub enum LoadError {
         path: PathBuf,
         /// The loader's message.
         message: String,
+    },
+    /// The file is not a complete shared library for this platform: refused before opening it.
+    #[error("cannot load plugin library {}: {problem}", path.display())]
+    NotALibrary {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: FileProblem,
     },
     /// The entry symbol is missing.
     #[error(
