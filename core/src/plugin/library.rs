@@ -440,7 +440,7 @@ pub fn check_file(data: &[u8]) -> Result<(), FileProblem> {
     let len = data.len() as u64;
     for (i, segment) in file.segments().enumerate() {
         let (offset, size) = segment.file_range();
-        let end = offset.checked_add(size).unwrap_or(u64::MAX);
+        let end = offset.saturating_add(size);
         if end > len {
             return Err(FileProblem::Truncated { what: format!("segment {i}"), end, len });
         }
@@ -534,7 +534,7 @@ fn check_elf<H: FileHeader<Endian = Endianness>>(data: &[u8]) -> Result<(), File
     let mut pie = false;
     for (i, ph) in loads_first {
         let (offset, size): (u64, u64) = (ph.p_offset(endian).into(), ph.p_filesz(endian).into());
-        let end = offset.checked_add(size).unwrap_or(u64::MAX);
+        let end = offset.saturating_add(size);
         if end > len {
             let what = match ph.p_type(endian) {
                 elf::PT_LOAD => format!("loadable segment {i}"),

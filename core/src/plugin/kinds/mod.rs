@@ -2,7 +2,7 @@
 //! and its live instance (a safe wrapper that calls through the vtable and validates every
 //! output). What every instance shares is in [`super::instance`].
 //!
-//! [`KINDS`] is the one table of kinds the host reads: [`super::library`] finds a descriptor's
+//! `KINDS` is the one table of kinds the host reads: [`super::library`] finds a descriptor's
 //! kind in it, and skips a kind it does not list (one appended by a newer minor version), so
 //! that newer plugins still load.
 
