@@ -8,8 +8,14 @@ use std::sync::OnceLock;
 use crate::common::{cargo_build, nested_target, root, run_ok, summary, target, xinzhi};
 
 /// Every workspace cdylib the e2e tests load.
-const LIBRARIES: &[&str] =
-    &["slack-rule", "slack-rule-abi11", "faulty-plugin", "xinzhi-dispatch", "xinzhi-metrics"];
+const LIBRARIES: &[&str] = &[
+    "slack-rule",
+    "slack-rule-abi11",
+    "faulty-plugin",
+    "xinzhi-dispatch",
+    "xinzhi-metrics",
+    "xinzhi-predict",
+];
 
 /// Returns the `.so` of workspace package `package` (one of [`LIBRARIES`]). The first call
 /// builds them all in one cargo invocation: one dependency resolution and one lock of the
