@@ -48,15 +48,13 @@ pub(crate) enum NewCommand {
     Plugin(NewPluginArgs),
 }
 
-/// The kinds of plugin component.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Kind {
-    /// Chooses the next job of a station.
-    Scheduler,
-    /// Fits and predicts on a row-major matrix.
-    Predictor,
-    /// Turns record batches into metrics.
-    Collector,
+/// The values of `--kind`: the kinds `xinzhi new plugin` has a template for (one entry each in
+/// [`crate::new::TEMPLATES`]), with what each does.
+fn kind_values() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(crate::new::TEMPLATES.iter().map(|t| {
+        let summary = xinzhi_plugin::kinds::KINDS.iter().find(|k| k.kind == t.kind).map_or("", |k| k.summary);
+        clap::builder::PossibleValue::new(t.kind.name()).help(summary)
+    }))
 }
 
 #[derive(Debug, Args)]
@@ -64,8 +62,8 @@ pub(crate) struct NewPluginArgs {
     /// Crate name, e.g. `my-rules` (letters, digits, `-`, `_`).
     pub(crate) name: String,
     /// The kind of component to start with.
-    #[arg(long, value_enum)]
-    pub(crate) kind: Kind,
+    #[arg(long, value_parser = kind_values())]
+    pub(crate) kind: String,
     /// Folder to create (default: ./NAME).
     #[arg(long, value_name = "DIR")]
     pub(crate) dir: Option<PathBuf>,

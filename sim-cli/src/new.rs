@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow};
 
 use crate::Failure;
-use crate::args::{Kind, NewPluginArgs};
+use xinzhi_plugin::abi::ComponentKind;
+
+use crate::args::NewPluginArgs;
 
 /// The `xinzhi-plugin` crate this binary was built with (its source folder in the repository).
 fn default_api_path() -> PathBuf {
@@ -36,7 +38,12 @@ pub(crate) fn plugin(args: &NewPluginArgs) -> Result<(), Failure> {
             api.display()
         ))
     })?;
-    let files = render(&args.name, args.kind, &api);
+    let template = TEMPLATES.iter().find(|t| t.kind.name() == args.kind).ok_or_else(|| {
+        // Unreachable from the command line (clap offers only these), kept for callers.
+        let known: Vec<&str> = TEMPLATES.iter().map(|t| t.kind.name()).collect();
+        Failure::Input(anyhow!("no template for kind `{}` (known: {})", args.kind, known.join(", ")))
+    })?;
+    let files = render(&args.name, template, &api);
     write(&dir, &files).map_err(Failure::Run)?;
     // Paths in `[plugins] load` are relative to the scenario file, not to this folder, so the
     // path to paste is absolute: right from any scenario.
@@ -47,7 +54,7 @@ pub(crate) fn plugin(args: &NewPluginArgs) -> Result<(), Failure> {
     println!(
         "created {} ({} plugin `{}`)\n  build:  cargo build --release --manifest-path {}\n  use:    [plugins] load = [{so}]",
         dir.display(),
-        kind_name(args.kind),
+        template.kind.name(),
         args.name,
         dir.join("Cargo.toml").display(),
     );
@@ -60,13 +67,21 @@ fn library_file(name: &str) -> String {
     format!("{}{}{}", std::env::consts::DLL_PREFIX, name.replace('-', "_"), std::env::consts::DLL_SUFFIX)
 }
 
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Scheduler => "scheduler",
-        Kind::Predictor => "predictor",
-        Kind::Collector => "collector",
-    }
+/// The starting crate of one kind of component.
+#[derive(Debug)]
+pub(crate) struct Template {
+    /// The kind; its name is the value of `--kind`.
+    pub(crate) kind: ComponentKind,
+    /// `src/lib.rs`, with `__NAME__`, `__TYPE__` and `__LIB__` to fill in.
+    body: &'static str,
 }
+
+/// The template of every kind `xinzhi new plugin --kind` offers: a new kind is one entry here.
+pub(crate) const TEMPLATES: &[Template] = &[
+    Template { kind: ComponentKind::SCHEDULER, body: SCHEDULER },
+    Template { kind: ComponentKind::PREDICTOR, body: PREDICTOR },
+    Template { kind: ComponentKind::COLLECTOR, body: COLLECTOR },
+];
 
 fn write(dir: &Path, files: &[(&str, String)]) -> anyhow::Result<()> {
     for (name, text) in files {
@@ -80,7 +95,7 @@ fn write(dir: &Path, files: &[(&str, String)]) -> anyhow::Result<()> {
 }
 
 /// The files of a new plugin crate.
-pub(crate) fn render(name: &str, kind: Kind, api: &Path) -> Vec<(&'static str, String)> {
+pub(crate) fn render(name: &str, template: &Template, api: &Path) -> Vec<(&'static str, String)> {
     let type_name: String = name
         .split(['-', '_'])
         .map(|w| {
@@ -110,12 +125,8 @@ serde = {{ version = "1", features = ["derive"] }}
 "#,
         lib = name.replace('-', "_"),
     );
-    let body = match kind {
-        Kind::Scheduler => SCHEDULER,
-        Kind::Predictor => PREDICTOR,
-        Kind::Collector => COLLECTOR,
-    };
-    let lib = body
+    let lib = template
+        .body
         .replace("__TYPE__", &type_name)
         .replace("__LIB__", &name.replace('-', "_"))
         .replace("__NAME__", name);
@@ -408,7 +419,7 @@ mod tests {
 
     #[test]
     fn names_become_type_names() {
-        let files = render("slack-rule", Kind::Scheduler, Path::new("/api"));
+        let files = render("slack-rule", &TEMPLATES[0], Path::new("/api"));
         assert!(files[1].1.contains("pub struct SlackRule"));
         assert!(files[1].1.contains(r#"const NAME: &'static str = "slack-rule";"#));
         assert!(files[0].1.contains(r#"xinzhi-plugin = { path = "/api" }"#));
@@ -419,13 +430,26 @@ mod tests {
     /// `libslack_rule.so` (a crate name's `-` becomes `_`).
     #[test]
     fn defect_7_generated_comment_names_the_real_library_file() {
-        let files = render("slack-rule", Kind::Scheduler, Path::new("/api"));
+        let files = render("slack-rule", &TEMPLATES[0], Path::new("/api"));
         assert!(files[1].1.contains("/target/release/libslack_rule.so"), "{}", files[1].1);
         assert!(files.iter().all(|(_, text)| !text.contains("libslack-rule")));
         assert_eq!(
             library_file("slack-rule"),
             format!("{}slack_rule{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
         );
+    }
+
+    /// Every kind of the author API has a template, and each template exports its kind.
+    #[test]
+    fn every_kind_has_a_template() {
+        for k in xinzhi_plugin::kinds::KINDS {
+            let t = TEMPLATES
+                .iter()
+                .find(|t| t.kind == k.kind)
+                .unwrap_or_else(|| panic!("no template for {k:?}"));
+            assert!(t.body.contains(&format!("    {}: [__TYPE__],", k.section)), "{k:?}");
+        }
+        assert_eq!(TEMPLATES.len(), xinzhi_plugin::kinds::KINDS.len());
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod determinism;
 mod docs;
+mod loader;
 mod oracle;
 mod plugins;
 mod predictors;

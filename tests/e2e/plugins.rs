@@ -7,9 +7,29 @@ use std::sync::OnceLock;
 
 use crate::common::{cargo_build, nested_target, root, run_ok, summary, target, xinzhi};
 
-/// Builds workspace package `package` (a cdylib) and returns its `.so`.
+/// Every workspace cdylib the e2e tests load.
+const LIBRARIES: &[&str] = &[
+    "slack-rule",
+    "slack-rule-abi11",
+    "faulty-plugin",
+    "xinzhi-dispatch",
+    "xinzhi-metrics",
+    "xinzhi-predict",
+];
+
+/// Returns the `.so` of workspace package `package` (one of [`LIBRARIES`]). The first call
+/// builds them all in one cargo invocation: one dependency resolution and one lock of the
+/// target folder per test run, not one per test.
 pub(crate) fn build_so(package: &str) -> PathBuf {
-    cargo_build(&["--quiet", "-p", package, "--lib"]);
+    static BUILT: OnceLock<()> = OnceLock::new();
+    assert!(LIBRARIES.contains(&package), "add {package} to LIBRARIES");
+    BUILT.get_or_init(|| {
+        let mut args = vec!["--quiet", "--lib"];
+        for p in LIBRARIES {
+            args.extend(["-p", p]);
+        }
+        cargo_build(&args);
+    });
     let so = nested_target().join("debug").join(format!("lib{}.so", package.replace('-', "_")));
     assert!(so.exists(), "{} missing", so.display());
     so
@@ -27,7 +47,7 @@ fn scenario(name: &str, text: &str) -> (tempfile::TempDir, String) {
 }
 
 /// An M/M/1-like line at ρ = 0.8 with `dispatch` at the mill and extra TOML appended.
-fn line(load: &str, dispatch: &str, extra: &str) -> String {
+pub(crate) fn line(load: &str, dispatch: &str, extra: &str) -> String {
     format!(
         r#"[scenario]
 name = "plugin-line"
@@ -63,7 +83,8 @@ dispatch = {dispatch}
     )
 }
 
-fn quoted(p: &Path) -> String {
+/// `p` as a TOML string.
+pub(crate) fn quoted(p: &Path) -> String {
     format!("{:?}", p.to_str().expect("utf-8"))
 }
 
@@ -100,6 +121,32 @@ fn example_plugin_is_built_as_a_real_so_and_runs_from_a_scenario() {
     assert_eq!(example["origin"], so.to_str().expect("utf-8"));
     assert_eq!(example["sha256"].as_str().map(str::len), Some(64));
     assert!(libs.iter().any(|l| l["origin"] == "built-in" && l["name"] == "xinzhi-dispatch"));
+}
+
+/// Issue 10: a plugin built against the plugin API before its kinds were split into one file
+/// each (`tests/fixtures/abi-1.1`: the xinzhi-plugin crate frozen at ABI v1.1, and slack-rule
+/// built against it) loads and gives exactly what today's slack-rule gives.
+#[test]
+fn a_plugin_built_against_abi_1_1_loads_and_runs_identically() {
+    let old = build_so("slack-rule-abi11");
+    let new = build_so("slack-rule");
+    let o = xinzhi(&["plugins", "--load", old.to_str().expect("utf-8")]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(text.contains("slack-rule-abi11 0.1.0, xinzhi-plugin 0.1.0, ABI 1.1"), "{text}");
+    let run = |so: &Path| {
+        let text = line(&quoted(so), r#"{ plugin = "slack-rule", include_route = true }"#, "");
+        let (_dir, file) = scenario("slack.toml", &text);
+        run_ok(&file, &[]).0
+    };
+    let (a, b) = (run(&old), run(&new));
+    for f in ["replications.csv", "summary.csv"] {
+        let x = std::fs::read(a.path().join("out").join(f)).expect("old-ABI output");
+        let y = std::fs::read(b.path().join("out").join(f)).expect("current output");
+        assert!(x == y, "{f} differs between the ABI 1.1 build and today's build of slack-rule");
+    }
+    let rows = summary(a.path());
+    assert_eq!(rows[&("baseline".to_owned(), "cycle_time_mean".to_owned())].n, 4.0);
 }
 
 #[test]

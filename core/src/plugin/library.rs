@@ -1,18 +1,20 @@
 //! One plugin library: linked statically or loaded from a path, its header checked before
 //! anything else is read.
 
-use std::ffi::c_void;
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
 
 use xinzhi_plugin::abi::{
-    ABI_MAJOR, AbiHeader, COLLECTOR_VTABLE_SIZE_1_0, CollectorStart, CollectorVTable, ComponentDescriptor,
-    ComponentKind, CreateFn, DeclareFn, DestroyFn, ENTRY_PREFIX, EntryFn, ErrorOut, FLAG_PANIC_UNWIND, MAGIC,
-    MetricSink, PluginLibrary, PredictorVTable, Record, SchedulerVTable, SliceRef, Status, StrRef,
+    ABI_MAJOR, AbiHeader, ComponentDescriptor, ComponentKind, ENTRY_PREFIX, EntryFn, FLAG_PANIC_UNWIND,
+    MAGIC, PluginLibrary, StrRef,
 };
 
+pub use self::file::{FileProblem, check_file};
 use super::LoadError;
+use super::kinds::VTable;
+
+mod file;
 
 /// Where a library came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,55 +35,6 @@ impl fmt::Display for Origin {
         match self {
             Origin::Builtin => f.write_str("built-in"),
             Origin::Path { path, .. } => write!(f, "{}", path.display()),
-        }
-    }
-}
-
-/// A component's vtable, by kind.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum VTable {
-    Scheduler(&'static SchedulerVTable),
-    Predictor(&'static PredictorVTable),
-    Collector(CollectorFns),
-}
-
-/// The functions of a collector vtable, copied out field by field: a 1.0 plugin's vtable is
-/// shorter than this host's [`CollectorVTable`], so no reference to the whole struct is formed
-/// and `declare` is read only when the plugin's `struct_size` reaches past it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct CollectorFns {
-    pub(crate) create: CreateFn,
-    pub(crate) destroy: DestroyFn,
-    pub(crate) start: unsafe extern "C" fn(*mut c_void, *const CollectorStart, *mut ErrorOut) -> Status,
-    pub(crate) batch: unsafe extern "C" fn(*mut c_void, SliceRef<Record>, *mut ErrorOut) -> Status,
-    pub(crate) finish: unsafe extern "C" fn(*mut c_void, *const MetricSink, *mut ErrorOut) -> Status,
-    /// `None` for a plugin built against ABI 1.0.
-    pub(crate) declare: Option<DeclareFn>,
-}
-
-impl CollectorFns {
-    /// Reads the vtable at `ptr`.
-    ///
-    /// # Safety
-    /// `ptr` points to a static collector vtable of any 1.x version.
-    pub(crate) unsafe fn read(ptr: *const CollectorVTable) -> Result<Self, String> {
-        // SAFETY: every vtable starts with `struct_size: usize`.
-        let size = unsafe { std::ptr::addr_of!((*ptr).struct_size).read() };
-        if size < COLLECTOR_VTABLE_SIZE_1_0 {
-            return Err(format!("vtable of {size} bytes, expected at least {COLLECTOR_VTABLE_SIZE_1_0}"));
-        }
-        // SAFETY: the 1.0 fields lie inside `size` (checked above); `declare` is read only
-        // when the plugin's struct reaches its end.
-        unsafe {
-            Ok(CollectorFns {
-                create: std::ptr::addr_of!((*ptr).create).read(),
-                destroy: std::ptr::addr_of!((*ptr).destroy).read(),
-                start: std::ptr::addr_of!((*ptr).start).read(),
-                batch: std::ptr::addr_of!((*ptr).batch).read(),
-                finish: std::ptr::addr_of!((*ptr).finish).read(),
-                declare: (size >= size_of::<CollectorVTable>())
-                    .then(|| std::ptr::addr_of!((*ptr).declare).read()),
-            })
         }
     }
 }
@@ -150,13 +103,21 @@ impl PluginLib {
     ///
     /// Loading runs the library's initialisers: plugins are trusted native code.
     ///
+    /// Before opening it, the file is checked with [`check_file`]: a file that is not a complete
+    /// shared library for this platform is refused, never opened.
+    ///
     /// # Errors
-    /// Unreadable file, not a library, missing symbol, wrong magic, other ABI major, too small
-    /// a descriptor, or a plugin built with `panic = "abort"`.
+    /// Unreadable file, not a library (see [`FileProblem`]), missing symbol, wrong magic, other
+    /// ABI major, too small a descriptor, or a plugin built with `panic = "abort"`.
     pub fn load(path: &Path) -> Result<Self, LoadError> {
         let origin_text = path.display().to_string();
         let bytes = std::fs::read(path)
             .map_err(|e| LoadError::Open { path: path.to_owned(), message: e.to_string() })?;
+        // dlopen maps the file and faults (SIGBUS) on a page past its end, or runs whatever it
+        // finds: refuse what is not a complete library for this platform first. The check is
+        // against accidents (a truncated copy, a build for another machine), not an attacker
+        // swapping the file before dlopen: plugins are trusted code.
+        check_file(&bytes).map_err(|problem| LoadError::NotALibrary { path: path.to_owned(), problem })?;
         let sha256 = crate::util::sha256_hex(&bytes);
         let crate_name = crate_name_of(path).ok_or_else(|| LoadError::Open {
             path: path.to_owned(),
@@ -263,8 +224,8 @@ impl PluginLib {
             }
             // SAFETY: by the ABI, `vtable` points to a static vtable of the given kind; its
             // size is checked before use.
-            let vtable =
-                unsafe { vtable(d.kind, d.vtable) }.map_err(|m| invalid(format!("`{cname}`: {m}")))?;
+            let vtable = unsafe { super::kinds::read(d.kind, d.vtable) }
+                .map_err(|m| invalid(format!("`{cname}`: {m}")))?;
             let Some(vtable) = vtable else {
                 // A kind from a newer minor version: skipped, so that newer plugins still load.
                 continue;
@@ -319,36 +280,6 @@ impl PluginLib {
     }
 }
 
-/// The vtable of a component, `None` for an unknown kind.
-///
-/// # Safety
-/// `ptr` is null or points to a static vtable of `kind`.
-unsafe fn vtable(kind: ComponentKind, ptr: *const c_void) -> Result<Option<VTable>, String> {
-    if ptr.is_null() {
-        return Err("null vtable".into());
-    }
-    /// # Safety
-    /// `ptr` points to a static `T` whose first field is its `struct_size: usize`.
-    unsafe fn sized<T>(ptr: *const c_void) -> Result<&'static T, String> {
-        // SAFETY: every vtable starts with `struct_size: usize`.
-        let size = unsafe { *ptr.cast::<usize>() };
-        if size < size_of::<T>() {
-            return Err(format!("vtable of {size} bytes, expected at least {}", size_of::<T>()));
-        }
-        // SAFETY: large enough, static, of this type by the ABI.
-        Ok(unsafe { &*ptr.cast::<T>() })
-    }
-    // SAFETY: forwarded.
-    unsafe {
-        Ok(match kind {
-            ComponentKind::SCHEDULER => Some(VTable::Scheduler(sized(ptr)?)),
-            ComponentKind::PREDICTOR => Some(VTable::Predictor(sized(ptr)?)),
-            ComponentKind::COLLECTOR => Some(VTable::Collector(CollectorFns::read(ptr.cast())?)),
-            _ => None,
-        })
-    }
-}
-
 /// `libmy_plugin.so` → `my_plugin` (`-` in file names becomes `_`, as in crate names).
 pub(crate) fn crate_name_of(path: &Path) -> Option<String> {
     let stem = path.file_stem()?.to_str()?;
@@ -396,5 +327,44 @@ mod tests {
     #[test]
     fn abi_versions_are_this_hosts() {
         assert_eq!((ABI_MAJOR, xinzhi_plugin::abi::ABI_MINOR), (1, 1));
+    }
+
+    #[test]
+    fn load_refuses_a_bad_file_naming_it_without_opening_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("libempty.so");
+        std::fs::write(&path, b"").expect("written");
+        let e = PluginLib::load(&path).unwrap_err();
+        assert_eq!(e, LoadError::NotALibrary { path: path.clone(), problem: FileProblem::Empty });
+        assert_eq!(
+            e.to_string(),
+            format!("cannot load plugin library {}: the file is empty (0 bytes)", path.display())
+        );
+    }
+
+    /// A kind appended by a newer minor version is skipped: the library loads with the
+    /// components this host knows.
+    #[test]
+    fn components_of_unknown_kinds_are_skipped() {
+        use xinzhi_plugin::abi::{AbiHeader, ComponentDescriptor, ComponentKind, StrRef};
+        let dispatch = xinzhi_dispatch::plugin_library();
+        // SAFETY: the built-in descriptor's components are static, `n_components` long.
+        let known = unsafe { std::slice::from_raw_parts(dispatch.components, dispatch.n_components) }[0];
+        let unknown = ComponentDescriptor { kind: ComponentKind(99), name: StrRef::new("signals"), ..known };
+        let components: &'static [ComponentDescriptor] = Box::leak(Box::new([unknown, known]));
+        let library: &'static PluginLibrary = Box::leak(Box::new(PluginLibrary {
+            header: AbiHeader { ..dispatch.header },
+            n_components: components.len(),
+            components: components.as_ptr(),
+            ..*dispatch
+        }));
+        let lib = PluginLib::builtin(library).expect("loads");
+        let names: Vec<&str> = lib.components().iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, [known_name(&known)]);
+    }
+
+    fn known_name(d: &ComponentDescriptor) -> &'static str {
+        // SAFETY: a built-in component's name is static UTF-8.
+        unsafe { d.name.as_str() }.expect("utf-8")
     }
 }

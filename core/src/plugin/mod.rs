@@ -4,19 +4,22 @@
 //! - [`library`]: one library, static or loaded (`RTLD_NOW | RTLD_LOCAL`, never unloaded), its
 //!   frozen header checked before anything else (magic, ABI major, size, panic strategy).
 //! - [`registry`]: every library of a run; components by name or `library/component`.
-//! - [`instance`]: live instances. Each keeps its library alive, turns statuses into errors,
-//!   poisons itself after a panic and validates every output (indices in range, no duplicates,
-//!   finite numbers, lengths).
+//! - [`instance`]: what every live instance shares: it keeps its library alive, turns statuses
+//!   into errors and poisons itself after a panic.
+//! - [`kinds`]: one file per kind of component (dispatch, predict, collect): how its vtable is
+//!   read, and its instance, which validates every output (indices in range, no duplicates,
+//!   finite numbers, lengths). [`kinds`] holds the one table of kinds the host reads.
 //!
 //! Plugins are trusted native code: only libraries named by the scenario (`[plugins] load`) or
 //! the command line are loaded.
 
 pub mod instance;
+pub mod kinds;
 pub mod library;
 pub mod registry;
 
 pub use instance::{CollectorInstance, Decision, PredictorInstance, SchedulerInstance, Services};
-pub use library::{ComponentInfo, Origin, PluginLib};
+pub use library::{ComponentInfo, FileProblem, Origin, PluginLib};
 pub use registry::{Component, Registry};
 pub use xinzhi_plugin::abi::{ComponentKind, Status};
 
@@ -35,6 +38,14 @@ pub enum LoadError {
         path: PathBuf,
         /// The loader's message.
         message: String,
+    },
+    /// The file is not a complete shared library for this platform: refused before opening it.
+    #[error("cannot load plugin library {}: {problem}", path.display())]
+    NotALibrary {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: FileProblem,
     },
     /// The entry symbol is missing.
     #[error(

@@ -1,16 +1,30 @@
-//! The C ABI itself: every type that crosses between host and plugin.
+//! The C ABI itself: the types that cross between host and plugin.
 //!
 //! Only `#[repr(C)]` structs of integers, `f64`, raw pointers and `extern "C"` function pointers
 //! cross; no Rust enums (an unknown discriminant would be undefined behaviour), no `String`,
 //! `Vec`, `Box` or trait objects (their layout is not stable). Whoever allocates frees: inputs
 //! are borrowed for one call, outputs go into host buffers or host callbacks.
 //!
+//! This file holds what every kind shares: the frozen header, the library and component
+//! descriptors, statuses, strings and slices, creation and destruction, errors and logging.
+//! Each kind's own records and vtable live in its file under [`crate::kinds`] and are
+//! re-exported here, so `xinzhi_plugin::abi::JobRecord` and the like keep their paths.
+//!
 //! Versioning: [`AbiHeader`] never changes. [`ABI_MAJOR`] must match exactly; [`ABI_MINOR`]
-//! grows when fields are appended, and readers only read fields inside the peer's
+//! grows when fields or kinds are appended, and readers only read fields inside the peer's
 //! `struct_size`. The layouts are pinned by tests (`size_of`, `align_of`, `offset_of!`).
 
 use std::ffi::c_void;
 use std::marker::PhantomData;
+
+pub use crate::kinds::collect::{
+    COLLECTOR_START_SIZE_1_0, COLLECTOR_VTABLE_SIZE_1_0, CollectorStart, CollectorVTable, DeclareFn,
+    KindMeta, KindRecord, MetricDeclSink, MetricSink, Record,
+};
+pub use crate::kinds::dispatch::{
+    JobRecord, MachineRecord, OperationRecord, SchedulerVTable, SchedulingSnapshot,
+};
+pub use crate::kinds::predict::{MatrixRef, PredictorVTable};
 
 /// First eight bytes of every Xinzhi plugin descriptor.
 pub const MAGIC: [u8; 8] = *b"XINZHIPL";
@@ -24,12 +38,6 @@ pub const ABI_MAJOR: u32 = 1;
 ///   run). A 1.0 plugin keeps loading and running: the host reads `declare` only inside the
 ///   vtable's `struct_size`, and a 1.0 collector never reads past the 1.0 `CollectorStart`.
 pub const ABI_MINOR: u32 = 1;
-/// `size_of::<CollectorVTable>()` in ABI 1.0 (before `declare`): the smallest collector vtable
-/// a host accepts.
-pub const COLLECTOR_VTABLE_SIZE_1_0: usize = 48;
-/// `size_of::<CollectorStart>()` in ABI 1.0 (before `kind_meta`): the smallest start a
-/// plugin accepts.
-pub const COLLECTOR_START_SIZE_1_0: usize = 40;
 /// Prefix of the one exported entry symbol; the plugin crate's name (with `-` as `_`) follows.
 pub const ENTRY_PREFIX: &str = "xinzhi_plugin_entry__";
 /// [`AbiHeader::flags`] bit: the plugin was built with `panic = "unwind"`, so its panics can be
@@ -78,26 +86,18 @@ impl Status {
 }
 
 /// What a component is. A `u32`: hosts skip kinds they do not know.
+///
+/// The codes are defined next to their kinds, in [`crate::kinds`]: `SCHEDULER = 1`,
+/// `PREDICTOR = 2`, `COLLECTOR = 3`. A new kind takes the next code, in a new minor version.
 #[repr(transparent)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ComponentKind(pub u32);
 
 impl ComponentKind {
-    /// A [`crate::Scheduler`]; its vtable is a [`SchedulerVTable`].
-    pub const SCHEDULER: ComponentKind = ComponentKind(1);
-    /// A [`crate::Predictor`]; its vtable is a [`PredictorVTable`].
-    pub const PREDICTOR: ComponentKind = ComponentKind(2);
-    /// A [`crate::Collector`]; its vtable is a [`CollectorVTable`].
-    pub const COLLECTOR: ComponentKind = ComponentKind(3);
-
-    /// Name for messages: `scheduler`, `predictor`, `collector`.
+    /// Name for messages: `scheduler`, `predictor`, `collector` (from [`crate::kinds::KINDS`]),
+    /// or `unknown` for a kind this crate does not know.
     pub fn name(self) -> &'static str {
-        match self.0 {
-            1 => "scheduler",
-            2 => "predictor",
-            3 => "collector",
-            _ => "unknown",
-        }
+        crate::kinds::KINDS.iter().find(|k| k.kind == self).map_or("unknown", |k| k.name)
     }
 }
 
@@ -177,170 +177,6 @@ unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
     unsafe { SliceRef { ptr, len, _marker: PhantomData }.as_slice() }
 }
 
-/// A row-major matrix of `rows × cols` values: one row per observation.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct MatrixRef {
-    /// `rows * cols` values, row after row; may be null when empty.
-    pub data: *const f64,
-    /// Number of rows (observations).
-    pub rows: usize,
-    /// Number of columns (features).
-    pub cols: usize,
-}
-
-/// One observation made by a model: the unit of the record stream collectors receive.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Record {
-    /// When it was observed [time unit].
-    pub time: f64,
-    /// Index into the catalogue's kinds.
-    pub kind: u32,
-    /// Index into the kind's subjects (0 when the kind has a single subject).
-    pub subject: u32,
-    /// The observed value; its meaning is given by the kind's aggregate.
-    pub value: f64,
-}
-
-/// A waiting job, as a scheduler sees it.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct JobRecord {
-    /// Unique within a replication, in release order.
-    pub id: u64,
-    /// Index of its product.
-    pub product: u32,
-    /// Index of this operation in the product's route.
-    pub step: u32,
-    /// When the job was released into the system [time unit].
-    pub release_time: f64,
-    /// Due date [time unit]; `+∞` when the job has none.
-    pub due_date: f64,
-    /// Weight (priority) of the job, `> 0`; 1 by default.
-    pub weight: f64,
-    /// When it joined this queue [time unit].
-    pub queued_at: f64,
-    /// Processing time of this operation [time unit]: the mean of its distribution, or the true
-    /// sampled value when the product declares `known_times`.
-    pub processing_time: f64,
-    /// Index in [`SchedulingSnapshot::ops`] of the first operation after this one.
-    pub ops_start: u32,
-    /// Number of operations after this one.
-    pub ops_len: u32,
-}
-
-/// An operation a job still has to do after the current one.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct OperationRecord {
-    /// Station index.
-    pub station: u32,
-    /// Reserved, 0.
-    pub _reserved: u32,
-    /// Processing time [time unit], estimated or known as for [`JobRecord::processing_time`].
-    pub processing_time: f64,
-}
-
-/// A machine of the station being scheduled.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct MachineRecord {
-    /// Index within the station.
-    pub index: u32,
-    /// [`MachineRecord::IDLE`], [`MachineRecord::BUSY`] or [`MachineRecord::BLOCKED`].
-    pub state: u32,
-    /// When it will be free [time unit]: now when idle; start plus the processing-time estimate
-    /// when busy (earlier than now if the job overran its estimate); `+∞` when blocked.
-    pub available_at: f64,
-}
-
-impl MachineRecord {
-    /// Free for the next job.
-    pub const IDLE: u32 = 0;
-    /// Processing a job.
-    pub const BUSY: u32 = 1;
-    /// Holding a finished job that has no room downstream.
-    pub const BLOCKED: u32 = 2;
-}
-
-/// Everything a scheduler is given for one decision.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct SchedulingSnapshot {
-    /// `size_of::<SchedulingSnapshot>()` as the host compiled it.
-    pub struct_size: u32,
-    /// Index of the station being scheduled.
-    pub station: u32,
-    /// Current simulated time [time unit].
-    pub now: f64,
-    /// The waiting jobs, in arrival order; never empty.
-    pub jobs: SliceRef<JobRecord>,
-    /// Remaining operations of all jobs, addressed by [`JobRecord::ops_start`].
-    pub ops: SliceRef<OperationRecord>,
-    /// The station's machines.
-    pub machines: SliceRef<MachineRecord>,
-}
-
-/// One record kind of a model, as collectors are told at the start.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct KindRecord {
-    /// Kind name, e.g. `cycle_time`.
-    pub name: StrRef,
-    /// Base name of the metric it produces, e.g. `cycle_time_mean`.
-    pub metric: StrRef,
-    /// Name of the rate metric of a sample kind; empty when none.
-    pub rate_metric: StrRef,
-    /// 0 = level (time average), 1 = sample (mean), 2 = rate (count per time unit).
-    pub aggregate: u32,
-    /// 0 = total, 1 = per subject, 2 = both.
-    pub report: u32,
-    /// Subject names, indexed by [`Record::subject`].
-    pub subjects: SliceRef<StrRef>,
-}
-
-/// What one record kind measures (ABI 1.1), parallel to [`CollectorStart::kinds`].
-///
-/// A separate array rather than fields appended to [`KindRecord`]: `KindRecord` is an array
-/// element, so its stride is frozen. Unit strings may contain the placeholder `{time}`, which
-/// the host replaces with the scenario's time unit (`minute`): a domain cannot know it.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct KindMeta {
-    /// Unit of the kind's metric values, e.g. `{time}s`, `jobs`, `fraction`; empty if unknown.
-    pub unit: StrRef,
-    /// What a value is, in words, e.g. `time from arrival to completion`; empty if unknown.
-    pub description: StrRef,
-    /// Smallest possible record value; NaN when unbounded.
-    pub lower: f64,
-    /// Largest possible record value; NaN when unbounded.
-    pub upper: f64,
-    /// Unit of the kind's rate metric (a sample kind's `rate_metric`), e.g. `jobs per {time}`.
-    pub rate_unit: StrRef,
-    /// What the rate metric counts, e.g. `jobs completed`.
-    pub rate_description: StrRef,
-}
-
-/// What a collector is told before the first record.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct CollectorStart {
-    /// `size_of::<CollectorStart>()` as the host compiled it: fields past it are absent (a 1.0
-    /// host's `CollectorStart` ends before [`CollectorStart::kind_meta`]).
-    pub struct_size: u32,
-    /// Reserved, 0.
-    pub _reserved: u32,
-    /// Start of measurement: the end of the warm-up [time unit].
-    pub warmup: f64,
-    /// End of the run [time unit].
-    pub horizon: f64,
-    /// The model's record kinds, indexed by [`Record::kind`].
-    pub kinds: SliceRef<KindRecord>,
-    /// Since 1.1: what each kind measures, indexed like `kinds` (same length), or empty.
-    pub kind_meta: SliceRef<KindMeta>,
-}
-
 /// Host callback receiving an error message; copies the text, never panics.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -350,49 +186,6 @@ pub struct ErrorOut {
     /// Receives the message (UTF-8, valid for the call).
     pub write: unsafe extern "C" fn(ctx: *mut c_void, message: StrRef),
 }
-
-/// Host callbacks receiving a collector's results at the end of a replication.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct MetricSink {
-    /// Host state.
-    pub ctx: *mut c_void,
-    /// A metric with a finite value.
-    pub metric: unsafe extern "C" fn(ctx: *mut c_void, name: StrRef, value: f64),
-    /// A metric that is undefined in this replication (e.g. a mean over no observations).
-    pub undefined: unsafe extern "C" fn(ctx: *mut c_void, name: StrRef),
-    /// One point of a time series.
-    pub point: unsafe extern "C" fn(ctx: *mut c_void, series: StrRef, time: f64, value: f64),
-}
-
-/// Host callback receiving a collector's metric declarations (ABI 1.1).
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct MetricDeclSink {
-    /// Host state.
-    pub ctx: *mut c_void,
-    /// One declaration: a metric name, or a family `base.*` (`base.<subject>` for every
-    /// subject); its unit (may contain `{time}`), its meaning in words, and the bounds of its
-    /// values (NaN = unbounded). The host copies the text.
-    pub declare: unsafe extern "C" fn(
-        ctx: *mut c_void,
-        pattern: StrRef,
-        unit: StrRef,
-        description: StrRef,
-        lower: f64,
-        upper: f64,
-    ),
-}
-
-/// Pushes into `sink` every metric the instance would produce for this catalogue and window,
-/// without running, and returns [`Status::OK`]; or returns [`Status::UNSUPPORTED`] when the
-/// collector does not declare its metrics. See [`CollectorVTable::declare`].
-pub type DeclareFn = unsafe extern "C" fn(
-    instance: *mut c_void,
-    start: *const CollectorStart,
-    sink: *const MetricDeclSink,
-    err: *mut ErrorOut,
-) -> Status;
 
 /// Host log callback: level (see [`crate::LogLevel`]), component name, message.
 pub type LogFn = unsafe extern "C" fn(level: u32, component: StrRef, message: StrRef);
@@ -424,83 +217,6 @@ pub type CreateFn = unsafe extern "C" fn(
 /// Destroys an instance made by the same vtable's `create`.
 pub type DestroyFn = unsafe extern "C" fn(instance: *mut c_void);
 
-/// Functions of a scheduler.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct SchedulerVTable {
-    /// `size_of::<SchedulerVTable>()` as the plugin compiled it.
-    pub struct_size: usize,
-    /// See [`CreateFn`].
-    pub create: CreateFn,
-    /// See [`DestroyFn`].
-    pub destroy: DestroyFn,
-    /// Writes indices into the snapshot's jobs, in dispatch order, to `out[..*out_len]`
-    /// (`out_cap` = number of jobs).
-    pub schedule: unsafe extern "C" fn(
-        instance: *mut c_void,
-        snapshot: *const SchedulingSnapshot,
-        out: *mut u32,
-        out_cap: usize,
-        out_len: *mut usize,
-        err: *mut ErrorOut,
-    ) -> Status,
-}
-
-/// Functions of a predictor.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct PredictorVTable {
-    /// `size_of::<PredictorVTable>()` as the plugin compiled it.
-    pub struct_size: usize,
-    /// See [`CreateFn`].
-    pub create: CreateFn,
-    /// See [`DestroyFn`].
-    pub destroy: DestroyFn,
-    /// Fits the model to `x` (rows = observations) and targets `y` (`y.len == x.rows`).
-    pub fit: unsafe extern "C" fn(
-        instance: *mut c_void,
-        x: MatrixRef,
-        y: SliceRef<f64>,
-        err: *mut ErrorOut,
-    ) -> Status,
-    /// Writes one prediction per row of `x` to `out[..out_len]` (`out_len == x.rows`).
-    pub predict: unsafe extern "C" fn(
-        instance: *mut c_void,
-        x: MatrixRef,
-        out: *mut f64,
-        out_len: usize,
-        err: *mut ErrorOut,
-    ) -> Status,
-}
-
-/// Functions of a collector.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct CollectorVTable {
-    /// `size_of::<CollectorVTable>()` as the plugin compiled it.
-    pub struct_size: usize,
-    /// See [`CreateFn`].
-    pub create: CreateFn,
-    /// See [`DestroyFn`].
-    pub destroy: DestroyFn,
-    /// Called once before any record.
-    pub start: unsafe extern "C" fn(
-        instance: *mut c_void,
-        start: *const CollectorStart,
-        err: *mut ErrorOut,
-    ) -> Status,
-    /// Called with records in non-decreasing time order.
-    pub batch:
-        unsafe extern "C" fn(instance: *mut c_void, records: SliceRef<Record>, err: *mut ErrorOut) -> Status,
-    /// Called once at the horizon: pushes the metrics (and time series) into `sink`.
-    pub finish:
-        unsafe extern "C" fn(instance: *mut c_void, sink: *const MetricSink, err: *mut ErrorOut) -> Status,
-    /// Since 1.1: declares the metrics the instance will produce (see [`DeclareFn`]). Called on
-    /// a fresh instance, before and independently of `start`, so that a scenario can be checked
-    /// before anything runs. Absent when `struct_size` ends before it (a 1.0 plugin).
-    pub declare: DeclareFn,
-}
-
 /// One component of a library.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -515,7 +231,8 @@ pub struct ComponentDescriptor {
     pub description: StrRef,
     /// The accepted parameters, one per line: `name: meaning (type, default)`.
     pub parameters: StrRef,
-    /// `*const SchedulerVTable`, `*const PredictorVTable` or `*const CollectorVTable`.
+    /// The vtable of `kind`: `*const SchedulerVTable`, `*const PredictorVTable` or
+    /// `*const CollectorVTable`.
     pub vtable: *const c_void,
 }
 

@@ -50,20 +50,22 @@
 //! ## Map
 //!
 //! [`abi`]: the `#[repr(C)]` types and version constants · [`glue`]: the generated thunks ·
-//! the traits and views are re-exported at the root.
+//! [`kinds`]: one file per kind of component (its records, vtable, trait and thunks) · the
+//! traits and views are re-exported at the root.
 
 // This crate is the FFI boundary: the unsafe lives here so that plugin authors write none.
 #![allow(unsafe_code, reason = "the C ABI glue")]
 
 pub mod abi;
 pub mod glue;
+pub mod kinds;
 mod traits;
 
 pub use abi::{JobRecord, MachineRecord, OperationRecord, Record, Status};
-pub use traits::{
-    Aggregate, Catalogue, Collector, Component, Config, Host, KindInfo, LogLevel, Matrix, MetricDecl, Order,
-    Output, PluginError, Predictor, Report, Scheduler, Snapshot, Window,
-};
+pub use kinds::collect::{Aggregate, Catalogue, Collector, KindInfo, MetricDecl, Output, Report, Window};
+pub use kinds::dispatch::{Order, Scheduler, Snapshot};
+pub use kinds::predict::{Matrix, Predictor};
+pub use traits::{Component, Config, Host, LogLevel, PluginError};
 
 /// Version of this crate, recorded in every plugin's header.
 pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -74,7 +76,8 @@ pub const RUSTC_VERSION: &str = env!("XINZHI_PLUGIN_RUSTC_VERSION");
 /// Exports a crate's components: generates the descriptor, the vtables and the one entry symbol
 /// `xinzhi_plugin_entry__<crate name>`, plus `pub fn plugin_library()` for static linking.
 ///
-/// Sections are optional but must come in this order:
+/// One section per kind (see [`kinds::KINDS`]), each optional; components are listed in the
+/// order written:
 ///
 /// ```ignore
 /// xinzhi_plugin::export_plugins! {
@@ -88,27 +91,13 @@ pub const RUSTC_VERSION: &str = env!("XINZHI_PLUGIN_RUSTC_VERSION");
 #[macro_export]
 macro_rules! export_plugins {
     (
-        $(schedulers: [$($s:ty),* $(,)?] $(,)?)?
-        $(predictors: [$($p:ty),* $(,)?] $(,)?)?
-        $(collectors: [$($c:ty),* $(,)?] $(,)?)?
+        $($section:ident: [$($t:ty),* $(,)?] $(,)?)*
     ) => {
+        // Each section names a function of `kinds::sections` (`schedulers::<T>()`): a new kind
+        // adds a function there, not a case here.
         #[doc(hidden)]
         const __XINZHI_COMPONENTS: &[$crate::abi::ComponentDescriptor] = &[
-            $($($crate::glue::descriptor::<$s>(
-                $crate::abi::ComponentKind::SCHEDULER,
-                &<$s as $crate::glue::SchedulerGlue>::VTABLE as *const $crate::abi::SchedulerVTable
-                    as *const ::std::ffi::c_void,
-            ),)*)?
-            $($($crate::glue::descriptor::<$p>(
-                $crate::abi::ComponentKind::PREDICTOR,
-                &<$p as $crate::glue::PredictorGlue>::VTABLE as *const $crate::abi::PredictorVTable
-                    as *const ::std::ffi::c_void,
-            ),)*)?
-            $($($crate::glue::descriptor::<$c>(
-                $crate::abi::ComponentKind::COLLECTOR,
-                &<$c as $crate::glue::CollectorGlue>::VTABLE as *const $crate::abi::CollectorVTable
-                    as *const ::std::ffi::c_void,
-            ),)*)?
+            $($($crate::kinds::sections::$section::<$t>(),)*)*
         ];
 
         #[doc(hidden)]
