@@ -115,7 +115,7 @@ impl PluginLib {
             .map_err(|e| LoadError::Open { path: path.to_owned(), message: e.to_string() })?;
         // dlopen maps the file and faults (SIGBUS) on a page past its end, or runs whatever it
         // finds: refuse what is not a complete library for this platform first. The check is
-        // against accidents (a truncated copy, a build for another machine), not an attacker
+        // against accidents (a truncated copy, a build for another platform), not an attacker
         // swapping the file before dlopen: plugins are trusted code.
         check_file(&bytes).map_err(|problem| LoadError::NotALibrary { path: path.to_owned(), problem })?;
         let sha256 = crate::util::sha256_hex(&bytes);

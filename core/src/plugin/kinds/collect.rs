@@ -203,8 +203,8 @@ fn check_declaration(pattern: &str, lower: f64, upper: f64) -> Result<(Option<f6
     Ok((lo, hi))
 }
 
-/// The scenario's time unit in place of `{time}`: `{time}s` → `minutes`, `jobs per {time}` →
-/// `jobs per minute`.
+/// The scenario's time unit in place of `{time}`: `{time}s` → `minutes`, `items per {time}` →
+/// `items per minute`.
 fn fill_time(text: &str, unit: TimeUnit) -> String {
     text.replace("{time}", unit.name())
 }

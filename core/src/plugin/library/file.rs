@@ -26,7 +26,7 @@ pub enum FileProblem {
         /// This host's format, e.g. `ELF`.
         expected: &'static str,
     },
-    /// Built for another machine: `what` is `architecture`, `word size` or `byte order`.
+    /// Built for another platform: `what` is `architecture`, `word size` or `byte order`.
     #[error("built for another {what}: {found}, but this host is {expected}")]
     WrongTarget {
         /// What differs.
