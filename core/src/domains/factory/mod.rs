@@ -12,7 +12,7 @@ mod state;
 mod tests;
 
 pub use model::{FactoryEvent, FactoryModel};
-pub use state::{Activity, Blocked, Job, Machine, MachineState, MachineStatus, Station, Stations};
+pub use state::{Activity, Blocked, Job, Machine, MachineState, MachineStatus, Station};
 
 /// The factory config of a scenario (tests only: scenarios there are factories).
 #[cfg(test)]
