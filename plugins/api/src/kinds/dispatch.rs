@@ -164,6 +164,7 @@ pub struct Order<'a> {
 
 impl<'a> Order<'a> {
     /// An empty order writing into `buf` (capacity = number of jobs).
+    #[inline]
     pub fn new(buf: &'a mut [u32]) -> Self {
         Order { buf, len: 0 }
     }
@@ -172,6 +173,7 @@ impl<'a> Order<'a> {
     ///
     /// # Errors
     /// [`Status::BUFFER_TOO_SMALL`] if the order already holds one index per job.
+    #[inline]
     pub fn push(&mut self, i: u32) -> Result<(), PluginError> {
         let Some(slot) = self.buf.get_mut(self.len) else {
             return Err(PluginError {
@@ -186,6 +188,7 @@ impl<'a> Order<'a> {
 
     /// Fills the order with `0, 1, …, n-1` (every job, in arrival order), for sorting in place
     /// with [`Order::as_mut_slice`].
+    #[inline]
     pub fn fill_arrival_order(&mut self) {
         for (i, slot) in self.buf.iter_mut().enumerate() {
             *slot = u32::try_from(i).unwrap_or(u32::MAX);
