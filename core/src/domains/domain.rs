@@ -1,5 +1,7 @@
 //! The [`Domain`] abstraction: what a domain owns, and the one-step [`Setup`] it is built in.
 
+#![allow(clippy::result_large_err, reason = "ScenarioError is a fixed public type; errors are cold")]
+
 use std::fmt::Debug;
 
 use bevy_ecs::world::World;

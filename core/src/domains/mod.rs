@@ -8,6 +8,8 @@
 //! - `region`: one domain alone, or several in one replication (a region).
 //! - [`factory`]: flow lines of stations, machines and products.
 
+#![allow(clippy::result_large_err, reason = "ScenarioError is a fixed public type; errors are cold")]
+
 mod domain;
 pub mod exchange;
 pub mod factory;

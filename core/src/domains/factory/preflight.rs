@@ -182,8 +182,7 @@ mod tests {
             "[scenario]\nname = \"f\"\ndomain = \"factory\"\ntime_unit = \"minute\"\nhorizon = 1000\n{tables}"
         );
         let file = parse(Path::new("f.toml"), &text, &[]).unwrap_or_else(|e| panic!("{e}"));
-        let config = crate::domains::factory::config_of(&file.baseline).clone();
-        config
+        crate::domains::factory::config_of(&file.baseline).clone()
     }
 
     const MM1: &str = r#"

@@ -11,6 +11,8 @@
 //! poll = 3.0                    # mean gap between polls [time unit], exponential, > 0
 //! ```
 
+#![allow(clippy::result_large_err, reason = "ScenarioError is a fixed public type; errors are cold")]
+
 use bevy_ecs::prelude::*;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;

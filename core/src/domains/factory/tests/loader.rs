@@ -1,6 +1,8 @@
 //! The scenario loader on factory scenarios: one test per error kind, happy paths, variants,
 //! sweeps and overrides, and a fuzz-style check that no input panics.
 
+#![allow(clippy::result_large_err, reason = "ScenarioError is a fixed public type; errors are cold")]
+
 use std::path::Path;
 
 use crate::dist::Dist;
@@ -129,7 +131,7 @@ fn parses_the_example() {
         s.experiment,
         ExperimentConfig { replications: 8, seed: 1, baseline: "baseline".into(), target: None }
     );
-    let f = crate::domains::factory::config_of(&s);
+    let f = crate::domains::factory::config_of(s);
     assert_eq!(
         f.sources,
         [SourceConfig {

@@ -80,7 +80,10 @@ impl Model for Watched {
 /// What the watching system saw at each step: (time, per station: machines busy now, busy
 /// time so far, operations finished so far).
 #[derive(Resource, Clone, Default)]
-struct Seen(Arc<Mutex<Vec<(f64, Vec<(u32, f64, u64)>)>>>);
+struct Seen(Arc<Mutex<Vec<Step>>>);
+
+/// One step: its time and, per station, (machines busy, busy time, operations finished).
+type Step = (f64, Vec<(u32, f64, u64)>);
 
 fn watch(clock: Res<SimClock>, machines: Query<(&Machine, &MachineStatus)>, seen: Res<Seen>) {
     let now = clock.now.as_f64();
