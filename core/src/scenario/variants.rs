@@ -13,10 +13,23 @@ use serde::de::IgnoredAny;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
+use super::build::build;
 use super::overrides::{PathKey, apply, join_path, keys_in};
-use super::{BASELINE_NAME, MAX_SWEEP_VARIANTS, RawVariant, ScenarioError, Variant, build};
+use super::types::{BASELINE_NAME, MAX_SWEEP_VARIANTS, Variant};
 use crate::util::suggest::{list, nearest};
-use crate::validate::{Source, ValidationCtx};
+use crate::validate::{ScenarioError, Source, ValidationCtx};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVariant {
+    name: Spanned<String>,
+    description: Option<String>,
+    // Checked to be a table here; its entries are read from the tree, where values keep their
+    // nested spans.
+    #[serde(default)]
+    #[expect(dead_code, reason = "only validated: entries are taken from the spanned tree")]
+    set: Option<BTreeMap<String, IgnoredAny>>,
+}
 
 /// One entry of a variant's `set`.
 struct SetEntry<'i> {
