@@ -1,5 +1,9 @@
 //! The scenario loader on factory scenarios: one test per error kind, happy paths, variants,
 //! sweeps and overrides, and a fuzz-style check that no input panics.
+//!
+//! Here: the shared scenarios (`BASE`, `EXAMPLE`) and helpers. By behaviour: `tables` (the
+//! factory's tables), `distributions`, `scenario` (`[scenario]`, root tables, syntax, the file),
+//! `experiment`, `variants`, `sweep`, `overrides` (`--set`), `fuzz`.
 
 #![allow(clippy::result_large_err, reason = "ScenarioError is a fixed public type; errors are cold")]
 
