@@ -120,3 +120,25 @@ pub trait Collector: Send {
     /// If the collector cannot produce its metrics.
     fn finish(&mut self) -> Result<Finished, CollectError>;
 }
+
+/// A collector that keeps every record of a run, in stream order: for tests that check the
+/// record stream itself.
+#[cfg(test)]
+pub(crate) struct Capture(pub(crate) std::sync::Arc<std::sync::Mutex<Vec<Record>>>);
+
+#[cfg(test)]
+impl Collector for Capture {
+    fn name(&self) -> &str {
+        "capture"
+    }
+    fn start(&mut self, _: &Catalogue, _: Window) -> Result<(), CollectError> {
+        Ok(())
+    }
+    fn batch(&mut self, records: &[Record]) -> Result<(), CollectError> {
+        self.0.lock().expect("not poisoned").extend_from_slice(records);
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<Finished, CollectError> {
+        Ok(Finished::default())
+    }
+}

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use crate::collect::{CollectError, Collector, Finished, Window};
+use crate::collect::Capture;
 use crate::domains::{self, DomainConfig};
 use crate::engine::SimConfig;
 use crate::experiment::{self, ExperimentResults, RunConfig};
@@ -79,25 +79,6 @@ fn run(file: &ScenarioFile) -> ExperimentResults {
             .expect("runs");
     assert!(results.complete());
     results
-}
-
-/// Every record of one replication, in stream order.
-struct Capture(Arc<Mutex<Vec<Record>>>);
-
-impl Collector for Capture {
-    fn name(&self) -> &str {
-        "capture"
-    }
-    fn start(&mut self, _: &Catalogue, _: Window) -> Result<(), CollectError> {
-        Ok(())
-    }
-    fn batch(&mut self, records: &[Record]) -> Result<(), CollectError> {
-        self.0.lock().expect("not poisoned").extend_from_slice(records);
-        Ok(())
-    }
-    fn finish(&mut self) -> Result<Finished, CollectError> {
-        Ok(Finished::default())
-    }
 }
 
 /// Runs replication 0 of `file`'s baseline with a capturing collector: the records and the

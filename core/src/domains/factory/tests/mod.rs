@@ -11,11 +11,11 @@ use bevy_ecs::prelude::*;
 
 use super::{FactoryEvent, FactoryModel, Machine, MachineStatus};
 use crate::calendar::Priority;
-use crate::collect::{CollectError, Collector, Finished, Window};
+use crate::collect::Capture;
 use crate::domains::{self, Domain, Setup};
 use crate::engine::{Ctx, Model, ModelError, Sim, SimClock, SimConfig, StepperConfig};
 use crate::plugin::Registry;
-use crate::record::{Catalogue, Record};
+use crate::record::Catalogue;
 use crate::rng::StreamSeeder;
 use crate::scenario;
 use crate::time::{SimDuration, SimTime};
@@ -51,6 +51,15 @@ fn config() -> super::config::FactoryConfig {
 
 fn registry() -> Registry {
     Registry::with_builtins(&[xinzhi_dispatch::plugin_library()]).expect("registers")
+}
+
+/// Replication 0 of seed `seed` up to `horizon`, measured from 0.
+fn sim_config(horizon: f64, seed: u64) -> SimConfig {
+    SimConfig {
+        horizon: SimTime::new(horizon).unwrap(),
+        warmup: SimTime::ZERO,
+        seeder: StreamSeeder::new(seed, 0),
+    }
 }
 
 /// The factory alone, plus a stepper of the test's own.
@@ -98,24 +107,6 @@ fn watch(clock: Res<SimClock>, machines: Query<(&Machine, &MachineStatus)>, seen
     seen.0.lock().expect("not poisoned").push((now, per_station));
 }
 
-struct Capture(Arc<Mutex<Vec<Record>>>);
-
-impl Collector for Capture {
-    fn name(&self) -> &str {
-        "capture"
-    }
-    fn start(&mut self, _: &Catalogue, _: Window) -> Result<(), CollectError> {
-        Ok(())
-    }
-    fn batch(&mut self, records: &[Record]) -> Result<(), CollectError> {
-        self.0.lock().expect("not poisoned").extend_from_slice(records);
-        Ok(())
-    }
-    fn finish(&mut self) -> Result<Finished, CollectError> {
-        Ok(Finished::default())
-    }
-}
-
 /// A stepped system reads the machines' entities: what it sees every Δt agrees exactly with
 /// the factory's own records (busy levels, completions), so the entities are the factory's
 /// state, not a copy that drifts.
@@ -125,11 +116,7 @@ fn machines_are_entities_a_stepped_system_reads_exactly() {
     let registry = registry();
     let seen = Seen::default();
     let records = Arc::new(Mutex::new(Vec::new()));
-    let sim_config = SimConfig {
-        horizon: SimTime::new(400.0).unwrap(),
-        warmup: SimTime::ZERO,
-        seeder: StreamSeeder::new(5, 0),
-    };
+    let sim_config = sim_config(400.0, 5);
     let watched = seen.clone();
     let mut sim = Sim::build(sim_config, |world, ctx| {
         let mut catalogue = Catalogue::default();
@@ -195,11 +182,7 @@ fn machines_are_entities_a_stepped_system_reads_exactly() {
 fn build_declares_the_catalogue_of_the_config() {
     let config = config();
     let registry = registry();
-    let sim_config = SimConfig {
-        horizon: SimTime::new(10.0).unwrap(),
-        warmup: SimTime::ZERO,
-        seeder: StreamSeeder::new(1, 0),
-    };
+    let sim_config = sim_config(10.0, 1);
     let mut built = Catalogue::default();
     Sim::build(sim_config, |world, ctx| {
         let f = FactoryModel::build(
@@ -217,11 +200,7 @@ fn build_declares_the_catalogue_of_the_config() {
 fn factory_events_are_described_by_name() {
     let config = config();
     let registry = registry();
-    let sim_config = SimConfig {
-        horizon: SimTime::new(10.0).unwrap(),
-        warmup: SimTime::ZERO,
-        seeder: StreamSeeder::new(1, 0),
-    };
+    let sim_config = sim_config(10.0, 1);
     let mut described = Vec::new();
     Sim::build(sim_config, |world, ctx| {
         let mut catalogue = Catalogue::default();
