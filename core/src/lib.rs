@@ -56,8 +56,10 @@
 //! assert!((utilization.summary.mean - 0.8).abs() < 0.03);
 //! ```
 //!
-//! Lower down, [`engine::Sim`] runs one replication of any [`engine::Model`]: a typed handler
-//! for calendar entries plus optional time-stepped bevy schedules.
+//! Lower down, [`domains::run_replication`] runs one replication of a scenario's domains (one
+//! alone, or several as a region on one calendar), and [`engine::Sim`] runs any
+//! [`engine::Model`]: a typed handler for calendar entries plus optional time-stepped bevy
+//! schedules.
 //!
 //! ## Ordering and determinism guarantees
 //!
@@ -75,8 +77,10 @@
 //!
 //! ## Map
 //!
-//! [`time`] · [`calendar`] · [`rng`] · [`record`] · [`collect`] · [`engine`] · [`dist`] ·
-//! [`scenario`] · [`plugin`] · [`domains`] · [`experiment`] · [`stats`] · [`output`]
+//! From the leaves up (a module uses only those before it; a test checks this):
+//! [`time`] · [`util`] · [`rng`] · [`record`] · [`stats`] · [`calendar`] · [`collect`] ·
+//! [`compare`] · [`diagnostics`] · [`dist`] · [`validate`] · [`engine`] · [`plugin`] ·
+//! [`domains`] · [`scenario`] · [`experiment`] · [`output`] · [`report`]
 
 pub mod calendar;
 pub mod collect;

@@ -1,5 +1,5 @@
 //! Domains: what the simulator models. Each is one folder implementing [`Domain`] plus one line
-//! in the [`register!`](region) list below; the rest of the core knows domains only through
+//! in the `register!` list below; the rest of the core knows domains only through
 //! [`DomainConfig`] and the functions here. Domains never import each other: they couple through
 //! the [`exchange`].
 //!

@@ -61,7 +61,7 @@ impl WorkEstimate {
         self.events_max > LARGE_RUN_EVENTS
     }
 
-    /// Expected wall time [s] of `events` on `threads` cores at [`TYPICAL_EVENTS_PER_SECOND`]
+    /// Expected wall time \[s\] of `events` on `threads` cores at [`TYPICAL_EVENTS_PER_SECOND`]
     /// each (`+∞` saturates).
     pub fn seconds(events: f64, threads: usize) -> f64 {
         events / (TYPICAL_EVENTS_PER_SECOND * threads.max(1) as f64)
@@ -207,7 +207,7 @@ fn superscript(n: i32) -> String {
     format!("{sign}{digits}")
 }
 
-/// A wall time [s] in words: `under 1 s`, `40 s`, `5 min`, `3.2 h`, `12 days`, `2.4·10⁹ years`,
+/// A wall time \[s\] in words: `under 1 s`, `40 s`, `5 min`, `3.2 h`, `12 days`, `2.4·10⁹ years`,
 /// `forever` for `+∞`.
 pub fn duration_words(seconds: f64) -> String {
     const MINUTE: f64 = 60.0;

@@ -54,7 +54,7 @@ pub struct Manifest {
     pub threads: usize,
     /// Random number generator and stream derivation.
     pub rng: String,
-    /// Wall-clock duration of the run [s] (of all shards together, after a merge).
+    /// Wall-clock duration of the run \[s\] (of all shards together, after a merge).
     pub wall_time_s: f64,
     /// Whether every replication finished; `false` means the CSVs hold only the finished ones.
     pub complete: bool,
@@ -114,7 +114,7 @@ pub struct LibraryRecord {
 pub struct RunFacts {
     /// Worker threads.
     pub threads: usize,
-    /// Wall-clock duration [s].
+    /// Wall-clock duration \[s\].
     pub wall_time_s: f64,
 }
 

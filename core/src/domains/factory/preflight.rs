@@ -1,9 +1,9 @@
 //! What a factory's rates say before anything runs: the expected number of calendar entries per
 //! replication (for work estimates and a real ETA) and each station's offered load
-//! ρ = λ·E[S]/c (a station with ρ ≥ 1 has no steady state: its queue grows with the horizon).
+//! ρ = λ·E\[S\]/c (a station with ρ ≥ 1 has no steady state: its queue grows with the horizon).
 //!
 //! Both come from means only, so they hold for any distributions: by the elementary renewal
-//! theorem a source with mean gap E[A] makes `horizon / E[A]` arrivals per replication in
+//! theorem a source with mean gap E\[A\] makes `horizon / E[A]` arrivals per replication in
 //! expectation (up to a boundary term below one arrival), and a station's long-run work rate is
 //! the sum over the routes through it of (arrival rate × mean processing time), whatever the
 //! variability. Both are *offered* quantities: arrivals turned away by a full first station, and

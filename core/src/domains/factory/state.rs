@@ -29,7 +29,7 @@ pub struct Job {
     pub weight: f64,
     /// Seed of its own draws (its processing times: [`crate::rng::entity_stream`]).
     pub seed: u64,
-    /// Slot of its processing times, sampled at release, in the model's store; [`NO_TIMES`]
+    /// Slot of its processing times, sampled at release, in the model's store; `NO_TIMES`
     /// when they are sampled at each operation's start instead.
     pub times: u32,
     /// Estimated end of its current operation [time unit] (exact with known times), for
