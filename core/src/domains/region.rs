@@ -103,13 +103,21 @@ macro_rules! register {
         #[derive(Clone, Debug, PartialEq, serde::Serialize)]
         #[serde(tag = "domain", rename_all = "lowercase")]
         pub enum DomainConfig {
-            $( $(#[$attr])* #[doc = concat!("The `", stringify!($field), "` domain.")] $variant(<$domain as Domain>::Config), )+
+            $(
+                $(#[$attr])*
+                #[doc = concat!("The `", stringify!($field), "` domain.")]
+                $variant(<$domain as Domain>::Config),
+            )+
         }
 
         /// The calendar payload of a region: one domain's own (typed) event.
         #[derive(Clone, Copy, Debug)]
         pub enum RegionEvent {
-            $( $(#[$attr])* #[doc = concat!("An event of the `", stringify!($field), "` domain.")] $variant(<$domain as Domain>::Event), )+
+            $(
+                $(#[$attr])*
+                #[doc = concat!("An event of the `", stringify!($field), "` domain.")]
+                $variant(<$domain as Domain>::Event),
+            )+
         }
 
         $( $(#[$attr])* impl From<<$domain as Domain>::Event> for RegionEvent {
@@ -146,8 +154,12 @@ macro_rules! register {
             }
 
             /// Every plugin reference of the config, with the kind each needs.
-            pub fn plugin_refs(&self) -> Vec<(&$crate::validate::PluginRef, $crate::plugin::ComponentKind)> {
-                match self { $( $(#[$attr])* DomainConfig::$variant(c) => <$domain as Domain>::plugin_refs(c), )+ }
+            pub fn plugin_refs(
+                &self,
+            ) -> Vec<(&$crate::validate::PluginRef, $crate::plugin::ComponentKind)> {
+                match self {
+                    $( $(#[$attr])* DomainConfig::$variant(c) => <$domain as Domain>::plugin_refs(c), )+
+                }
             }
 
             /// What the domain reads from the exchange.
@@ -166,7 +178,9 @@ macro_rules! register {
 
             /// The domain's expected work and cautions.
             pub fn preflight(&self, run: $crate::domains::RunShape) -> $crate::domains::Preflight {
-                match self { $( $(#[$attr])* DomainConfig::$variant(c) => <$domain as Domain>::preflight(c, run), )+ }
+                match self {
+                    $( $(#[$attr])* DomainConfig::$variant(c) => <$domain as Domain>::preflight(c, run), )+
+                }
             }
 
             /// Runs one replication of this domain alone.
@@ -246,7 +260,9 @@ macro_rules! register {
                 ctx: &mut $crate::engine::Ctx<RegionEvent>,
                 event: RegionEvent,
             ) -> Result<(), $crate::engine::ModelError> {
-                let same = self.last.is_some_and(|l| std::mem::discriminant(&l) == std::mem::discriminant(&event));
+                let same = self
+                    .last
+                    .is_some_and(|l| std::mem::discriminant(&l) == std::mem::discriminant(&event));
                 if !same {
                     // Another domain ran last: what it publishes must be current before this one
                     // looks at the World.

@@ -233,3 +233,16 @@ fn two_domains_with_the_same_stream_identity_draw_different_numbers() {
     let n = polls.len().min(arrivals.len());
     assert_ne!(polls[..n], arrivals[..n], "same means and same identity, but scoped: different draws");
 }
+
+/// A domain's config serializes (in the manifest's resolved scenario) tagged with its name: the
+/// registration macro derives the tag from the variant, so the two must agree.
+#[test]
+fn every_domain_config_is_tagged_with_its_name() {
+    let text = format!("{}{}{PROBE}", head(r#"domains = ["factory", "probe"]"#, 10.0), factory("1.0", "0.5"));
+    let file = load(&text);
+    assert_eq!(file.baseline.domains.len(), 2);
+    for d in &file.baseline.domains {
+        let json = serde_json::to_value(d).expect("serializes");
+        assert_eq!(json["domain"], d.name());
+    }
+}
