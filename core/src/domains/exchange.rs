@@ -130,23 +130,20 @@ impl<T> Feed<T> {
 /// iterating them is deterministic.
 #[derive(Resource, Debug, Default)]
 pub struct Readings {
-    values: BTreeMap<(&'static str, String), f64>,
+    /// Names are the publishers' own constants: setting one on every publication allocates
+    /// nothing.
+    values: BTreeMap<(&'static str, &'static str), f64>,
 }
 
 impl Readings {
     /// Sets `publisher`'s quantity `name`.
-    pub fn set(&mut self, publisher: &'static str, name: &str, value: f64) {
-        match self.values.get_mut(&(publisher, name.to_owned())) {
-            Some(v) => *v = value,
-            None => {
-                self.values.insert((publisher, name.to_owned()), value);
-            }
-        }
+    pub fn set(&mut self, publisher: &'static str, name: &'static str, value: f64) {
+        self.values.insert((publisher, name), value);
     }
 
     /// The current value of `publisher`'s quantity `name`, if published.
     pub fn get(&self, publisher: &str, name: &str) -> Option<f64> {
-        self.values.iter().find(|((p, n), _)| *p == publisher && n == name).map(|(_, v)| *v)
+        self.values.iter().find(|((p, n), _)| *p == publisher && *n == name).map(|(_, v)| *v)
     }
 }
 
