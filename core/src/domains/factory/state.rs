@@ -52,17 +52,6 @@ pub enum MachineState {
     Blocked,
 }
 
-impl MachineState {
-    /// The activity, without the job.
-    pub fn activity(&self) -> Activity {
-        match self {
-            MachineState::Idle => Activity::Idle,
-            MachineState::Busy(_) => Activity::Busy,
-            MachineState::Blocked => Activity::Blocked,
-        }
-    }
-}
-
 /// A machine entity's identity: its station and its place there.
 #[derive(Component, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Machine {
