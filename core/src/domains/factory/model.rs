@@ -750,7 +750,7 @@ impl Domain for FactoryModel {
     }
 
     fn plugin_refs(config: &FactoryConfig) -> Vec<(&PluginRef, ComponentKind)> {
-        config.plugin_refs().map(|r| (r, ComponentKind::SCHEDULER)).collect()
+        config.plugin_refs().collect()
     }
 
     fn declare(config: &FactoryConfig, kinds: &mut Kinds<'_>) {

@@ -36,6 +36,13 @@
 
 #![allow(clippy::result_large_err, reason = "ScenarioError is a fixed public type; errors are cold")]
 
+mod reliability;
+
+pub use reliability::{
+    Basis, CrewConfig, FailureConfig, Feature, FilterConfig, Interrupted, LifeConfig, MaintenanceConfig, Policy,
+    PredictiveConfig, PreventiveBasis, SensingConfig, SensorConfig, Training, TrainingFile, WearConfig,
+};
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -43,6 +50,7 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use crate::dist::{Dist, DistSpec};
+use crate::plugin::ComponentKind;
 use crate::util::suggest::{list, nearest};
 use crate::validate::{PluginRef, RawPluginTable, ScenarioError, ValidationCtx};
 
@@ -65,12 +73,22 @@ pub struct FactoryConfig {
     pub products: Vec<ProductConfig>,
     /// Stations, in file order.
     pub stations: Vec<StationConfig>,
+    /// Repair crews, in file order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub crews: Vec<CrewConfig>,
 }
 
 impl FactoryConfig {
-    /// The plugins the factory uses: each station's scheduler.
-    pub fn plugin_refs(&self) -> impl Iterator<Item = &PluginRef> {
-        self.stations.iter().map(|s| &s.dispatch)
+    /// The plugins the factory uses, with the kind of component each must be: each station's
+    /// scheduler, each crew's scheduler, each predictive station's predictor.
+    pub fn plugin_refs(&self) -> impl Iterator<Item = (&PluginRef, ComponentKind)> {
+        let stations = self.stations.iter().map(|s| (&s.dispatch, ComponentKind::SCHEDULER));
+        let crews = self.crews.iter().filter_map(|c| c.dispatch.as_ref()).map(|d| (d, ComponentKind::SCHEDULER));
+        let predictors = self.stations.iter().filter_map(|s| match &s.life.as_ref()?.maintenance.policy {
+            Policy::Predictive(p) => Some((&p.predictor, ComponentKind::PREDICTOR)),
+            _ => None,
+        });
+        stations.chain(crews).chain(predictors)
     }
 }
 
@@ -124,6 +142,9 @@ pub struct StationConfig {
     pub process: Option<Dist>,
     /// The scheduler choosing the next waiting job (default `fifo`).
     pub dispatch: PluginRef,
+    /// Failures, wear, sensors and maintenance of its machines; `None` when they never fail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub life: Option<LifeConfig>,
 }
 
 #[derive(Deserialize)]
@@ -334,6 +355,7 @@ pub(crate) fn parse(
             },
             process: station.process.as_ref().map(|p| ctx.dist(p)).transpose()?,
             dispatch,
+            life: None,
         });
     }
 
@@ -369,7 +391,12 @@ pub(crate) fn parse(
         });
     }
 
-    Ok(FactoryConfig { sources: source_configs, products: product_configs, stations: station_configs })
+    Ok(FactoryConfig {
+        sources: source_configs,
+        products: product_configs,
+        stations: station_configs,
+        crews: Vec::new(),
+    })
 }
 
 #[cfg(test)]
