@@ -1,0 +1,3 @@
+//! Machines' lives: failures, wear, sensors and maintenance.
+
+pub mod filter;
