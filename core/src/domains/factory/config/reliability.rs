@@ -220,6 +220,7 @@ pub struct PredictiveConfig {
 }
 
 /// A station's maintenance policy.
+#[allow(clippy::large_enum_variant, reason = "one per station, built once: boxing buys nothing")]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "policy", rename_all = "kebab-case")]
 pub enum Policy {

@@ -56,12 +56,14 @@ pub struct Fresh {
 #[derive(Resource, Debug, Default)]
 pub struct FreshReadings(pub Vec<Fresh>);
 
+/// The sensed machines, as the sensor system queries them.
+pub type Sensed<'w, 's> = Query<'w, 's, (&'static Health, &'static Wear, &'static mut Sensing)>;
+
 /// The system that reads every sensor whose period is `every` [time unit], on machines that are
 /// up; a machine renewed since its filter last looked restarts the filter at its renewal.
 pub fn read_sensors(
     every: f64,
-) -> impl FnMut(Res<SimClock>, Query<(&Health, &Wear, &mut Sensing)>, ResMut<FreshReadings>) + Send + Sync + 'static
-{
+) -> impl FnMut(Res<SimClock>, Sensed<'_, '_>, ResMut<FreshReadings>) + Send + Sync {
     let mut readings = Vec::new();
     move |clock, mut machines, mut fresh| {
         let now = clock.now.as_f64();
