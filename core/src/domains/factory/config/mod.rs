@@ -79,9 +79,9 @@
 mod reliability;
 
 pub use reliability::{
-    Basis, CrewConfig, FailureConfig, Feature, FilterConfig, Interrupted, LABEL_COLUMN, LifeConfig, MAX_WEAR_POINTS,
-    MaintenanceConfig, Policy, PredictiveConfig, PreventiveBasis, SensingConfig, SensorConfig, Training, TrainingFile,
-    WearConfig,
+    Basis, CrewConfig, FailureConfig, Feature, FilterConfig, Interrupted, LABEL_COLUMN, LifeConfig,
+    MAX_WEAR_POINTS, MaintenanceConfig, Policy, PredictiveConfig, PreventiveBasis, SensingConfig,
+    SensorConfig, Training, TrainingFile, WearConfig,
 };
 use reliability::{RawCrew, RawFailure, RawLife, RawMaintenance, RawSensor, RawWear};
 
@@ -125,7 +125,8 @@ impl FactoryConfig {
     /// scheduler, each crew's scheduler, each predictive station's predictor.
     pub fn plugin_refs(&self) -> impl Iterator<Item = (&PluginRef, ComponentKind)> {
         let stations = self.stations.iter().map(|s| (&s.dispatch, ComponentKind::SCHEDULER));
-        let crews = self.crews.iter().filter_map(|c| c.dispatch.as_ref()).map(|d| (d, ComponentKind::SCHEDULER));
+        let crews =
+            self.crews.iter().filter_map(|c| c.dispatch.as_ref()).map(|d| (d, ComponentKind::SCHEDULER));
         let predictors = self.stations.iter().filter_map(|s| match &s.life.as_ref()?.maintenance.policy {
             Policy::Predictive(p) => Some((&p.predictor, ComponentKind::PREDICTOR)),
             _ => None,
