@@ -228,6 +228,7 @@ pub struct PredictiveConfig {
 /// A station's maintenance policy.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "policy", rename_all = "kebab-case")]
+#[expect(clippy::large_enum_variant, reason = "one per station, read once when a model is built")]
 pub enum Policy {
     /// Repair only.
     RunToFailure,
