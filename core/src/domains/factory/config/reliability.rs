@@ -284,8 +284,9 @@ pub struct LifeConfig {
 // Validation: the keys as written → the types above. Every error names the file, line, column
 // and key (through `ValidationCtx`), says what was expected, and suggests a near-miss word.
 
-/// Most points of a wear path per mean life (`limit / rate / step`): every point is drawn and
-/// may be kept, so a typo such as `step = 1e-9` must be an input error, not hours of drawing.
+/// Most points of a wear path per mean life (`limit / rate / step`): a machine's wear path is
+/// drawn point by point, so a typo such as `step = 1e-9` must be an input error, not hours of
+/// drawing or an allocation failure.
 pub const MAX_WEAR_POINTS: f64 = 1.0e6;
 
 /// The column of a training file that holds the label.
@@ -458,6 +459,7 @@ fn number(
     }
 }
 
+/// A finite number.
 fn finite(ctx: &ValidationCtx<'_>, key: &str, value: &Spanned<f64>) -> Result<f64, ScenarioError> {
     let x = *value.get_ref();
     if x.is_finite() {
@@ -467,6 +469,7 @@ fn finite(ctx: &ValidationCtx<'_>, key: &str, value: &Spanned<f64>) -> Result<f6
     }
 }
 
+/// A finite number > 0.
 fn positive(ctx: &ValidationCtx<'_>, key: &str, value: &Spanned<f64>) -> Result<f64, ScenarioError> {
     number(ctx, key, value, "> 0", |x| x > 0.0)
 }
@@ -526,8 +529,8 @@ pub(super) fn crews(
     Ok(out)
 }
 
-/// Validates a station's lives keys; `None` when it has none of them. `crews` are the crews'
-/// names, in order.
+/// Validates a station's `failure`, `wear`, `sensor`/`sensors` and `maintenance` keys; `None`
+/// when it has none of them. `crews` are the crews' names, in order.
 pub(super) fn life(
     ctx: &ValidationCtx<'_>,
     raw: &RawLife<'_>,
@@ -1807,14 +1810,16 @@ process = 0.5
         assert_eq!((e.line, e.column), at(FULL, "{ policy = \"predictive\""));
         assert_eq!(e.message, message);
         assert!(file_in(dir, &text, &["scenario.warmup=5"]).is_ok(), "a warm-up from --set is enough");
+        let policy = at(FULL, "{ policy = \"predictive\"");
         let variant = format!("{FULL}\n[[variant]]\nname = \"cold\"\nset = {{ \"scenario.warmup\" = 0 }}\n");
         let e = file_in(dir, &variant, &[]).unwrap_err();
-        assert_eq!(
-            (e.line, e.column, e.variant.as_deref()),
-            (at(FULL, "{ policy = \"predictive\"").0, at(FULL, "{ policy = \"predictive\"").1, Some("cold"))
-        );
+        assert_eq!((e.line, e.column, e.variant.as_deref()), (policy.0, policy.1, Some("cold")));
+        assert_eq!(e.message, message);
         let sweep = format!("{FULL}\n[sweep]\n\"scenario.warmup\" = [10, 0]\n");
-        assert!(file_in(dir, &sweep, &[]).is_err(), "a sweep point without a warm-up is refused");
+        let e = file_in(dir, &sweep, &[]).unwrap_err();
+        assert_eq!((e.line, e.column), policy, "a sweep point without a warm-up is refused: {e}");
+        assert_eq!(e.message, message);
+        // With a training file, no warm-up is needed (see the training tests).
     }
 
     /// Writes `files` into a fresh folder and parses `text` as `f.toml` in it.
