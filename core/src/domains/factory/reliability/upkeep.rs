@@ -52,8 +52,14 @@ pub(in crate::domains::factory) fn declare(
     let mut kind =
         |name: &str, metric: &str, aggregate, subjects: &[String], unit: &str, what: &str, bounds| {
             let (lower, upper) = bounds;
+            // Failures, downtime and maintenance also have totals over the stations (rates add
+            // up, downtimes pool): they head the results. Availabilities would add up to nothing.
+            let report = match metric {
+                "failures" | "downtime_mean" | "maintenance" => Report::Both,
+                _ => Report::PerSubject,
+            };
             catalogue.add(
-                KindInfo::new(name, metric, aggregate, Report::PerSubject, subjects.to_vec())
+                KindInfo::new(name, metric, aggregate, report, subjects.to_vec())
                     .meaning(unit, what)
                     .bounds(lower, upper),
             )
