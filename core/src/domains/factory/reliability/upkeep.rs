@@ -677,7 +677,9 @@ impl Upkeep {
         let owed = lives.machines[m as usize].owed.take();
         let mut released = Vec::new();
         match (st.machines[m as usize], owed) {
-            (MachineState::Busy(_), Some(owed)) => {
+            (MachineState::Busy(mut job), Some(owed)) => {
+                job.busy_until = now + owed;
+                st.machines[m as usize] = MachineState::Busy(job);
                 st.busy += 1;
                 st.note(m, Activity::Busy, now);
                 let entry = ctx.schedule_in(
