@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::common::{assert_matches_theory, replications, run_ok, scenario_file, summary, t_999, Row};
+use crate::common::{Row, assert_matches_theory, replications, run_ok, scenario_file, summary, t_999};
 
 // ---------------------------------------------------------------------------------------------
 // Theory
@@ -64,7 +64,15 @@ fn machine_repair(n_machines: u32, crew: u32, lambda: f64, mu: f64) -> MachineRe
     let lq = expect(&|n| (n - r_f).max(0.0));
     let utilization = expect(&|n| n.min(r_f)) / r_f;
     let lambda_eff = lambda * (n_f - l);
-    MachineRepair { p, l, lq, availability: (n_f - l) / n_f, utilization, w: l / lambda_eff, wq: lq / lambda_eff }
+    MachineRepair {
+        p,
+        l,
+        lq,
+        availability: (n_f - l) / n_f,
+        utilization,
+        w: l / lambda_eff,
+        wq: lq / lambda_eff,
+    }
 }
 
 /// Long-run availability of one machine that alternates up and down: an alternating renewal
@@ -77,10 +85,9 @@ fn availability(mtbf: f64, mttr: f64) -> f64 {
 /// Composite Simpson rule with `n` (even) sub-intervals: h/3·[f(a) + 4Σ f(odd) + 2Σ f(even
 /// interior) + f(b)], h = (b − a)/n. Its error is −(b−a)h⁴f⁽⁴⁾(ξ)/180.
 fn simpson(f: impl Fn(f64) -> f64, a: f64, b: f64, n: u32) -> f64 {
-    assert!(n >= 2 && n % 2 == 0, "Simpson needs an even number of sub-intervals");
+    assert!(n >= 2 && n.is_multiple_of(2), "Simpson needs an even number of sub-intervals");
     let h = (b - a) / f64::from(n);
-    let inner: f64 =
-        (1..n).map(|i| f(a + f64::from(i) * h) * if i % 2 == 1 { 4.0 } else { 2.0 }).sum();
+    let inner: f64 = (1..n).map(|i| f(a + f64::from(i) * h) * if i % 2 == 1 { 4.0 } else { 2.0 }).sum();
     h / 3.0 * (f(a) + inner + f(b))
 }
 
@@ -203,10 +210,36 @@ fn close(what: &str, got: f64, want: f64, tol: f64) {
 #[test]
 fn machine_repair_formula_matches_the_published_table() {
     // (N, R, λ, μ, p (empty: not printed), L, Lq, availability, W, W's tolerance, Wq, util.)
-    #[allow(clippy::type_complexity)]
+    #[allow(clippy::type_complexity, reason = "the columns of the published table, as printed")]
     let rows: [(u32, u32, f64, f64, &[f64], f64, f64, f64, f64, f64, f64, f64); 5] = [
-        (2, 1, 0.1, 0.125, &[0.257732, 0.412371, 0.329897], 1.072165, 0.329897, 0.463918, 11.5556, 5e-5, 3.5556, 0.742268),
-        (3, 2, 0.1, 0.125, &[0.164258, 0.394218, 0.315375, 0.126150], 1.403417, 0.126150, 0.532194, 8.7901, 5e-5, 0.7901, 0.638633),
+        (
+            2,
+            1,
+            0.1,
+            0.125,
+            &[0.257732, 0.412371, 0.329897],
+            1.072165,
+            0.329897,
+            0.463918,
+            11.5556,
+            5e-5,
+            3.5556,
+            0.742268,
+        ),
+        (
+            3,
+            2,
+            0.1,
+            0.125,
+            &[0.164258, 0.394218, 0.315375, 0.126150],
+            1.403417,
+            0.126150,
+            0.532194,
+            8.7901,
+            5e-5,
+            0.7901,
+            0.638633,
+        ),
         (5, 1, 0.05, 0.5, &[], 0.639522, 0.203474, 0.872096, 2.933264, 1e-5, 0.933264, 0.436048),
         (5, 2, 0.05, 0.5, &[], 0.464794, 0.011274, 0.907041, 2.049717, 1e-5, 0.049717, 0.226760),
         (10, 1, 1.0 / 300.0, 1.0 / 30.0, &[], 2.145823, 1.360406, 0.785418, 81.962, 5e-4, 51.962, 0.785418),
@@ -261,7 +294,12 @@ fn age_replacement_integrals_are_exact() {
     let expo = Weibull { shape: 1.0, scale: 80.0 };
     for t in [10.0, 50.0, 200.0] {
         let exact = 80.0 * (1.0 - (-t / 80.0_f64).exp());
-        close(&format!("∫₀^{t} e^(−t/80)"), simpson(|x| expo.survival(x), 0.0, t, SIMPSON_STEPS), exact, 1e-9);
+        close(
+            &format!("∫₀^{t} e^(−t/80)"),
+            simpson(|x| expo.survival(x), 0.0, t, SIMPSON_STEPS),
+            exact,
+            1e-9,
+        );
     }
     let wear = Weibull { shape: 3.0, scale: 100.0 };
     for t in [30.0, 50.0, 100.0, 250.0] {
@@ -325,12 +363,14 @@ fn rare_jobs(route: &[&str]) -> String {
     )
 }
 
+/// `summary.csv`: (variant, metric) → row.
+type Summary = BTreeMap<(String, String), Row>;
+
+/// `replications.csv`: (variant, replication) → metric → value.
+type Replications = BTreeMap<(String, u32), BTreeMap<String, f64>>;
+
 /// Runs `text` as a scenario: its summary and its replications.
-#[allow(clippy::type_complexity)]
-fn run_text(
-    name: &str,
-    text: &str,
-) -> (BTreeMap<(String, String), Row>, BTreeMap<(String, u32), BTreeMap<String, f64>>) {
+fn run_text(name: &str, text: &str) -> (Summary, Replications) {
     let (_keep, path) = scenario_file(&format!("{name}.toml"), text);
     let (dir, _) = run_ok(path.to_str().expect("utf-8"), &[]);
     (summary(dir.path()), replications(dir.path()))
@@ -348,8 +388,16 @@ fn single_machine_availability_is_mtbf_over_mtbf_plus_mttr() {
     text += &rare_jobs(&["expo", "uniform", "lognormal"]);
     let stations = [
         ("expo", r#"{ dist = "exponential", mean = 50.0 }"#, r#"{ dist = "exponential", mean = 10.0 }"#),
-        ("uniform", r#"{ dist = "exponential", rate = 0.01 }"#, r#"{ dist = "uniform", min = 2.0, max = 8.0 }"#),
-        ("lognormal", r#"{ dist = "lognormal", mean = 300.0, cv = 0.5 }"#, r#"{ dist = "constant", value = 30.0 }"#),
+        (
+            "uniform",
+            r#"{ dist = "exponential", rate = 0.01 }"#,
+            r#"{ dist = "uniform", min = 2.0, max = 8.0 }"#,
+        ),
+        (
+            "lognormal",
+            r#"{ dist = "lognormal", mean = 300.0, cv = 0.5 }"#,
+            r#"{ dist = "constant", value = 30.0 }"#,
+        ),
     ];
     for (name, mtbf, mttr) in stations {
         text += &format!(
@@ -358,9 +406,11 @@ fn single_machine_availability_is_mtbf_over_mtbf_plus_mttr() {
         );
     }
     let (s, _) = run_text("single-machine", &text);
-    for (name, mtbf, mttr, published) in
-        [("expo", 50.0, 10.0, 0.833333), ("uniform", 100.0, 5.0, 0.952381), ("lognormal", 300.0, 30.0, 0.909091)]
-    {
+    for (name, mtbf, mttr, published) in [
+        ("expo", 50.0, 10.0, 0.833333),
+        ("uniform", 100.0, 5.0, 0.952381),
+        ("lognormal", 300.0, 30.0, 0.909091),
+    ] {
         close(&format!("{name}: published value"), availability(mtbf, mttr), published, 1e-6);
         assert_matches_theory(&s, "baseline", &format!("availability.{name}"), availability(mtbf, mttr));
         assert_matches_theory(&s, "baseline", &format!("downtime_mean.{name}"), mttr);
@@ -434,7 +484,9 @@ fn age_replacement_matches_renewal_reward_theory() {
     text += &rare_jobs(&["age50", "age100", "rtf"]);
     let failure = r#"{ mtbf = { dist = "weibull", shape = 3, scale = 100.0 }, mttr = { dist = "constant", value = 10.0 }, basis = "calendar" }"#;
     for (name, every) in [("age50", Some(50.0)), ("age100", Some(100.0)), ("rtf", None)] {
-        text += &format!("\n[[factory.station]]\nname = \"{name}\"\nmachines = 1\nprocess = 0.01\nfailure = {failure}\n");
+        text += &format!(
+            "\n[[factory.station]]\nname = \"{name}\"\nmachines = 1\nprocess = 0.01\nfailure = {failure}\n"
+        );
         if let Some(every) = every {
             text += &format!(
                 "maintenance = {{ policy = \"preventive\", every = {every:.1}, basis = \"age\", \
@@ -500,12 +552,7 @@ set = { "factory.station.press.failure.interrupted" = "restart" }
 /// Per-replication paired differences `variant − baseline` of `metric`: their mean and the
 /// half-width of its 99.9 % Student-t interval (replication r of every variant shares its
 /// random numbers, so the differences are i.i.d. across replications).
-fn paired(
-    reps: &BTreeMap<(String, u32), BTreeMap<String, f64>>,
-    variant: &str,
-    baseline: &str,
-    metric: &str,
-) -> (f64, f64) {
+fn paired(reps: &Replications, variant: &str, baseline: &str, metric: &str) -> (f64, f64) {
     let diffs: Vec<f64> = reps
         .iter()
         .filter(|((v, _), _)| v == variant)

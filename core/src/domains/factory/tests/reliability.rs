@@ -24,13 +24,9 @@ fn records(text: &str) -> (Vec<Record>, Catalogue) {
     let sink = Arc::new(Mutex::new(Vec::new()));
     let config =
         SimConfig { horizon: file.baseline.horizon, warmup: SimTime::ZERO, seeder: StreamSeeder::new(7, 0) };
-    domains::run_replication(
-        domains,
-        &registry,
-        config,
-        vec![Box::new(Capture(sink.clone()))],
-        &mut |_| ControlFlow::Continue(()),
-    )
+    domains::run_replication(domains, &registry, config, vec![Box::new(Capture(sink.clone()))], &mut |_| {
+        ControlFlow::Continue(())
+    })
     .expect("runs");
     let records = std::mem::take(&mut *sink.lock().expect("not poisoned"));
     (records, domains::catalogue(domains))
@@ -116,9 +112,10 @@ fn failure_times_survive_a_machine_or_a_crew_member_added_elsewhere() {
     let base_other = failure_times(&base_records, &catalogue, "other");
     assert!(base.len() > 100, "{} failures of `watched`", base.len());
     assert!(base_other.len() > 50, "{} failures of `other`", base_other.len());
-    for (what, text) in
-        [("a third machine at `other`", crn_scenario(3, 1)), ("a second member of `others`", crn_scenario(2, 2))]
-    {
+    for (what, text) in [
+        ("a third machine at `other`", crn_scenario(3, 1)),
+        ("a second member of `others`", crn_scenario(2, 2)),
+    ] {
         let (changed_records, changed_catalogue) = records(&text);
         let changed = failure_times(&changed_records, &changed_catalogue, "watched");
         assert_eq!(changed, base, "with {what}, `watched` fails at exactly the same times");
@@ -187,8 +184,8 @@ fn every_job_is_completed_lost_or_still_inside_when_failures_interrupt_jobs() {
         let completed = records.iter().filter(|r| r.kind == cycle_kind).count() as u64;
         let inside = records.iter().rev().find(|r| r.kind == wip_kind).map_or(0.0, |r| r.value);
         assert_eq!(inside.fract(), 0.0, "{mode}: wip is a count");
-        let failures =
-            failure_times(&records, &catalogue, "press").len() + failure_times(&records, &catalogue, "trim").len();
+        let failures = failure_times(&records, &catalogue, "press").len()
+            + failure_times(&records, &catalogue, "trim").len();
         assert!(released > 2500 && completed > 2000, "{mode}: {released} released, {completed} completed");
         assert!(lost > 0, "{mode}: the press's buffer overflows sometimes");
         assert!(failures > 200, "{mode}: {failures} failures, each interrupting a job");
@@ -226,7 +223,8 @@ process = 0.5
 "#;
     let file = scenario::parse(Path::new("plain.toml"), text, &[]).expect("valid scenario");
     let catalogue = domains::catalogue(&file.baseline.domains);
-    for metric in ["availability", "failures", "downtime_mean", "maintenance", "precision", "recall", "f1", "accuracy"]
+    for metric in
+        ["availability", "failures", "downtime_mean", "maintenance", "precision", "recall", "f1", "accuracy"]
     {
         assert!(
             catalogue.kinds.iter().all(|k| k.metric != metric && k.rate_metric.as_deref() != Some(metric)),
