@@ -413,7 +413,14 @@ fn single_machine_availability_is_mtbf_over_mtbf_plus_mttr() {
     ] {
         close(&format!("{name}: published value"), availability(mtbf, mttr), published, 1e-6);
         assert_matches_theory(&s, "baseline", &format!("availability.{name}"), availability(mtbf, mttr));
-        assert_matches_theory(&s, "baseline", &format!("downtime_mean.{name}"), mttr);
+        let downtime = format!("downtime_mean.{name}");
+        if name == "lognormal" {
+            // Constant repairs: every downtime is 30 h up to the rounding of end − start.
+            let row = &s[&("baseline".to_owned(), downtime.clone())];
+            assert!((row.mean - mttr).abs() < 1e-6, "{downtime} = {}", row.mean);
+        } else {
+            assert_matches_theory(&s, "baseline", &downtime, mttr);
+        }
         assert_matches_theory(&s, "baseline", &format!("failures.{name}"), 1.0 / (mtbf + mttr));
     }
 }
@@ -508,9 +515,12 @@ fn age_replacement_matches_renewal_reward_theory() {
     // Repairs are constant and start at once: every downtime is exactly T_f.
     for name in ["age50", "age100", "rtf"] {
         let row = &s[&("baseline".to_owned(), format!("downtime_mean.{name}"))];
-        assert!((row.mean - 10.0).abs() < 1e-9, "downtime_mean.{name} = {}", row.mean);
+        assert!((row.mean - 10.0).abs() < 1e-6, "downtime_mean.{name} = {}", row.mean);
     }
-    assert_eq!(s[&("baseline".to_owned(), "maintenance.rtf".to_owned())].mean, 0.0);
+    // Run to failure never maintains (the metric is 0, or absent for a station without policy).
+    let rtf_maintenance =
+        s.get(&("baseline".to_owned(), "maintenance.rtf".to_owned())).map_or(0.0, |r| r.mean);
+    assert_eq!(rtf_maintenance, 0.0);
 }
 
 /// A failure during service: `resume` continues the job after the repair, `restart` starts it
