@@ -33,20 +33,32 @@ enum Edit {
     Append(&'static str),
 }
 
-/// Applies `edit`, runs `xinzhi validate` and `xinzhi run` on the result and checks exit code 2,
-/// the `file:line:` location and every expected fragment.
-fn check(edit: Edit, line: usize, expected: &[&str]) {
-    let text = match edit {
+/// `base` with `edit` applied.
+fn edited(base: &str, edit: Edit) -> String {
+    match edit {
         Edit::Line(n, new) => {
-            let mut lines: Vec<&str> = BASE.lines().collect();
+            let mut lines: Vec<&str> = base.lines().collect();
             lines[n - 1] = new;
             lines.join("\n") + "\n"
         }
-        Edit::Append(extra) => format!("{BASE}{extra}"),
-    };
+        Edit::Append(extra) => format!("{base}{extra}"),
+    }
+}
+
+/// Applies `edit` to [`BASE`], runs `xinzhi validate` and `xinzhi run` on the result and checks
+/// exit code 2, the `file:line:` location and every expected fragment.
+fn check(edit: Edit, line: usize, expected: &[&str]) {
+    check_text(&edited(BASE, edit), &[], line, expected);
+}
+
+/// [`check`] on `text`, written as `bad.toml` next to `files` (name, content).
+fn check_text(text: &str, files: &[(&str, &str)], line: usize, expected: &[&str]) {
     let dir = tempfile::tempdir().expect("temp dir");
+    for (name, content) in files {
+        std::fs::write(dir.path().join(name), content).expect("write file");
+    }
     let file = dir.path().join("bad.toml");
-    std::fs::write(&file, &text).expect("write scenario");
+    std::fs::write(&file, text).expect("write scenario");
     let file_str = file.to_str().expect("utf-8");
     let out_dir = dir.path().join("out");
     for args in [
@@ -330,4 +342,147 @@ fn defect_6_unknown_target_metric_found_before_running() {
     ]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("no collector produces the metric `utilisation.server`"), "{err}");
+}
+
+/// A valid scenario of machines' lives (issue 11): a press shop whose machines fail at random and
+/// wear out, with a sensor and predictive maintenance learning during the warm-up. Each case
+/// below breaks one line.
+const LIVES: &str = r#"[scenario]
+name = "bad-lives"
+domain = "factory"
+time_unit = "hour"
+horizon = 2000.0
+warmup = 500.0
+
+[[factory.crew]]
+name = "fitters"
+size = 2
+
+[[factory.source]]
+name = "orders"
+product = "panel"
+interarrival = { dist = "exponential", mean = 1.25 }
+
+[[factory.product]]
+name = "panel"
+route = ["press"]
+
+[[factory.station]]
+name = "press"
+machines = 3
+process = { dist = "exponential", mean = 2.0 }
+failure = { mtbf = { dist = "exponential", mean = 100.0 }, mttr = { dist = "exponential", mean = 5.0 }, basis = "calendar", crew = "fitters" }
+wear = { rate = 1.0, cv = 0.3, basis = "busy", limit = 100.0 }
+sensor = { every = 5.0, noise_sd = 2.0, filter = "kalman" }
+maintenance = { policy = "predictive", predictor = { plugin = "logistic" }, within = 20.0, threshold = 0.5, duration = { dist = "exponential", mean = 1.0 }, crew = "fitters" }
+"#;
+
+/// Line 25 of [`LIVES`], the `failure` table, with `keys` inside.
+fn failure_line(keys: &str) -> String {
+    format!("failure = {{ {keys} }}")
+}
+
+/// Line 28 of [`LIVES`], the `maintenance` table, with `predictor` and extra keys.
+fn maintenance_line(predictor: &str, extra: &str) -> String {
+    format!(
+        "maintenance = {{ policy = \"predictive\", predictor = {predictor}, within = 20.0, threshold = 0.5, \
+         duration = {{ dist = \"exponential\", mean = 1.0 }}, crew = \"fitters\"{extra} }}"
+    )
+}
+
+fn lives(line: usize, new: &str) -> String {
+    let mut lines: Vec<&str> = LIVES.lines().collect();
+    lines[line - 1] = new;
+    lines.join("\n") + "\n"
+}
+
+#[test]
+fn lives_base_is_valid() {
+    let (_dir, file) = crate::common::scenario_file("lives.toml", LIVES);
+    let (code, err) = exit_code(&["validate", file.to_str().expect("utf-8")]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn a_crew_that_does_not_exist() {
+    let keys = "mtbf = { dist = \"exponential\", mean = 100.0 }, mttr = { dist = \"exponential\", mean = 5.0 }, \
+                basis = \"calendar\", crew = \"fitter\"";
+    check_text(
+        &lives(25, &failure_line(keys)),
+        &[],
+        25,
+        &["factory.station[press].failure.crew", "unknown crew `fitter`", "(did you mean `fitters`?)"],
+    );
+}
+
+#[test]
+fn a_misspelt_basis() {
+    let keys = "mtbf = { dist = \"exponential\", mean = 100.0 }, mttr = { dist = \"exponential\", mean = 5.0 }, \
+                basis = \"calender\", crew = \"fitters\"";
+    check_text(
+        &lives(25, &failure_line(keys)),
+        &[],
+        25,
+        &["factory.station[press].failure.basis", "\"calender\"", "(did you mean `calendar`?)"],
+    );
+}
+
+#[test]
+fn a_negative_mttr() {
+    let keys = "mtbf = { dist = \"exponential\", mean = 100.0 }, mttr = { dist = \"exponential\", mean = -2 }, \
+                basis = \"calendar\", crew = \"fitters\"";
+    check_text(
+        &lives(25, &failure_line(keys)),
+        &[],
+        25,
+        &["factory.station[press].failure.mttr.mean", "`mean` must be > 0, found -2"],
+    );
+}
+
+#[test]
+fn a_predictor_that_is_not_a_predictor() {
+    let text = lives(28, &maintenance_line("{ plugin = \"fifo\" }", ""));
+    // Column of the plugin's name.
+    let column = text.lines().nth(27).and_then(|l| l.find("\"fifo\"")).expect("on line 28") + 1;
+    check_text(
+        &text,
+        &[],
+        28,
+        &[
+            &format!("bad.toml:28:{column}: factory.station[press].maintenance.predictor.plugin"),
+            "plugin `fifo` is a scheduler, not a predictor",
+        ],
+    );
+}
+
+#[test]
+fn a_training_file_that_is_missing() {
+    check_text(
+        &lives(28, &maintenance_line("{ plugin = \"logistic\" }", ", train = \"history.csv\"")),
+        &[],
+        28,
+        &["factory.station[press].maintenance.train", "cannot read the training file", "history.csv"],
+    );
+}
+
+#[test]
+fn a_training_file_that_lacks_a_column() {
+    let csv = "level,age,failed_within\n10,5,0\n90,80,1\n";
+    check_text(
+        &lives(28, &maintenance_line("{ plugin = \"logistic\" }", ", train = \"history.csv\"")),
+        &[("history.csv", csv)],
+        28,
+        &["factory.station[press].maintenance.train", "history.csv", "has no column `rate`"],
+    );
+}
+
+#[test]
+fn a_training_file_with_a_bad_value_names_its_line() {
+    let csv = "level,rate,age,failed_within\n10,0.1,5,0\n90,fast,80,1\n";
+    check_text(
+        &lives(28, &maintenance_line("{ plugin = \"logistic\" }", ", train = \"history.csv\"")),
+        &[("history.csv", csv)],
+        28,
+        &["factory.station[press].maintenance.train", "history.csv` line 3, column `rate`", "\"fast\""],
+    );
 }

@@ -94,6 +94,20 @@ pub trait Domain: Sized + 'static {
         let _ = world;
     }
 
+    /// Reacts to what a stepped system (its own or another's) just wrote in the World: the
+    /// engine calls it after every step; the domain may schedule entries in response.
+    ///
+    /// # Errors
+    /// A model error stops the replication.
+    fn stepped<R: From<Self::Event>>(
+        &mut self,
+        world: &mut World,
+        ctx: &mut Ctx<R>,
+    ) -> Result<(), ModelError> {
+        let _ = (world, ctx);
+        Ok(())
+    }
+
     /// One of its events in words, for error messages (cold path).
     fn describe(&self, event: &Self::Event) -> String;
 }

@@ -43,6 +43,10 @@ impl<D: Domain> Model for Solo<D> {
         self.domain.publish(world);
     }
 
+    fn stepped(&mut self, world: &mut World, ctx: &mut Ctx<D::Event>) -> Result<(), ModelError> {
+        self.domain.stepped(world, ctx)
+    }
+
     fn describe(&self, event: &D::Event) -> String {
         self.domain.describe(event)
     }
@@ -282,6 +286,20 @@ macro_rules! register {
                 if let Some(last) = self.last.take() {
                     self.publish_one(last, world);
                 }
+            }
+
+            fn stepped(
+                &mut self,
+                world: &mut bevy_ecs::world::World,
+                ctx: &mut $crate::engine::Ctx<RegionEvent>,
+            ) -> Result<(), $crate::engine::ModelError> {
+                // Each domain reacts in registration order, and publishes what it changed, so the
+                // next one (and the next step) sees the World current.
+                $( $(#[$attr])* if let Some(d) = &mut self.$field {
+                    d.stepped(world, ctx)?;
+                    d.publish(world);
+                } )+
+                Ok(())
             }
 
             fn describe(&self, event: &RegionEvent) -> String {

@@ -25,16 +25,18 @@ pub struct Ctx<E> {
     pub(crate) steppers: Vec<Stepper>,
     seeder: StreamSeeder,
     horizon: SimTime,
+    warmup: SimTime,
 }
 
 impl<E> Ctx<E> {
-    pub(crate) fn new(seeder: StreamSeeder, horizon: SimTime) -> Self {
+    pub(crate) fn new(seeder: StreamSeeder, horizon: SimTime, warmup: SimTime) -> Self {
         Ctx {
             calendar: Calendar::new(),
             records: Vec::with_capacity(super::sim::FLUSH_LEN),
             steppers: Vec::new(),
             seeder,
             horizon,
+            warmup,
         }
     }
 
@@ -63,6 +65,11 @@ impl<E> Ctx<E> {
     /// The end of the run.
     pub fn horizon(&self) -> SimTime {
         self.horizon
+    }
+
+    /// The end of the warm-up: metrics count from here (a model may also learn before it).
+    pub fn warmup(&self) -> SimTime {
+        self.warmup
     }
 
     /// Schedules `event` at `time` with the default priority.

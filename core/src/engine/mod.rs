@@ -61,6 +61,16 @@ pub trait Model {
         let _ = world;
     }
 
+    /// Reacts to what a stepped system just wrote in the World (e.g. schedules the maintenance
+    /// a sensor reading calls for). The engine calls it after every step.
+    ///
+    /// # Errors
+    /// A model error stops the replication.
+    fn stepped(&mut self, world: &mut World, ctx: &mut Ctx<Self::Event>) -> Result<(), ModelError> {
+        let _ = (world, ctx);
+        Ok(())
+    }
+
     /// One of its events in words for error messages, e.g. "arrival at source `orders`".
     /// Called only when a replication fails (never on the hot path), so it may allocate.
     fn describe(&self, event: &Self::Event) -> String {

@@ -171,7 +171,7 @@ impl<M: Model> Sim<M> {
         let mut world = World::new();
         world.insert_resource(SimClock::default());
         world.insert_resource(RecordSink::default());
-        let mut ctx = Ctx::new(config.seeder, config.horizon);
+        let mut ctx = Ctx::new(config.seeder, config.horizon, config.warmup);
         let model =
             build(&mut world, &mut ctx).map_err(|source| SimError::Model { time: SimTime::ZERO, source })?;
         Ok(Sim { world, ctx, model, collectors: Vec::new(), config })
@@ -286,8 +286,12 @@ impl<M: Model> Sim<M> {
         self.world.resource_mut::<SimClock>().now = time;
         self.world.resource_mut::<RecordSink>().now = time.as_f64();
         stepper.schedule.run(&mut self.world);
-        self.ctx.records.append(&mut self.world.resource_mut::<RecordSink>().records);
         stepper.steps += 1;
+        self.ctx.records.append(&mut self.world.resource_mut::<RecordSink>().records);
+        self.model
+            .stepped(&mut self.world, &mut self.ctx)
+            .map_err(|source| SimError::Model { time, source })?;
+        let stepper = &mut self.ctx.steppers[index];
         let (next, priority) = (stepper.next_time(), stepper.config.priority);
         let next = SimTime::new(next)
             .map_err(|e| SimError::Config(format!("stepper `{}`: {e}", stepper.config.name)))?;

@@ -110,6 +110,15 @@ impl<'a> ValidationCtx<'a> {
         self.src.file
     }
 
+    /// The value of `key` in the `[scenario]` table of the tree being validated (e.g. `warmup`),
+    /// deserialized; `None` when absent or not a `T`. The tree is the effective one (a variant's,
+    /// a sweep point's, with `--set` applied), and `[scenario]` is validated before the domains'
+    /// tables, so a domain reading it sees a checked value.
+    pub(crate) fn scenario_key<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let value = self.tree.get("scenario")?.get_ref().as_table()?.get(key)?;
+        T::deserialize(ValueDeserializer::from(value.clone())).ok()
+    }
+
     /// An error at `span` with an explicit key path.
     pub(crate) fn error_with_key(
         &self,

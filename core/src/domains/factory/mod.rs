@@ -7,6 +7,7 @@
 pub mod config;
 mod model;
 pub mod preflight;
+pub mod reliability;
 mod state;
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,7 @@ use toml::de::DeValue;
 use xinzhi_plugin::{JobRecord, MachineRecord, OperationRecord};
 
 use super::config::FactoryConfig;
+use super::reliability::{self, LifeKinds, Upkeep};
 use super::state::{Activity, Blocked, Job, Machine, MachineState, MachineStatus, NO_TIMES, Station};
 use crate::dist::Sampler;
 use crate::domains::exchange::{Readings, Shipment, Shipments};
@@ -35,6 +36,27 @@ pub enum FactoryEvent {
         /// Machine index within the station.
         machine: u32,
     },
+    /// A machine fails (its random time to failure ran out, or its wear reached the limit).
+    Failure {
+        /// Station index.
+        station: u32,
+        /// Machine index within the station.
+        machine: u32,
+    },
+    /// A repair or maintenance of a machine ends.
+    WorkDone {
+        /// Station index.
+        station: u32,
+        /// Machine index within the station.
+        machine: u32,
+    },
+    /// Preventive maintenance falls due on a machine, or on all of a station's machines.
+    MaintenanceDue {
+        /// Station index.
+        station: u32,
+        /// Machine index within the station; `u32::MAX` for all of them.
+        machine: u32,
+    },
 }
 
 /// Record kinds of the factory.
@@ -49,6 +71,8 @@ struct KindIds {
     blocked: KindId,
     /// Present when some source gives due dates.
     lateness: Option<KindId>,
+    /// Present when some machine can fail or be maintained.
+    life: Option<LifeKinds>,
 }
 
 struct SourceSlot {
@@ -118,12 +142,14 @@ pub struct FactoryModel {
     /// Per station, indexed like the config's stations: the handlers' hot state.
     state: Vec<Station>,
     flow: Flow,
+    /// Machines' lives: failures, crews, maintenance; `None` when machines never fail.
+    upkeep: Option<Upkeep>,
 }
 
 /// Everything of the factory but its stations' state: topology, streams, schedulers, counters.
 /// Kept apart from the stations so that a handler borrows both without moving either (moving
 /// the stations out and back per event cost 4 % of M/M/1, measured).
-struct Flow {
+pub(super) struct Flow {
     kinds: KindIds,
     sources: Vec<SourceSlot>,
     stations: Vec<StationSlot>,
@@ -240,6 +266,7 @@ fn declare_kinds(config: &FactoryConfig, catalogue: &mut Kinds<'_>) -> KindIds {
             fraction,
         ),
         lateness: None,
+        life: None,
     };
     // Throughput is the rate of cycle-time observations: one record per completion, not two.
     catalogue.rate(kinds.cycle_time, "throughput", "jobs per {time}", "jobs completed");
@@ -253,6 +280,7 @@ fn declare_kinds(config: &FactoryConfig, catalogue: &mut Kinds<'_>) -> KindIds {
             ),
         );
     }
+    kinds.life = reliability::declare(config, catalogue);
     kinds
 }
 
@@ -355,7 +383,8 @@ impl FactoryModel {
         for source in 0..flow.sources.len() {
             flow.schedule_arrival(setup.ctx, index(source))?;
         }
-        Ok(FactoryModel { state, flow })
+        let upkeep = Upkeep::build(config, flow.kinds.life, &mut state, setup)?;
+        Ok(FactoryModel { state, flow, upkeep })
     }
 }
 
@@ -417,6 +446,9 @@ impl Flow {
         }
         for (i, m) in st.machines.iter().enumerate() {
             let (state, available_at) = match m {
+                _ if st.lives.as_ref().is_some_and(|l| l.is_down(index(i))) => {
+                    (MachineRecord::DOWN, f64::INFINITY)
+                }
                 MachineState::Idle => (MachineRecord::IDLE, now),
                 MachineState::Busy(job) => (MachineRecord::BUSY, job.busy_until),
                 MachineState::Blocked => (MachineRecord::BLOCKED, f64::INFINITY),
@@ -448,7 +480,12 @@ impl Flow {
     }
 
     /// Records the station's busy and queue levels if they changed since `before`.
-    fn record_levels<R: From<FactoryEvent>>(&self, ctx: &mut Ctx<R>, st: &Station, before: (u32, usize)) {
+    pub(super) fn record_levels<R: From<FactoryEvent>>(
+        &self,
+        ctx: &mut Ctx<R>,
+        st: &Station,
+        before: (u32, usize),
+    ) {
         if st.busy != before.0 {
             let machines = f64::from(self.stations[st.index as usize].machines);
             ctx.record(self.kinds.busy, st.index, f64::from(st.busy) / machines);
@@ -499,7 +536,10 @@ impl Flow {
         st.machines[machine as usize] = MachineState::Busy(job);
         st.note(machine, Activity::Busy, ctx.now().as_f64());
         st.busy += 1;
-        ctx.schedule_in(delay, FactoryEvent::ServiceDone { station: st.index, machine })?;
+        let entry = ctx.schedule_in(delay, FactoryEvent::ServiceDone { station: st.index, machine })?;
+        if let Some(lives) = &mut st.lives {
+            lives.started(ctx, st.index, machine, entry, delay.as_f64())?;
+        }
         Ok(())
     }
 
@@ -530,7 +570,7 @@ impl Flow {
     /// next queued job and let blocked upstream jobs move in. Returns the upstream stations whose
     /// blocked machines were released, for [`Flow::cascade`]. `before` is the station's
     /// (busy, queue length) at the start of the event, for recording level changes once.
-    fn refill<R: From<FactoryEvent>>(
+    pub(super) fn refill<R: From<FactoryEvent>>(
         &mut self,
         ctx: &mut Ctx<R>,
         st: &mut Station,
@@ -559,7 +599,7 @@ impl Flow {
     }
 
     /// Unblocks the machines listed in `released`, refilling each station in turn, up the line.
-    fn cascade<R: From<FactoryEvent>>(
+    pub(super) fn cascade<R: From<FactoryEvent>>(
         &mut self,
         stations: &mut [Station],
         ctx: &mut Ctx<R>,
@@ -683,6 +723,9 @@ impl Flow {
         };
         st.busy -= 1;
         st.count_completion(machine);
+        if let Some(lives) = &mut st.lives {
+            lives.finished(ctx, s, machine)?;
+        }
         job.step += 1;
         let now = ctx.now().as_f64();
         match self.routes[job.product as usize].get(job.step as usize).map(|&(next, _)| next) {
@@ -771,15 +814,43 @@ impl Domain for FactoryModel {
     #[inline]
     fn handle<R: From<FactoryEvent>>(
         &mut self,
-        _world: &mut World,
+        world: &mut World,
         ctx: &mut Ctx<R>,
         event: FactoryEvent,
     ) -> Result<(), ModelError> {
         match event {
-            FactoryEvent::Arrival { source } => self.flow.arrival(&mut self.state, ctx, source),
+            FactoryEvent::Arrival { source } => self.flow.arrival(&mut self.state, ctx, source)?,
             FactoryEvent::ServiceDone { station, machine } => {
-                self.flow.service_done(&mut self.state, ctx, station, machine)
+                self.flow.service_done(&mut self.state, ctx, station, machine)?;
             }
+            FactoryEvent::Failure { station, machine } => {
+                let upkeep = self.upkeep.as_mut().ok_or_else(no_lives)?;
+                return upkeep.failure(&mut self.flow, &mut self.state, ctx, station, machine);
+            }
+            FactoryEvent::WorkDone { station, machine } => {
+                let upkeep = self.upkeep.as_mut().ok_or_else(no_lives)?;
+                return upkeep.work_done(&mut self.flow, &mut self.state, world, ctx, station, machine);
+            }
+            FactoryEvent::MaintenanceDue { station, machine } => {
+                let upkeep = self.upkeep.as_mut().ok_or_else(no_lives)?;
+                return upkeep.maintenance_due(&mut self.flow, &mut self.state, ctx, station, machine);
+            }
+        }
+        // A machine freed by the flow of jobs may be due for maintenance.
+        if let Some(upkeep) = &mut self.upkeep {
+            upkeep.settle(&mut self.flow, &mut self.state, ctx)?;
+        }
+        Ok(())
+    }
+
+    fn stepped<R: From<FactoryEvent>>(
+        &mut self,
+        world: &mut World,
+        ctx: &mut Ctx<R>,
+    ) -> Result<(), ModelError> {
+        match &mut self.upkeep {
+            Some(upkeep) => upkeep.stepped(&mut self.flow, &mut self.state, world, ctx),
+            None => Ok(()),
         }
     }
 
@@ -794,6 +865,9 @@ impl Domain for FactoryModel {
                     *c = status;
                 }
             }
+        }
+        if let Some(upkeep) = &self.upkeep {
+            upkeep.publish(&self.state, world);
         }
         if let Some(mut readings) = world.get_resource_mut::<Readings>() {
             readings.set(Self::NAME, "wip", self.flow.wip as f64);
@@ -813,11 +887,38 @@ impl Domain for FactoryModel {
                 None => format!("arrival at source {source}"),
             },
             FactoryEvent::ServiceDone { station, machine } => {
-                match self.flow.stations.get(station as usize) {
-                    Some(slot) => format!("end of service on machine {machine} of station `{}`", slot.name),
-                    None => format!("end of service on machine {machine} of station {station}"),
-                }
+                self.on_machine("end of service", station, machine)
+            }
+            FactoryEvent::Failure { station, machine } => self.on_machine("failure", station, machine),
+            FactoryEvent::WorkDone { station, machine } => {
+                self.on_machine("end of repair or maintenance", station, machine)
+            }
+            FactoryEvent::MaintenanceDue { station, machine: reliability::ALL_MACHINES } => {
+                self.on_machine("maintenance due", station, reliability::ALL_MACHINES)
+            }
+            FactoryEvent::MaintenanceDue { station, machine } => {
+                self.on_machine("maintenance due", station, machine)
             }
         }
     }
+}
+
+impl FactoryModel {
+    /// "`what` on machine `m` of station `name`" (all machines for [`reliability::ALL_MACHINES`]).
+    fn on_machine(&self, what: &str, station: u32, machine: u32) -> String {
+        let name = match self.flow.stations.get(station as usize) {
+            Some(slot) => format!("`{}`", slot.name),
+            None => station.to_string(),
+        };
+        if machine == reliability::ALL_MACHINES {
+            format!("{what} on every machine of station {name}")
+        } else {
+            format!("{what} on machine {machine} of station {name}")
+        }
+    }
+}
+
+#[cold]
+fn no_lives() -> ModelError {
+    ModelError::Invalid("an event of machines' lives in a factory whose machines never fail".into())
 }

@@ -7,6 +7,8 @@ use bevy_ecs::component::Component;
 use bevy_ecs::entity::Entity;
 use xinzhi_plugin::JobRecord;
 
+use super::reliability::Lives;
+
 /// A job moving through the factory. Jobs are plain data inside stations, not entities:
 /// spawning one entity per job would halve the engine's throughput.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -70,6 +72,8 @@ pub enum Activity {
     Busy,
     /// Holding a finished job that has no room downstream.
     Blocked,
+    /// Out of service: failed, in repair or in maintenance (see its `Health`).
+    Down,
 }
 
 /// A machine entity's activity and what it has done: exact as of `since`, the time of its last
@@ -104,7 +108,7 @@ impl MachineStatus {
         match self.activity {
             Activity::Busy => self.busy_time += elapsed,
             Activity::Blocked => self.blocked_time += elapsed,
-            Activity::Idle => {}
+            Activity::Idle | Activity::Down => {}
         }
         self.since = now;
         self
@@ -156,6 +160,9 @@ pub struct Station {
     pub records: VecDeque<JobRecord>,
     /// Jobs blocked upstream waiting for room here, in the order they were blocked.
     pub blocked_upstream: VecDeque<Blocked>,
+    /// The machines' lives when they can fail or be maintained; `None` otherwise, so that a
+    /// station of machines that never fail pays one branch for them.
+    pub(in crate::domains::factory) lives: Option<Box<Lives>>,
 }
 
 impl Station {
@@ -178,6 +185,7 @@ impl Station {
             queue: VecDeque::new(),
             records: VecDeque::new(),
             blocked_upstream: VecDeque::new(),
+            lives: None,
         }
     }
 
@@ -204,6 +212,12 @@ impl Station {
     pub fn free(&mut self, m: u32, now: f64) {
         self.machines[m as usize] = MachineState::Idle;
         self.note(m, Activity::Idle, now);
+        if let Some(lives) = &mut self.lives
+            && lives.holds(m)
+        {
+            // Down, or stopping for maintenance: not available for jobs.
+            return;
+        }
         self.idle.push(m);
     }
 

@@ -70,7 +70,8 @@ pub struct OperationRecord {
 pub struct MachineRecord {
     /// Index within the station.
     pub index: u32,
-    /// [`MachineRecord::IDLE`], [`MachineRecord::BUSY`] or [`MachineRecord::BLOCKED`].
+    /// [`MachineRecord::IDLE`], [`MachineRecord::BUSY`], [`MachineRecord::BLOCKED`] or
+    /// [`MachineRecord::DOWN`].
     pub state: u32,
     /// When it will be free [time unit]: now when idle; start plus the processing-time estimate
     /// when busy (earlier than now if the job overran its estimate); `+∞` when blocked.
@@ -84,6 +85,10 @@ impl MachineRecord {
     pub const BUSY: u32 = 1;
     /// Holding a finished job that has no room downstream.
     pub const BLOCKED: u32 = 2;
+    /// Out of service (failed, in repair or in maintenance); `available_at` is `+∞`. Hosts
+    /// before machine failures never send it; a scheduler that only looks for
+    /// [`MachineRecord::IDLE`] needs no change.
+    pub const DOWN: u32 = 3;
 }
 
 /// Everything a scheduler is given for one decision.

@@ -27,6 +27,46 @@
 //! dispatch = { plugin = "spt" }   # optional, default fifo: the scheduler picking the next job
 //! ```
 //!
+//! Machines may fail, wear out, carry sensors and be maintained (all optional; a station with
+//! none of these keys has machines that never fail):
+//!
+//! ```toml
+//! [[factory.crew]]
+//! name = "fitters"             # unique among crews, and not a station's name
+//! size = 2                     # people, integer >= 1; requests wait first come first served
+//! dispatch = { plugin = "fifo" }   # optional: a scheduler choosing the waiting request to serve
+//!
+//! [[factory.station]]
+//! name = "press"
+//! machines = 5
+//! process = { dist = "exponential", mean = 1.0 }
+//! # Random failures: time to failure (must not be always 0) counted in `basis` time
+//! # ("calendar", the default, or "busy"); repair time; who repairs (repair starts at once without
+//! # `crew`); a job interrupted by a failure "resume"s (default) or "restart"s.
+//! failure = { mtbf = { dist = "exponential", mean = 20.0 }, mttr = { dist = "exponential", mean = 2.0 },
+//!             basis = "calendar", crew = "fitters", interrupted = "resume" }
+//! # Wear: a gamma process with mean `rate` and coefficient of variation `cv` per time unit of
+//! # `basis` (default "busy"); the machine fails at `limit`. Optional: `step` (default
+//! # limit / rate / 200), `repair = <dist>` and `crew` (default `failure`'s; `repair` is required
+//! # without a `failure` table).
+//! wear = { rate = 1.0, cv = 0.3, basis = "busy", limit = 100.0 }
+//! # A reading gain·wear + N(0, noise_sd²) every `every`; optional `gain` (default 1) and `filter`:
+//! # "none", "ewma" (with `alpha` in (0, 1]) or "kalman" (default; optional `process_var` > 0,
+//! # `rate_var` >= 0). Several: `sensors = [{ ... }, { ... }]`, filter keys the same on each.
+//! sensor = { every = 5.0, noise_sd = 2.0, filter = "kalman" }
+//! # policy: "run-to-failure" (default), "preventive" (`every`, `basis` = "age" | "calendar"),
+//! # "condition" (`threshold` of filtered wear; needs a sensor) or "predictive" (below).
+//! # `duration` is required except for run-to-failure; without `crew` maintenance starts at once.
+//! maintenance = { policy = "condition", threshold = 80.0, duration = 1.0, crew = "fitters" }
+//! # Predictive: a predictor plugin's probability of failure within `within` reaches `threshold`
+//! # (in (0, 1]); `features` from "level", "rate", "age" (default all); trained during
+//! # `[scenario] warmup` (which must be > 0), or from `train`: a CSV file, relative to this one,
+//! # with a header row naming the features' columns and `failed_within` (0/1 or false/true).
+//! # maintenance = { policy = "predictive", predictor = { plugin = "logistic" }, within = 10.0,
+//! #                 threshold = 0.5, features = ["level", "rate"], train = "history.csv",
+//! #                 duration = 1.0, crew = "fitters" }
+//! ```
+//!
 //! Schedulers see each waiting job's processing-time estimate: the mean of its distribution, or
 //! the true value with `known_times`.
 //!
@@ -39,9 +79,11 @@
 mod reliability;
 
 pub use reliability::{
-    Basis, CrewConfig, FailureConfig, Feature, FilterConfig, Interrupted, LifeConfig, MaintenanceConfig, Policy,
-    PredictiveConfig, PreventiveBasis, SensingConfig, SensorConfig, Training, TrainingFile, WearConfig,
+    Basis, CrewConfig, FailureConfig, Feature, FilterConfig, Interrupted, LABEL_COLUMN, LifeConfig,
+    MAX_WEAR_POINTS, MaintenanceConfig, Policy, PredictiveConfig, PreventiveBasis, SensingConfig,
+    SensorConfig, Training, TrainingFile, WearConfig,
 };
+use reliability::{RawCrew, RawFailure, RawLife, RawMaintenance, RawSensor, RawWear};
 
 use std::collections::BTreeMap;
 
@@ -83,7 +125,8 @@ impl FactoryConfig {
     /// scheduler, each crew's scheduler, each predictive station's predictor.
     pub fn plugin_refs(&self) -> impl Iterator<Item = (&PluginRef, ComponentKind)> {
         let stations = self.stations.iter().map(|s| (&s.dispatch, ComponentKind::SCHEDULER));
-        let crews = self.crews.iter().filter_map(|c| c.dispatch.as_ref()).map(|d| (d, ComponentKind::SCHEDULER));
+        let crews =
+            self.crews.iter().filter_map(|c| c.dispatch.as_ref()).map(|d| (d, ComponentKind::SCHEDULER));
         let predictors = self.stations.iter().filter_map(|s| match &s.life.as_ref()?.maintenance.policy {
             Policy::Predictive(p) => Some((&p.predictor, ComponentKind::PREDICTOR)),
             _ => None,
@@ -153,6 +196,7 @@ struct RawFactory {
     source: Option<Spanned<Vec<Spanned<RawSource>>>>,
     product: Option<Spanned<Vec<Spanned<RawProduct>>>>,
     station: Option<Spanned<Vec<Spanned<RawStation>>>>,
+    crew: Option<Spanned<Vec<Spanned<RawCrew>>>>,
 }
 
 #[derive(Deserialize)]
@@ -183,6 +227,11 @@ struct RawStation {
     buffer: Option<Spanned<toml::Value>>,
     process: Option<Spanned<DistSpec>>,
     dispatch: Option<Spanned<RawPluginTable>>,
+    failure: Option<Spanned<RawFailure>>,
+    wear: Option<Spanned<RawWear>>,
+    sensor: Option<Spanned<RawSensor>>,
+    sensors: Option<Spanned<Vec<Spanned<RawSensor>>>>,
+    maintenance: Option<Spanned<RawMaintenance>>,
 }
 
 /// The word that asks for an unlimited buffer where a number of places is expected, so that a
@@ -257,6 +306,8 @@ pub(crate) fn parse(
     let source_names = ctx.names("source", sources.iter().map(|s| &s.name))?;
     let product_names = ctx.names("product", products.iter().map(|p| &p.name))?;
     let station_names = ctx.names("station", stations.iter().map(|s| &s.name))?;
+    let crews: Vec<&RawCrew> = raw.crew.iter().flat_map(|c| c.get_ref()).map(Spanned::get_ref).collect();
+    let crew_names = ctx.names("crew", crews.iter().map(|c| &c.name))?;
 
     // Checked in the order the tables are usually written: sources, products, stations.
     let mut source_configs = Vec::with_capacity(sources.len());
@@ -335,6 +386,8 @@ pub(crate) fn parse(
         routes.push((steps, overrides));
     }
 
+    let crew_configs = reliability::crews(ctx, &crews, &crew_names, &station_names)?;
+
     let mut station_configs = Vec::with_capacity(stations.len());
     for (station, name) in stations.iter().zip(&station_names) {
         let machines = *station.machines.get_ref();
@@ -346,16 +399,27 @@ pub(crate) fn parse(
             Some(table) => ctx.plugin_ref(table)?,
             None => PluginRef::default_at(ctx, &station.name.span(), DEFAULT_DISPATCH),
         };
+        let buffer = match &station.buffer {
+            Some(buffer) => parse_buffer(ctx, buffer)?,
+            None => None,
+        };
+        let process = station.process.as_ref().map(|p| ctx.dist(p)).transpose()?;
+        let keys = RawLife {
+            station: name,
+            failure: station.failure.as_ref(),
+            wear: station.wear.as_ref(),
+            sensor: station.sensor.as_ref(),
+            sensors: station.sensors.as_ref(),
+            maintenance: station.maintenance.as_ref(),
+        };
+        let life = reliability::life(ctx, &keys, &crew_names)?;
         station_configs.push(StationConfig {
             name: (*name).to_owned(),
             machines: *station.machines.get_ref(),
-            buffer: match &station.buffer {
-                Some(buffer) => parse_buffer(ctx, buffer)?,
-                None => None,
-            },
-            process: station.process.as_ref().map(|p| ctx.dist(p)).transpose()?,
+            buffer,
+            process,
             dispatch,
-            life: None,
+            life,
         });
     }
 
@@ -395,7 +459,7 @@ pub(crate) fn parse(
         sources: source_configs,
         products: product_configs,
         stations: station_configs,
-        crews: Vec::new(),
+        crews: crew_configs,
     })
 }
 

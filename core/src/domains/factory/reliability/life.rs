@@ -1,0 +1,168 @@
+//! A machine's life as the handlers keep it (hot, per station) and as others read it (the
+//! [`Health`] component).
+
+use bevy_ecs::component::Component;
+
+use super::super::config::Basis;
+use crate::calendar::EntryHandle;
+use crate::rng::StreamRng;
+
+/// Whether a machine is in service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Condition {
+    /// In service: idle, busy or blocked.
+    #[default]
+    Up,
+    /// Failed, waiting for a crew member.
+    Failed,
+    /// Being repaired.
+    InRepair,
+    /// Stopped for maintenance, waiting for a crew member.
+    AwaitingMaintenance,
+    /// Being maintained.
+    InMaintenance,
+}
+
+/// A machine entity's life as of `clock_at`, published for readers (sensors, other domains).
+#[derive(Component, Clone, Copy, Debug, PartialEq)]
+pub struct Health {
+    /// In service or not.
+    pub condition: Condition,
+    /// Whether it is processing a job.
+    pub processing: bool,
+    /// When `wear_age` was last brought up to date [time unit].
+    pub clock_at: f64,
+    /// Basis time of wear since the last renewal, as of `clock_at` [time unit].
+    pub wear_age: f64,
+    /// End of the last renewal (repair or maintenance), 0 at the start [time unit].
+    pub renewed_at: f64,
+}
+
+impl Health {
+    /// A machine new at time 0.
+    pub const NEW: Health =
+        Health { condition: Condition::Up, processing: false, clock_at: 0.0, wear_age: 0.0, renewed_at: 0.0 };
+
+    /// Whether a clock counting `basis` time runs.
+    pub fn runs(&self, basis: Basis) -> bool {
+        self.condition == Condition::Up && (basis == Basis::Calendar || self.processing)
+    }
+
+    /// The wear basis time at `now` (≥ `clock_at`) [time unit].
+    pub fn wear_age_at(&self, now: f64, basis: Basis) -> f64 {
+        if self.runs(basis) { self.wear_age + (now - self.clock_at) } else { self.wear_age }
+    }
+}
+
+/// What caused a machine's current or last failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// Its random time to failure ran out.
+    Random,
+    /// Its wear reached the limit.
+    WearOut,
+}
+
+/// One machine's life, the handlers' own copy (hot).
+#[derive(Clone, Debug)]
+pub struct Life {
+    /// Condition, processing flag, clocks, renewal time.
+    pub health: Health,
+    /// Basis time left to the next random failure [time unit]; `+∞` without random failures.
+    pub random_left: f64,
+    /// Wear basis time at which the current path reaches the limit [time unit]; `+∞` without wear.
+    pub wear_out_at: f64,
+    /// The pending failure entry and what it will be.
+    pub failure: Option<(EntryHandle, Cause)>,
+    /// The pending end of service of the job it processes.
+    pub service: Option<EntryHandle>,
+    /// When that service ends [time unit] and its whole length [time unit].
+    pub service_end: f64,
+    /// Length of the service in progress or interrupted [time unit].
+    pub service_len: f64,
+    /// Processing time still owed to an interrupted job [time unit]; `None` when no job was
+    /// interrupted.
+    pub owed: Option<f64>,
+    /// When it last failed [time unit].
+    pub failed_at: f64,
+    /// Cause of its last failure.
+    pub cause: Cause,
+    /// Maintenance is due but waits for the current job (or blocked job) to leave.
+    pub maintenance_due: bool,
+    /// The pending age-based maintenance entry.
+    pub due_entry: Option<EntryHandle>,
+    /// Its streams: time to failure, repair times, wear path, maintenance times.
+    pub rng: LifeStreams,
+}
+
+/// A machine's own random streams, keyed by `station:<name>/machine:<k>`.
+#[derive(Clone, Debug)]
+pub struct LifeStreams {
+    /// Times to random failure (`failure`).
+    pub failure: StreamRng,
+    /// Repair times (`repair`).
+    pub repair: StreamRng,
+    /// Wear paths (`wear`).
+    pub wear: StreamRng,
+    /// Maintenance durations (`maintenance`).
+    pub maintenance: StreamRng,
+}
+
+impl Life {
+    /// A machine new at time 0 with these streams.
+    pub fn new(rng: LifeStreams) -> Self {
+        Life {
+            health: Health::NEW,
+            random_left: f64::INFINITY,
+            wear_out_at: f64::INFINITY,
+            failure: None,
+            service: None,
+            service_end: 0.0,
+            service_len: 0.0,
+            owed: None,
+            failed_at: 0.0,
+            cause: Cause::Random,
+            maintenance_due: false,
+            due_entry: None,
+            rng,
+        }
+    }
+
+    /// Whether it is in service.
+    pub fn is_up(&self) -> bool {
+        self.health.condition == Condition::Up
+    }
+
+    /// Runs its clocks up to `now`, under the bases of its random failures and its wear.
+    pub fn advance(&mut self, now: f64, random: Basis, wear: Basis) {
+        let dt = now - self.health.clock_at;
+        if dt > 0.0 {
+            if self.health.runs(random) {
+                self.random_left -= dt;
+            }
+            if self.health.runs(wear) {
+                self.health.wear_age += dt;
+            }
+        }
+        self.health.clock_at = now;
+    }
+
+    /// Time until its next failure if nothing changes, and its cause; `None` when no clock runs.
+    pub fn next_failure(&self, random: Basis, wear: Basis) -> Option<(f64, Cause)> {
+        let r = (self.health.runs(random) && self.random_left.is_finite()).then_some(self.random_left);
+        let w = (self.health.runs(wear) && self.wear_out_at.is_finite())
+            .then_some(self.wear_out_at - self.health.wear_age);
+        match (r, w) {
+            (Some(r), Some(w)) if w < r => Some((w.max(0.0), Cause::WearOut)),
+            (Some(r), _) => Some((r.max(0.0), Cause::Random)),
+            (None, Some(w)) => Some((w.max(0.0), Cause::WearOut)),
+            (None, None) => None,
+        }
+    }
+
+    /// Its remaining life [time unit]: the least time left on its failure clocks, each counted
+    /// in its own basis, whether running or not; `+∞` when it never fails.
+    pub fn remaining(&self) -> f64 {
+        self.random_left.min(self.wear_out_at - self.health.wear_age)
+    }
+}

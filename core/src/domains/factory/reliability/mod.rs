@@ -1,0 +1,22 @@
+//! Machines' lives: random failures, wear, sensors, repair crews and maintenance.
+//!
+//! - [`life`]: a machine's hot life (clocks, condition) and its published [`Health`].
+//! - [`wear`]: gamma wear paths.
+//! - [`sensing`]: sensors as a bevy system run by the engine's steppers.
+//! - [`filter`]: none, EWMA and Kalman filters of readings.
+//! - [`crew`]: repair crews and their queues.
+//! - [`predict`]: predictive maintenance's predictor, training and quality.
+//! - [`upkeep`]: the handlers that tie them to the stations.
+
+pub mod crew;
+pub mod filter;
+pub mod life;
+pub mod predict;
+pub mod sensing;
+mod upkeep;
+pub mod wear;
+
+pub use life::{Cause, Condition, Health, Life, LifeStreams};
+pub use sensing::{FreshReadings, Sensing};
+pub(in crate::domains::factory) use upkeep::{ALL_MACHINES, LifeKinds, Lives, Upkeep, declare};
+pub use wear::Wear;

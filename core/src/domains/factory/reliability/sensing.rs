@@ -1,0 +1,109 @@
+//! Sensors on machines: a bevy system, run by the engine's steppers, that reads every sensed
+//! machine's wear through noise and filters it.
+
+use bevy_ecs::component::Component;
+use bevy_ecs::prelude::{Query, Res, ResMut, Resource};
+use rand_distr::{Distribution, Normal};
+
+use super::filter::{Estimate, Filter, Reading};
+use super::life::Health;
+use super::wear::Wear;
+use crate::engine::SimClock;
+use crate::rng::StreamRng;
+
+/// One sensor of a machine.
+#[derive(Clone, Debug)]
+pub struct Sensor {
+    /// Time between readings [time unit].
+    pub every: f64,
+    /// Noise standard deviation [wear units].
+    pub noise_sd: f64,
+    /// Reading per unit of wear.
+    pub gain: f64,
+    /// Its noise stream (`station:<name>/machine:<k>`, `sensor:<i>`).
+    pub rng: StreamRng,
+}
+
+/// A sensed machine's sensors, filter and latest estimate.
+#[derive(Component, Clone, Debug)]
+pub struct Sensing {
+    /// Its station's index.
+    pub station: u32,
+    /// Its index within the station.
+    pub machine: u32,
+    /// Its sensors.
+    pub sensors: Vec<Sensor>,
+    /// The filter all of them feed.
+    pub filter: Filter,
+    /// The renewal the filter last knew of [time unit].
+    pub renewed_at: f64,
+    /// The latest estimate.
+    pub estimate: Estimate,
+}
+
+/// An estimate made at the running step, for the factory to act on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fresh {
+    /// Station index.
+    pub station: u32,
+    /// Machine index within the station.
+    pub machine: u32,
+    /// The filtered estimate.
+    pub estimate: Estimate,
+}
+
+/// The estimates of the latest step (drained by the factory after each step).
+#[derive(Resource, Debug, Default)]
+pub struct FreshReadings(pub Vec<Fresh>);
+
+/// The sensed machines, as the sensor system queries them.
+pub type Sensed<'w, 's> = Query<'w, 's, (&'static Health, &'static Wear, &'static mut Sensing)>;
+
+/// The system that reads every sensor whose period is `every` [time unit], on machines that are
+/// up; a machine renewed since its filter last looked restarts the filter at its renewal.
+pub fn read_sensors(
+    every: f64,
+) -> impl FnMut(Res<SimClock>, Sensed<'_, '_>, ResMut<FreshReadings>) + Send + Sync {
+    let mut readings = Vec::new();
+    move |clock, mut machines, mut fresh| {
+        let now = clock.now.as_f64();
+        for (health, wear, mut sensing) in &mut machines {
+            if health.condition != super::life::Condition::Up {
+                continue;
+            }
+            let sensing = &mut *sensing;
+            if health.renewed_at > sensing.renewed_at {
+                sensing.renewed_at = health.renewed_at;
+                sensing.filter.renew(health.renewed_at);
+            }
+            let truth = match wear.basis {
+                Some(basis) => wear.at(health.wear_age_at(now, basis)),
+                None => 0.0,
+            };
+            readings.clear();
+            for sensor in sensing.sensors.iter_mut().filter(|s| s.every == every) {
+                let noise = if sensor.noise_sd > 0.0 {
+                    Normal::new(0.0, sensor.noise_sd)
+                        .expect("validated: finite sd ≥ 0")
+                        .sample(&mut sensor.rng)
+                } else {
+                    0.0
+                };
+                readings.push(Reading {
+                    value: sensor.gain * truth + noise,
+                    gain: sensor.gain,
+                    noise_var: sensor.noise_sd * sensor.noise_sd,
+                });
+            }
+            if readings.is_empty() {
+                continue;
+            }
+            sensing.estimate = sensing.filter.update(now, &readings);
+            fresh.0.push(Fresh {
+                station: sensing.station,
+                machine: sensing.machine,
+                estimate: sensing.estimate,
+            });
+        }
+    }
+}
