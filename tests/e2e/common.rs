@@ -130,7 +130,7 @@ pub(crate) fn replications(dir: &Path) -> BTreeMap<(String, u32), BTreeMap<Strin
 }
 
 /// Student-t quantile t_{0.9995, df} for the df used here (two-sided 99.9 %), from tables.
-fn t_999(df: f64) -> f64 {
+pub(crate) fn t_999(df: f64) -> f64 {
     match df as u32 {
         7 => 5.408,
         9 => 4.781,

@@ -9,6 +9,7 @@ mod loader;
 mod oracle;
 mod plugins;
 mod predictors;
+mod reliability;
 mod signals;
 mod steady;
 mod theory;

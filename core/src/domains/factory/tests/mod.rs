@@ -2,6 +2,7 @@
 //! ([`loader`]) the scenario loader on factory scenarios.
 
 mod loader;
+mod reliability;
 
 use std::ops::ControlFlow;
 use std::path::Path;
