@@ -268,6 +268,15 @@ impl<P> Ladder<P> {
         if self.depth < self.tuning.max_depth
             && let Some(plan) = self.plan(self.bottom.len(), lo, hi)
         {
+            // A used-up finest rung (its last bucket is what the bottom holds) has no bucket left
+            // to be the new child's remainder: entries later than the child but within the rung
+            // would be routed past its last bucket. It is empty, so the child goes under its
+            // parent instead, whose remainder (or the top) follows. (Only when a child is made:
+            // without one, the used-up rung must stay, so that entries as early as the bottom's
+            // keep going to the bottom and not to the parent's remainder.)
+            while self.depth > 0 && self.rungs[self.depth - 1].cur == self.rungs[self.depth - 1].nb {
+                self.depth -= 1;
+            }
             let mut items = mem::take(&mut self.bottom).into_vec();
             if self.depth == 0 {
                 // Everything outside the top was in the bottom, so every non-top entry is

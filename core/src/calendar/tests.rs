@@ -438,3 +438,37 @@ fn rescheduling_near_and_far_matches_model() {
         }
     }
 }
+
+/// A finest rung used up (its last bucket moved to the bottom) whose bottom then loses its
+/// latest entry (cancelled and purged) and spills again: the new child ends before the used-up
+/// rung, and an entry between the two must still run in order. It used to go to the rung's
+/// bucket past its last (an index panic, or an entry never run when a spare bucket was there).
+#[test]
+fn a_spill_under_a_used_up_rung_keeps_later_entries() {
+    use super::ladder::{Item, Ladder};
+    let tuning = Tuning { bottom_limit: 2, split_above: 100, per_bucket: 1, max_depth: 6 };
+    let mut ladder = Ladder::new(tuning);
+    let mut seq = 0;
+    let mut push = |ladder: &mut Ladder<()>, time: f64| {
+        seq += 1;
+        ladder.push(Item::new(t(time), Priority(0), seq, ()));
+    };
+    for time in [0.0, 10.0, 20.0, 19.0] {
+        push(&mut ladder, time);
+    }
+    let mut popped = Vec::new();
+    for _ in 0..3 {
+        popped.push(ladder.pop().expect("an entry").time.as_f64());
+    }
+    assert_eq!(popped, [0.0, 10.0, 19.0]);
+    // The entry at 20 is cancelled and purged: the bottom is empty, the rung used up.
+    ladder.retain(|item| item.time.as_f64() != 20.0);
+    for time in [19.5, 19.6, 19.7, 19.8, 19.9, 19.95] {
+        push(&mut ladder, time);
+    }
+    let mut rest = Vec::new();
+    while let Some(item) = ladder.pop() {
+        rest.push(item.time.as_f64());
+    }
+    assert_eq!(rest, [19.5, 19.6, 19.7, 19.8, 19.9, 19.95]);
+}

@@ -62,6 +62,11 @@ pub struct Predictive {
     pub within: f64,
     /// Probability that calls maintenance.
     pub threshold: f64,
+    /// Readings less than this long after a renewal are not judged [time unit]: the shortest
+    /// sensor period. The filter has not seen the new life yet (its rate is the old life's, or
+    /// a difference over a tiny gap), and judging it would call maintenance again on the
+    /// features that called the last one.
+    pub settle: f64,
     /// Whether the predictor is fitted (from a file at build, or at the end of the warm-up).
     pub fitted: bool,
     /// Examples gathered in the warm-up: row-major features and labels.
@@ -81,6 +86,7 @@ impl Predictive {
         config: &PredictiveConfig,
         predictor: PredictorInstance,
         kinds: QualityKinds,
+        settle: f64,
         station: &str,
     ) -> Result<Self, ModelError> {
         let mut p = Predictive {
@@ -89,6 +95,7 @@ impl Predictive {
             features: config.features.clone(),
             within: config.within,
             threshold: config.threshold,
+            settle,
             fitted: false,
             x: Vec::new(),
             y: Vec::new(),

@@ -450,7 +450,12 @@ impl Upkeep {
                     .map_err(|source| ModelError::plugin(format!("station `{}`", sc.name), source))?;
                 let subject = *predictive_subject;
                 *predictive_subject += 1;
-                Some((subject, Predictive::new(p, instance, quality, &sc.name)?))
+                let settle = life
+                    .sensing
+                    .as_ref()
+                    .and_then(|s| s.sensors.iter().map(|c| c.every).reduce(f64::min))
+                    .unwrap_or(0.0);
+                Some((subject, Predictive::new(p, instance, quality, settle, &sc.name)?))
             }
             _ => None,
         };
@@ -859,7 +864,10 @@ impl Upkeep {
                     self.rows.clear();
                     for f in group {
                         let life = &mut lives.machines[f.machine as usize];
-                        if !life.is_up() || life.maintenance_due {
+                        if !life.is_up()
+                            || life.maintenance_due
+                            || now - life.health.renewed_at < predictive.settle
+                        {
                             continue;
                         }
                         life.advance(now, random, wear);

@@ -85,6 +85,9 @@ impl Model for Watched {
     fn publish(&mut self, world: &mut World) {
         self.factory.publish(world);
     }
+    fn stepped(&mut self, world: &mut World, ctx: &mut Ctx<FactoryEvent>) -> Result<(), ModelError> {
+        self.factory.stepped(world, ctx)
+    }
 }
 
 /// What the watching system saw at each step: (time, per station: machines busy now, busy
