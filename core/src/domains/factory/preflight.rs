@@ -9,7 +9,7 @@
 //! variability. Both are *offered* quantities: arrivals turned away by a full first station, and
 //! flow held back by an overloaded station upstream, make the real numbers smaller.
 
-use super::config::FactoryConfig;
+use super::config::{Basis, FactoryConfig, LifeConfig, Policy};
 use crate::diagnostics::Warning;
 use crate::domains::Preflight;
 use crate::time::TimeUnit;
@@ -39,8 +39,49 @@ pub struct StationLoad {
     pub mean_service: f64,
     /// Parallel machines.
     pub machines: u32,
-    /// Offered load ρ = `arrival_rate · mean_service / machines` (dimensionless).
+    /// An upper bound of the fraction of time a machine is up [fraction]: MTBF/(MTBF + MTTR)
+    /// of random failures in calendar time (an alternating renewal process), 1 without them.
+    /// Wear-outs, maintenance and waits for a crew only lower it.
+    pub availability: f64,
+    /// Offered load ρ = `arrival_rate · mean_service / (machines · availability)`
+    /// (dimensionless): the work offered per machine-time up. Its availability being an upper
+    /// bound, ρ is a lower bound: a station it calls overloaded is.
     pub rho: f64,
+}
+
+/// The upper bound of a machine's availability of [`StationLoad::availability`].
+fn availability_bound(life: Option<&LifeConfig>) -> f64 {
+    match life.and_then(|l| l.failure.as_ref()) {
+        Some(f) if f.basis == Basis::Calendar => {
+            let (up, down) = (f.mtbf.mean(), f.mttr.mean());
+            if up + down > 0.0 { up / (up + down) } else { 1.0 }
+        }
+        _ => 1.0,
+    }
+}
+
+/// Expected calendar entries of machines' lives per machine over `horizon`: two per renewal
+/// cycle (the failure or maintenance call, the end of the repair or maintenance), a cycle
+/// lasting about the shortest of the mean time to random failure, the mean wear life
+/// (`limit / rate`) and the preventive interval, plus the repair or maintenance time.
+fn life_events_per_machine(life: &LifeConfig, horizon: f64) -> f64 {
+    let mut up = f64::INFINITY;
+    let mut down: f64 = 0.0;
+    if let Some(f) = &life.failure {
+        up = up.min(f.mtbf.mean());
+        down = down.max(f.mttr.mean());
+    }
+    if let Some(w) = &life.wear {
+        up = up.min(w.limit / w.rate);
+        if let Some(r) = &w.repair {
+            down = down.max(r.mean());
+        }
+    }
+    if let Policy::Preventive { every, .. } = life.maintenance.policy {
+        up = up.min(every);
+    }
+    let cycle = up + down;
+    if cycle.is_finite() && cycle > 0.0 { 2.0 * horizon / cycle } else { 0.0 }
 }
 
 /// Expected calendar entries of one replication of `config` over `horizon` [time unit]: per
@@ -48,20 +89,37 @@ pub struct StationLoad {
 /// dates and records schedule nothing). Arrivals that a full first station turns away make no
 /// completions, so this is an upper bound when buffers are finite.
 ///
+/// Machines that fail add about two entries per renewal cycle (see `life_events_per_machine`),
+/// and each distinct sensor period one step every period.
+///
 /// Saturates to `+∞` rather than overflowing (e.g. `horizon = 1e300` with short gaps); a mean
 /// gap of 0 also gives `+∞` (the scenario loader rejects it, see
 /// [`Dist::always_zero`](crate::dist::Dist::always_zero)).
 pub fn events_per_replication(config: &FactoryConfig, horizon: f64) -> f64 {
-    config
-        .sources
-        .iter()
-        .map(|source| {
-            let steps = config.products.get(source.product).map_or(0, |p| p.route.len());
-            let gap = source.interarrival.mean();
-            let arrivals = if gap > 0.0 { horizon / gap } else { f64::INFINITY };
-            arrivals * (1.0 + steps as f64)
-        })
-        .sum()
+    let mut periods: Vec<f64> = Vec::new();
+    let mut lives = 0.0;
+    for s in &config.stations {
+        let Some(life) = &s.life else { continue };
+        lives += f64::from(s.machines) * life_events_per_machine(life, horizon);
+        for sensor in life.sensing.iter().flat_map(|x| &x.sensors) {
+            if !periods.contains(&sensor.every) {
+                periods.push(sensor.every);
+            }
+        }
+    }
+    let steps: f64 = periods.iter().map(|every| horizon / every).sum();
+    lives
+        + steps
+        + config
+            .sources
+            .iter()
+            .map(|source| {
+                let steps = config.products.get(source.product).map_or(0, |p| p.route.len());
+                let gap = source.interarrival.mean();
+                let arrivals = if gap > 0.0 { horizon / gap } else { f64::INFINITY };
+                arrivals * (1.0 + steps as f64)
+            })
+            .sum::<f64>()
 }
 
 /// The offered load of every station some route visits, in station order. A station no route
@@ -85,12 +143,16 @@ pub fn station_loads(config: &FactoryConfig) -> Vec<StationLoad> {
         .zip(&config.stations)
         .enumerate()
         .filter(|(_, ((visits, _), _))| *visits > 0.0)
-        .map(|(station, ((visits, work), s))| StationLoad {
-            station,
-            arrival_rate: visits,
-            mean_service: work / visits,
-            machines: s.machines,
-            rho: work / f64::from(s.machines),
+        .map(|(station, ((visits, work), s))| {
+            let availability = availability_bound(s.life.as_ref());
+            StationLoad {
+                station,
+                arrival_rate: visits,
+                mean_service: work / visits,
+                machines: s.machines,
+                availability,
+                rho: work / (f64::from(s.machines) * availability),
+            }
         })
         .collect()
 }
@@ -119,22 +181,28 @@ pub fn station_warning(config: &FactoryConfig, load: &StationLoad, unit: TimeUni
         1 => "1 machine".to_owned(),
         c => format!("{c} machines"),
     };
+    let up = if load.availability < 1.0 {
+        format!(", each up at most {} of the time (MTBF/(MTBF+MTTR))", number(load.availability))
+    } else {
+        String::new()
+    };
     let facts = format!(
-        "arrivals {} per {unit}, mean service {} {unit}{}, {machines}",
+        "arrivals {} per {unit}, mean service {} {unit}{}, {machines}{up}",
         number(load.arrival_rate),
         number(load.mean_service),
         if load.mean_service == 1.0 { "" } else { "s" },
     );
     let name = &station.name;
     let rho = number(load.rho);
+    let formula = if load.availability < 1.0 { "λ·E[S]/(c·A)" } else { "λ·E[S]/c" };
     let message = if load.rho >= 1.0 {
         match station.buffer {
             None => format!(
-                "station `{name}`: offered load ρ = λ·E[S]/c = {rho} ≥ 1 ({facts}): the queue grows without \
+                "station `{name}`: offered load ρ = {formula} = {rho} ≥ 1 ({facts}): the queue grows without \
                  bound and no steady state exists; time-averages will depend on the horizon"
             ),
             Some(buffer) => format!(
-                "station `{name}`: offered load ρ = λ·E[S]/c = {rho} ≥ 1 ({facts}): its buffer of {buffer} \
+                "station `{name}`: offered load ρ = {formula} = {rho} ≥ 1 ({facts}): its buffer of {buffer} \
                  stays full and at least {} % of the work offered is never done (arrivals turned away, or \
                  stations before it blocked)",
                 number(100.0 * (1.0 - 1.0 / load.rho))
@@ -142,7 +210,7 @@ pub fn station_warning(config: &FactoryConfig, load: &StationLoad, unit: TimeUni
         }
     } else if load.rho >= HEAVY_LOAD && station.buffer.is_none() {
         format!(
-            "station `{name}`: offered load ρ = λ·E[S]/c = {rho}, close to 1 ({facts}): the queue is long and \
+            "station `{name}`: offered load ρ = {formula} = {rho}, close to 1 ({facts}): the queue is long and \
              slow to settle; use a long horizon and warm-up, and check the steady-state warnings after the run"
         )
     } else {
@@ -211,6 +279,37 @@ process = { dist = "exponential", mean = 1.0 }
         // λ = 0.8 per minute: 800 arrivals and 800 completions.
         assert_eq!(p.events_per_replication, 2.0 * 0.8 * 1000.0);
         assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    }
+
+    /// ρ = 0.8 on machines up MTBF/(MTBF+MTTR) = 40/50 of the time: 0.8/0.8 = 1, overloaded
+    /// (an M/M/1 whose server is away 20 % of the time has no capacity to spare). Failures add
+    /// two entries per cycle of 50 minutes, a sensor one step per period.
+    #[test]
+    fn failures_take_capacity_and_add_entries() {
+        let lives = MM1.replace(
+            "process = { dist = \"exponential\", mean = 1.0 }",
+            "process = { dist = \"exponential\", mean = 1.0 }\n\
+             failure = { mtbf = { dist = \"exponential\", mean = 40.0 }, mttr = 10.0 }\n\
+             wear = { rate = 1.0, cv = 0.5, limit = 1000.0, basis = \"calendar\" }\n\
+             sensor = { every = 4.0, noise_sd = 1.0 }",
+        );
+        let config = factory(&lives);
+        let loads = station_loads(&config);
+        assert_eq!(loads[0].availability, 0.8);
+        assert!((loads[0].rho - 1.0).abs() < 1e-12, "{}", loads[0].rho);
+        let p = preflight(&config, 1000.0, TimeUnit::Minute);
+        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+        assert_eq!(p.warnings[0].code, OVERLOADED);
+        assert!(
+            p.warnings[0].message.starts_with(
+                "station `mill`: offered load ρ = λ·E[S]/(c·A) = 1 ≥ 1 (arrivals 0.8 per minute, mean service \
+                 1 minute, 1 machine, each up at most 0.8 of the time (MTBF/(MTBF+MTTR))): "
+            ),
+            "{}",
+            p.warnings[0].message
+        );
+        let expected = 2.0 * 0.8 * 1000.0 + 2.0 * 1000.0 / 50.0 + 1000.0 / 4.0;
+        assert!((p.events_per_replication - expected).abs() < 1e-9, "{}", p.events_per_replication);
     }
 
     #[test]
