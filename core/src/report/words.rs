@@ -28,9 +28,11 @@ pub const MAX_RELATIVE_CHANGE: f64 = 10.0;
 /// Which way a metric is better.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Better {
-    /// Lower is better (times, queues, work in process, losses, costs, lateness, tardiness).
+    /// Lower is better (times, queues, work in process, losses, costs, lateness, tardiness,
+    /// failures, downtime).
     Lower,
-    /// Higher is better (throughput, output).
+    /// Higher is better (throughput, output, availability, a predictor's precision, recall, F1
+    /// and accuracy).
     Higher,
     /// Neither: a change is just a change (utilization, and any metric not in the table).
     Neither,
@@ -39,8 +41,8 @@ pub enum Better {
 /// Which way is better, by the start of the metric's name (checked in order; the first match
 /// wins). A metric that matches none is [`Better::Neither`]: the report then says "changes",
 /// never "improves". Utilization is deliberately neutral: higher means better use of capacity
-/// but longer queues.
-pub const DIRECTIONS: [(&str, Better); 17] = [
+/// but longer queues; so is maintenance, which is worth its downtime only if it prevents more.
+pub const DIRECTIONS: [(&str, Better); 24] = [
     ("throughput", Better::Higher),
     ("output", Better::Higher),
     ("completed", Better::Higher),
@@ -58,6 +60,13 @@ pub const DIRECTIONS: [(&str, Better); 17] = [
     ("lateness", Better::Lower),
     ("tard", Better::Lower),
     ("cost", Better::Lower),
+    ("failures", Better::Lower),
+    ("downtime", Better::Lower),
+    ("availability", Better::Higher),
+    ("precision", Better::Higher),
+    ("recall", Better::Higher),
+    ("f1", Better::Higher),
+    ("accuracy", Better::Higher),
 ];
 
 /// Which way `metric` is better ([`DIRECTIONS`]).
@@ -634,6 +643,11 @@ mod tests {
         assert_eq!(better("throughput.part"), Better::Higher);
         assert_eq!(better("utilization.cell"), Better::Neither);
         assert_eq!(better("something_else"), Better::Neither);
+        assert_eq!(better("failures.press"), Better::Lower);
+        assert_eq!(better("downtime_mean"), Better::Lower);
+        assert_eq!(better("availability.press"), Better::Higher);
+        assert_eq!(better("f1.press"), Better::Higher);
+        assert_eq!(better("maintenance"), Better::Neither);
     }
 
     #[test]
