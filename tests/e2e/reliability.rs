@@ -684,3 +684,39 @@ failure = { mtbf = { dist = "exponential", mean = 400.0 }, mttr = { dist = "cons
         assert!((tp - 2.5).abs() < 0.1, "{variant}#{r}: throughput {tp}, arrivals 2.5 per hour");
     }
 }
+
+/// A crew's dispatcher chooses which waiting request a freed fitter takes. One fitter serves six
+/// presses that fail at random (MTBF 30 h, 3 h repairs) and are all maintained every 10 h
+/// (block replacement, 0.5 h each), so repairs often queue behind a batch of maintenance
+/// requests. The dispatcher sees a repair's expected work as 3 h and a maintenance's as 0.5 h:
+/// `spt` (shortest first) makes repairs wait behind maintenance, `lpt` puts them first. So the
+/// downtime of a failure (failure → end of repair, the wait included) is longer under `spt` and
+/// shorter under `lpt` than first come first served, on the same random numbers (99.9 % paired
+/// CIs).
+#[test]
+fn a_crew_dispatcher_chooses_the_next_request() {
+    let mut text = head("crew-dispatch", 20_000.0, 1000.0);
+    text += "\n[[factory.crew]]\nname = \"fitters\"\nsize = 1\n";
+    text += &rare_jobs(&["press"]);
+    text += r#"
+[[factory.station]]
+name = "press"
+machines = 6
+process = 0.01
+failure = { mtbf = { dist = "exponential", mean = 30.0 }, mttr = 3.0, basis = "calendar", crew = "fitters" }
+maintenance = { policy = "preventive", every = 10.0, basis = "calendar", duration = 0.5, crew = "fitters" }
+
+[[variant]]
+name = "spt"
+set = { "factory.crew.fitters.dispatch" = { plugin = "spt" } }
+
+[[variant]]
+name = "lpt"
+set = { "factory.crew.fitters.dispatch" = { plugin = "lpt" } }
+"#;
+    let (_, reps) = run_text("crew-dispatch", &text);
+    let (diff, half) = paired(&reps, "spt", "baseline", "downtime_mean.press");
+    assert!(diff - half > 0.0, "spt: downtime changes by {diff:.4} ± {half:.4} h");
+    let (diff, half) = paired(&reps, "lpt", "baseline", "downtime_mean.press");
+    assert!(diff + half < 0.0, "lpt: downtime changes by {diff:.4} ± {half:.4} h");
+}
