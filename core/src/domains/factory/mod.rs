@@ -5,6 +5,7 @@
 //! downstream.
 
 pub mod config;
+mod kinds;
 mod model;
 pub mod preflight;
 pub mod reliability;

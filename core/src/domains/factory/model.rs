@@ -9,14 +9,14 @@ use toml::de::DeValue;
 use xinzhi_plugin::{JobRecord, MachineRecord, OperationRecord};
 
 use super::config::FactoryConfig;
-use super::reliability::{self, LifeKinds, Upkeep};
+use super::kinds::{KindIds, declare_kinds};
+use super::reliability::{self, Upkeep};
 use super::state::{Activity, Blocked, Job, Machine, MachineState, MachineStatus, NO_TIMES, Station};
 use crate::dist::Sampler;
 use crate::domains::exchange::{Readings, Shipment, Shipments};
 use crate::domains::{Domain, Kinds, Preflight, RunShape, Setup};
 use crate::engine::{Ctx, ModelError};
 use crate::plugin::{ComponentKind, Decision, SchedulerInstance, Services};
-use crate::record::{Aggregate, KindId, KindInfo, Report};
 use crate::rng::{StreamRng, entity_stream};
 use crate::time::SimDuration;
 use crate::validate::{PluginRef, ScenarioError, ValidationCtx};
@@ -57,22 +57,6 @@ pub enum FactoryEvent {
         /// Machine index within the station; `u32::MAX` for all of them.
         machine: u32,
     },
-}
-
-/// Record kinds of the factory.
-#[derive(Clone, Copy, Debug)]
-struct KindIds {
-    lost: KindId,
-    cycle_time: KindId,
-    wait_time: KindId,
-    wip: KindId,
-    busy: KindId,
-    queue: KindId,
-    blocked: KindId,
-    /// Present when some source gives due dates.
-    lateness: Option<KindId>,
-    /// Present when some machine can fail or be maintained.
-    life: Option<LifeKinds>,
 }
 
 struct SourceSlot {
@@ -177,111 +161,6 @@ pub(super) struct Flow {
 
 fn index(i: usize) -> u32 {
     u32::try_from(i).expect("validated scenarios have fewer than 2^32 entities")
-}
-
-/// The record kinds of a factory with `config`'s products and stations: what each measures,
-/// in which unit (`{time}` is the scenario's time unit, filled in by the host) and within
-/// which bounds. Depends on the config only, so a scenario's metrics are known before any run.
-fn declare_kinds(config: &FactoryConfig, catalogue: &mut Kinds<'_>) -> KindIds {
-    let products: Vec<String> = config.products.iter().map(|p| p.name.clone()).collect();
-    let stations: Vec<String> = config.stations.iter().map(|s| s.name.clone()).collect();
-    let system = vec!["system".to_owned()];
-    let (nonnegative, fraction) = ((Some(0.0), None), (Some(0.0), Some(1.0)));
-    let mut kind = |name: &str,
-                    metric: &str,
-                    aggregate,
-                    report,
-                    subjects: &[String],
-                    (unit, description): (&str, &str),
-                    (lower, upper): (Option<f64>, Option<f64>)| {
-        catalogue.add(
-            KindInfo::new(name, metric, aggregate, report, subjects.to_vec())
-                .meaning(unit, description)
-                .bounds(lower, upper),
-        )
-    };
-    let kinds = KindIds {
-        // 1 for a rejected arrival, 0 for an admitted one: the mean is the loss fraction.
-        lost: kind(
-            "arrival_lost",
-            "loss_fraction",
-            Aggregate::Sample,
-            Report::Total,
-            &products,
-            ("fraction", "the share of arrivals turned away because their first station's buffer was full"),
-            fraction,
-        ),
-        cycle_time: kind(
-            "cycle_time",
-            "cycle_time_mean",
-            Aggregate::Sample,
-            Report::Both,
-            &products,
-            ("{time}s", "the time from a job's arrival to its completion"),
-            nonnegative,
-        ),
-        wait_time: kind(
-            "wait_time",
-            "wait_time_mean",
-            Aggregate::Sample,
-            Report::Both,
-            &products,
-            ("{time}s", "the time a job spent waiting in queues, not being processed"),
-            nonnegative,
-        ),
-        wip: kind(
-            "wip",
-            "wip_mean",
-            Aggregate::Level,
-            Report::Total,
-            &system,
-            ("jobs", "the number of jobs in the system (work in process)"),
-            nonnegative,
-        ),
-        busy: kind(
-            "busy_fraction",
-            "utilization",
-            Aggregate::Level,
-            Report::PerSubject,
-            &stations,
-            ("fraction", "the fraction of the station's machines that are busy"),
-            fraction,
-        ),
-        queue: kind(
-            "queue_length",
-            "queue_mean",
-            Aggregate::Level,
-            Report::PerSubject,
-            &stations,
-            ("jobs", "the number of jobs waiting in the station's queue"),
-            nonnegative,
-        ),
-        blocked: kind(
-            "blocked_fraction",
-            "blocked_fraction",
-            Aggregate::Level,
-            Report::PerSubject,
-            &stations,
-            ("fraction", "the fraction of the station's machines blocked by a full buffer downstream"),
-            fraction,
-        ),
-        lateness: None,
-        life: None,
-    };
-    // Throughput is the rate of cycle-time observations: one record per completion, not two.
-    catalogue.rate(kinds.cycle_time, "throughput", "jobs per {time}", "jobs completed");
-    let mut kinds = kinds;
-    if config.sources.iter().any(|s| s.due.is_some()) {
-        // completion − due date of every job that has one; collectors such as `tardiness` use it.
-        kinds.lateness = Some(
-            catalogue.add(
-                KindInfo::new("lateness", "lateness_mean", Aggregate::Sample, Report::Total, products)
-                    .meaning("{time}s", "a job's completion time minus its due date (negative when early)"),
-            ),
-        );
-    }
-    kinds.life = reliability::declare(config, catalogue);
-    kinds
 }
 
 impl FactoryModel {

@@ -1,11 +1,14 @@
-//! A machine's life as the handlers keep it (hot, per station) and as others read it (the
-//! [`Health`] component).
+//! A machine's life as the handlers keep it (hot: [`Life`], and a station's [`Lives`]) and as
+//! others read it (the [`Health`] component).
 
 use bevy_ecs::component::Component;
 
 use super::super::config::Basis;
+use super::super::model::FactoryEvent;
 use crate::calendar::EntryHandle;
+use crate::engine::{Ctx, ModelError};
 use crate::rng::StreamRng;
+use crate::time::SimDuration;
 
 /// Whether a machine is in service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -164,5 +167,106 @@ impl Life {
     /// in its own basis, whether running or not; `+∞` when it never fails.
     pub fn remaining(&self) -> f64 {
         self.random_left.min(self.wear_out_at - self.health.wear_age)
+    }
+}
+
+/// The lives of a station's machines (hot, the handlers' own, inside the [`Station`]).
+#[derive(Debug)]
+pub(in crate::domains::factory) struct Lives {
+    /// Per machine.
+    pub(in crate::domains::factory) machines: Vec<Life>,
+    /// What random failures' clocks count.
+    pub(in crate::domains::factory) random_basis: Basis,
+    /// What wear accrues in.
+    pub(in crate::domains::factory) wear_basis: Basis,
+    /// Whether some clock counts busy time (then starts and ends of service move failures).
+    pub(super) busy_clock: bool,
+    /// Freed machines whose maintenance is due: stopped by [`Upkeep::settle`].
+    pub(in crate::domains::factory) stopping: Vec<u32>,
+    /// Machines up.
+    pub(in crate::domains::factory) up: u32,
+}
+
+impl Lives {
+    /// Whether a machine being freed must stay out of the idle list: it is down (it failed while
+    /// blocked), or its maintenance is due (it is then stopped once the event ends).
+    #[inline]
+    pub(in crate::domains::factory) fn holds(&mut self, m: u32) -> bool {
+        let life = &mut self.machines[m as usize];
+        if !life.is_up() {
+            return true;
+        }
+        if life.maintenance_due {
+            self.stopping.push(m);
+            return true;
+        }
+        false
+    }
+
+    /// Whether machine `m` is out of service.
+    pub(in crate::domains::factory) fn is_down(&self, m: u32) -> bool {
+        !self.machines[m as usize].is_up()
+    }
+
+    /// Machine `m` of station `s` started a service of `len` [time unit] whose end is `entry`.
+    pub(in crate::domains::factory) fn started<R: From<FactoryEvent>>(
+        &mut self,
+        ctx: &mut Ctx<R>,
+        s: u32,
+        m: u32,
+        entry: EntryHandle,
+        len: f64,
+    ) -> Result<(), ModelError> {
+        let now = ctx.now().as_f64();
+        let (random, wear) = (self.random_basis, self.wear_basis);
+        let life = &mut self.machines[m as usize];
+        life.advance(now, random, wear);
+        life.health.processing = true;
+        life.service = Some(entry);
+        life.service_end = now + len;
+        life.service_len = len;
+        if self.busy_clock {
+            self.reschedule(ctx, s, m)?;
+        }
+        Ok(())
+    }
+
+    /// Machine `m` of station `s` finished its service.
+    pub(in crate::domains::factory) fn finished<R: From<FactoryEvent>>(
+        &mut self,
+        ctx: &mut Ctx<R>,
+        s: u32,
+        m: u32,
+    ) -> Result<(), ModelError> {
+        let now = ctx.now().as_f64();
+        let (random, wear) = (self.random_basis, self.wear_basis);
+        let life = &mut self.machines[m as usize];
+        life.advance(now, random, wear);
+        life.health.processing = false;
+        life.service = None;
+        if self.busy_clock {
+            self.reschedule(ctx, s, m)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces machine `m`'s pending failure by the one its running clocks now lead to.
+    pub(super) fn reschedule<R: From<FactoryEvent>>(
+        &mut self,
+        ctx: &mut Ctx<R>,
+        s: u32,
+        m: u32,
+    ) -> Result<(), ModelError> {
+        let life = &mut self.machines[m as usize];
+        if let Some((entry, _)) = life.failure.take() {
+            ctx.cancel(entry);
+        }
+        if let Some((delay, cause)) = life.next_failure(self.random_basis, self.wear_basis) {
+            let delay =
+                SimDuration::new(delay).map_err(|e| ModelError::Invalid(format!("time to failure: {e}")))?;
+            let entry = ctx.schedule_in(delay, FactoryEvent::Failure { station: s, machine: m })?;
+            life.failure = Some((entry, cause));
+        }
+        Ok(())
     }
 }
