@@ -211,13 +211,15 @@ impl Station {
     #[inline]
     pub fn free(&mut self, m: u32, now: f64) {
         self.machines[m as usize] = MachineState::Idle;
-        self.note(m, Activity::Idle, now);
         if let Some(lives) = &mut self.lives
             && lives.holds(m)
         {
             // Down, or stopping for maintenance: not available for jobs.
+            let activity = if lives.is_down(m) { Activity::Down } else { Activity::Idle };
+            self.note(m, activity, now);
             return;
         }
+        self.note(m, Activity::Idle, now);
         self.idle.push(m);
     }
 
