@@ -39,7 +39,7 @@ pub struct StationLoad {
     pub mean_service: f64,
     /// Parallel machines.
     pub machines: u32,
-    /// An upper bound of the fraction of time a machine is up [fraction]: MTBF/(MTBF + MTTR)
+    /// An upper bound of the fraction of time a machine is up \[fraction\]: MTBF/(MTBF + MTTR)
     /// of random failures in calendar time (an alternating renewal process), 1 without them.
     /// Wear-outs, maintenance and waits for a crew only lower it.
     pub availability: f64,

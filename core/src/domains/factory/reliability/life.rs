@@ -1,4 +1,4 @@
-//! A machine's life as the handlers keep it (hot: [`Life`], and a station's [`Lives`]) and as
+//! A machine's life as the handlers keep it (hot: [`Life`], and a station's `Lives`) and as
 //! others read it (the [`Health`] component).
 
 use bevy_ecs::component::Component;
