@@ -219,7 +219,7 @@ fn answer(view: &View<'_>) -> String {
         return "<p class=\"muted\">No comparison is available: the experiment has a single variant, or no key metric was compared. The means per variant are below.</p>\n".to_owned();
     }
     let mut out = format!(
-        "<p class=\"answer-intro\">Each variant against {} on the same random numbers (paired), with 95 % confidence intervals. “Best” follows each metric’s direction (lower is better for times, queues, work in process, losses, lateness and tardiness; higher for throughput; utilization is neither). Effects not distinguishable from zero, or smaller than {} %, do not count.</p>\n<ul class=\"findings\">\n",
+        "<p class=\"answer-intro\">Each variant against {} on the same random numbers (paired), with 95 % confidence intervals. “Best” follows each metric’s direction (lower is better for times, queues, work in process, losses, lateness, tardiness, failures and downtime; higher for throughput, availability and a predictor’s precision, recall, F1 and accuracy; utilization and maintenance are neither). Effects not distinguishable from zero, or smaller than {} %, do not count.</p>\n<ul class=\"findings\">\n",
         code(&input.baseline),
         format_number(PRACTICAL_THRESHOLD * 100.0)
     );
