@@ -235,3 +235,183 @@ process = 0.5
     assert_eq!(utilization.len(), 1, "only the stations' utilization");
     assert_eq!(utilization[0].subjects, ["mill"]);
 }
+
+/// The levels of a run, as step functions rebuilt from the records: per (kind, subject), the
+/// value after all the records at each time. Checked at every time some record was made.
+struct Levels<'a> {
+    catalogue: &'a Catalogue,
+    records: &'a [Record],
+}
+
+impl Levels<'_> {
+    fn subject(&self, kind: &str, subject: &str) -> (u32, u32) {
+        let k = kind_of(self.catalogue, kind);
+        let s = self.catalogue.kinds[k as usize]
+            .subjects
+            .iter()
+            .position(|x| x == subject)
+            .unwrap_or_else(|| panic!("`{kind}` has no subject `{subject}`"));
+        (k, s as u32)
+    }
+
+    /// Calls `check(time, values)` after the last record at each time, with the current value
+    /// of each `(kind, subject)` asked for (NaN before its first record).
+    fn each_time(&self, wanted: &[(&str, &str)], mut check: impl FnMut(f64, &[f64])) {
+        let keys: Vec<(u32, u32)> = wanted.iter().map(|&(k, s)| self.subject(k, s)).collect();
+        let mut values = vec![f64::NAN; keys.len()];
+        for (i, r) in self.records.iter().enumerate() {
+            if let Some(j) = keys.iter().position(|&(k, s)| r.kind == k && r.subject == s) {
+                values[j] = r.value;
+            }
+            let last_at_time = self.records.get(i + 1).is_none_or(|n| n.time > r.time);
+            if last_at_time {
+                check(r.time, &values);
+            }
+        }
+    }
+}
+
+fn kind_of(catalogue: &Catalogue, name: &str) -> u32 {
+    kind(catalogue, name)
+}
+
+/// A busy line with everything at once: `press` (visited twice in a row, busy-basis failures
+/// restarting jobs, busy wear read by a sensor, condition-based maintenance) feeds `trim`
+/// (finite buffer, so `press` blocks; calendar failures resuming jobs, preventive maintenance
+/// with `basis`), all served by one fitter.
+fn everything_scenario(trim_basis: &str) -> String {
+    format!(
+        r#"
+[scenario]
+name = "everything"
+domain = "factory"
+time_unit = "hour"
+horizon = 3000.0
+
+[[factory.crew]]
+name = "fitters"
+size = 1
+
+[[factory.source]]
+name = "orders"
+product = "p"
+interarrival = {{ dist = "exponential", mean = 0.6 }}
+
+[[factory.product]]
+name = "p"
+route = ["press", "press", "trim"]
+
+[[factory.station]]
+name = "press"
+machines = 3
+buffer = 3
+process = {{ dist = "exponential", mean = 0.4 }}
+failure = {{ mtbf = {{ dist = "exponential", mean = 20.0 }}, mttr = {{ dist = "exponential", mean = 1.0 }}, basis = "busy", crew = "fitters", interrupted = "restart" }}
+wear = {{ rate = 1.0, cv = 0.5, basis = "busy", limit = 30.0 }}
+sensor = {{ every = 2.0, noise_sd = 1.0, filter = "kalman" }}
+maintenance = {{ policy = "condition", threshold = 20.0, duration = 0.4, crew = "fitters" }}
+
+[[factory.station]]
+name = "trim"
+machines = 2
+buffer = 1
+process = {{ dist = "exponential", mean = 0.7 }}
+failure = {{ mtbf = {{ dist = "exponential", mean = 15.0 }}, mttr = {{ dist = "exponential", mean = 0.8 }}, basis = "calendar", crew = "fitters", interrupted = "resume" }}
+maintenance = {{ policy = "preventive", every = 7.0, basis = "{trim_basis}", duration = 0.3, crew = "fitters" }}
+"#
+    )
+}
+
+/// Invariants of the recorded levels with failures, maintenance, blocking and a shared crew:
+/// levels stay in their bounds; at each station no more machines are busy than are up, busy and
+/// blocked ones never outnumber the machines; a job waits only when no machine that is up is
+/// idle (busy + blocked ≥ up); availability moves one machine at a time; the crew is never
+/// over-busy; and every job is completed, lost or still inside.
+#[test]
+fn recorded_levels_stay_consistent_with_failures_maintenance_blocking_and_a_crew() {
+    for basis in ["age", "calendar"] {
+        let (records, catalogue) = records(&everything_scenario(basis));
+        let levels = Levels { catalogue: &catalogue, records: &records };
+        let failures = failure_times(&records, &catalogue, "press").len()
+            + failure_times(&records, &catalogue, "trim").len();
+        let (mk, _) = levels.subject("maintenance_begun", "trim");
+        let maintenances = records.iter().filter(|r| r.kind == mk).count();
+        assert!(failures > 100 && maintenances > 100, "{basis}: {failures} failures, {maintenances} maintenances");
+        for (station, machines) in [("press", 3.0), ("trim", 2.0)] {
+            // Availability moves by one machine per record.
+            let (ak, asub) = levels.subject("up_fraction", station);
+            let mut last_up = machines;
+            for r in records.iter().filter(|r| r.kind == ak && r.subject == asub).skip(1) {
+                let up = (r.value * machines).round();
+                assert_eq!((up - last_up).abs(), 1.0, "{basis}: {station} at {}: up {last_up} -> {up}", r.time);
+                last_up = up;
+            }
+            levels.each_time(
+                &[
+                    ("busy_fraction", station),
+                    ("blocked_fraction", station),
+                    ("queue_length", station),
+                    ("up_fraction", station),
+                ],
+                |t, v| {
+                    let busy = if v[0].is_nan() { 0.0 } else { (v[0] * machines).round() };
+                    let blocked = if v[1].is_nan() { 0.0 } else { (v[1] * machines).round() };
+                    let queue = if v[2].is_nan() { 0.0 } else { v[2] };
+                    let up = (v[3] * machines).round();
+                    assert!(busy <= up, "{basis}: {station} at {t}: {busy} busy > {up} up");
+                    assert!(busy + blocked <= machines, "{basis}: {station} at {t}: {busy} busy + {blocked} blocked");
+                    assert!(
+                        queue == 0.0 || busy + blocked >= up,
+                        "{basis}: {station} at {t}: {queue} waiting while {busy} busy + {blocked} blocked < {up} up"
+                    );
+                },
+            );
+        }
+        levels.each_time(&[("crew_busy_fraction", "fitters")], |t, v| {
+            assert!((0.0..=1.0).contains(&v[0]), "{basis}: crew at {t}: {}", v[0]);
+        });
+        let (lost_kind, cycle_kind, wip_kind) =
+            (kind(&catalogue, "arrival_lost"), kind(&catalogue, "cycle_time"), kind(&catalogue, "wip"));
+        let released = records.iter().filter(|r| r.kind == lost_kind).count() as u64;
+        let lost = records.iter().filter(|r| r.kind == lost_kind && r.value == 1.0).count() as u64;
+        let completed = records.iter().filter(|r| r.kind == cycle_kind).count() as u64;
+        let inside = records.iter().rev().find(|r| r.kind == wip_kind).map_or(0.0, |r| r.value) as u64;
+        assert_eq!(released, completed + lost + inside, "{basis}: conservation");
+    }
+}
+
+/// The times of the records of kind `name` for subject `subject`.
+fn times_of(records: &[Record], catalogue: &Catalogue, name: &str, subject: &str) -> Vec<f64> {
+    let k = kind(catalogue, name);
+    let s = catalogue.kinds[k as usize].subjects.iter().position(|x| x == subject).expect("a subject") as u32;
+    records.iter().filter(|r| r.kind == k && r.subject == s).map(|r| r.time).collect()
+}
+
+/// Maintenance due during a job starts when the job's operation ends, also when the job's next
+/// operation is on the same station: one machine, jobs at 10, 20, … visiting it twice for 3
+/// each (10–13, 13–16); block maintenance due at 12.5 begins at 13, not at 16 after the job's
+/// second operation.
+#[test]
+fn maintenance_due_during_a_job_that_revisits_the_station_starts_when_the_operation_ends() {
+    let text = r#"
+[scenario]
+name = "revisit"
+domain = "factory"
+time_unit = "hour"
+horizon = 15.0
+[[factory.source]]
+name = "orders"
+product = "p"
+interarrival = 10.0
+[[factory.product]]
+name = "p"
+route = ["mill", "mill"]
+[[factory.station]]
+name = "mill"
+machines = 1
+process = 3.0
+maintenance = { policy = "preventive", every = 12.5, basis = "calendar", duration = 0.5 }
+"#;
+    let (records, catalogue) = records(text);
+    assert_eq!(times_of(&records, &catalogue, "maintenance_begun", "mill"), [13.0]);
+}
