@@ -99,7 +99,7 @@ impl Upkeep {
         let lv = self.living_of(s)?;
         let (crew, expected) = match cause {
             Cause::Random => (lv.random_crew, lv.expected.0),
-            Cause::WearOut => (lv.wear_crew, lv.expected.0),
+            Cause::WearOut => (lv.wear_crew, lv.expected.1),
         };
         self.request(
             stations,
@@ -326,7 +326,7 @@ impl Upkeep {
         let now = ctx.now().as_f64();
         let lv = self.living[s as usize].as_ref().expect("living");
         let (subject, machines, crew, expected) =
-            (lv.subject, lv.machines, lv.maintenance_crew, lv.expected.1);
+            (lv.subject, lv.machines, lv.maintenance_crew, lv.expected.2);
         let st = &mut stations[s as usize];
         let lives = st.lives.as_mut().expect("living");
         let (random, wear) = (lives.random_basis, lives.wear_basis);

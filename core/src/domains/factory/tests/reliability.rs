@@ -415,3 +415,50 @@ maintenance = { policy = "preventive", every = 12.5, basis = "calendar", duratio
     let (records, catalogue) = records(text);
     assert_eq!(times_of(&records, &catalogue, "maintenance_begun", "mill"), [13.0]);
 }
+
+/// A crew's dispatcher sees each request's expected work: a wear-out repair is expected to take
+/// the mean of `wear.repair` when the station gives one, not `failure.mttr`'s. One fitter
+/// choosing by shortest expected work (`spt`) is busy with `blocker` (9–12) while `w` wears out
+/// (at about 10, repair 10) and `m` stops for maintenance (at 10.5, 5): at 12 it takes `m`'s
+/// maintenance (5 < 10), not `w`'s repair (which a mean of `failure.mttr`, 1, would put first).
+#[test]
+fn a_crew_dispatcher_sees_the_expected_time_of_a_wear_out_repair() {
+    let text = r#"
+[scenario]
+name = "expected"
+domain = "factory"
+time_unit = "hour"
+horizon = 20.0
+[[factory.crew]]
+name = "fitters"
+size = 1
+dispatch = { plugin = "spt" }
+[[factory.source]]
+name = "orders"
+product = "p"
+interarrival = 1000.0
+[[factory.product]]
+name = "p"
+route = ["w", "blocker", "m"]
+[[factory.station]]
+name = "w"
+machines = 1
+process = 1.0
+failure = { mtbf = 1000000.0, mttr = 1.0, crew = "fitters" }
+wear = { rate = 1.0, cv = 0.01, basis = "calendar", limit = 10.0, repair = 10.0 }
+[[factory.station]]
+name = "blocker"
+machines = 1
+process = 1.0
+failure = { mtbf = 9.0, mttr = 3.0, crew = "fitters" }
+[[factory.station]]
+name = "m"
+machines = 1
+process = 1.0
+maintenance = { policy = "preventive", every = 10.5, duration = 5.0, crew = "fitters" }
+"#;
+    let (records, catalogue) = records(text);
+    let worn = failure_times(&records, &catalogue, "w");
+    assert!(worn.len() == 1 && (9.5..10.5).contains(&worn[0]), "`w` wears out at about 10: {worn:?}");
+    assert_eq!(times_of(&records, &catalogue, "maintenance_begun", "m"), [12.0]);
+}
