@@ -462,3 +462,114 @@ maintenance = { policy = "preventive", every = 10.5, duration = 5.0, crew = "fit
     assert!(worn.len() == 1 && (9.5..10.5).contains(&worn[0]), "`w` wears out at about 10: {worn:?}");
     assert_eq!(times_of(&records, &catalogue, "maintenance_begun", "m"), [12.0]);
 }
+
+/// What a watching system saw at one step: time and, per station, (machines up by `Health`,
+/// machines down by `MachineStatus`, busy by `MachineStatus`, busy by `Health::processing`,
+/// blocked by `MachineStatus`, in repair or maintenance, waiting for either).
+type Glance = (f64, Vec<[u32; 7]>);
+
+#[derive(bevy_ecs::prelude::Resource, Clone, Default)]
+struct Glances(Arc<Mutex<Vec<Glance>>>);
+
+fn glance(
+    clock: bevy_ecs::prelude::Res<crate::engine::SimClock>,
+    machines: bevy_ecs::prelude::Query<(
+        &super::super::Machine,
+        &super::super::MachineStatus,
+        &super::super::reliability::Health,
+    )>,
+    seen: bevy_ecs::prelude::Res<Glances>,
+) {
+    use super::super::reliability::Condition;
+    use super::super::state::Activity;
+    let mut per_station = vec![[0; 7]; 2];
+    for (m, status, health) in &machines {
+        let s = &mut per_station[m.station as usize];
+        s[0] += u32::from(health.condition == Condition::Up);
+        s[1] += u32::from(status.activity == Activity::Down);
+        s[2] += u32::from(status.activity == Activity::Busy);
+        s[3] += u32::from(health.processing);
+        s[4] += u32::from(status.activity == Activity::Blocked);
+        s[5] += u32::from(matches!(health.condition, Condition::InRepair | Condition::InMaintenance));
+        s[6] += u32::from(matches!(health.condition, Condition::Failed | Condition::AwaitingMaintenance));
+    }
+    seen.0.lock().expect("not poisoned").push((clock.now.as_f64(), per_station));
+}
+
+/// The machine entities agree with the lives and the records at every step of a run with
+/// failures, maintenance, blocking and a crew: a machine is `Down` exactly when its `Health`
+/// is not up, and as many as the availability record says; it is `Busy` exactly when it
+/// processes, and as many as the busy record says; no more are `Blocked` than the blocked
+/// record says; the one fitter works on as many machines as the crew's record says, and no
+/// machine waits for it while it is free.
+#[test]
+fn machine_entities_agree_with_their_lives_and_the_records() {
+    use bevy_ecs::prelude::Schedule;
+
+    use crate::calendar::Priority;
+    use crate::domains::Setup;
+    use crate::engine::{Sim, StepperConfig};
+    use crate::time::SimDuration;
+
+    let text = everything_scenario("age").replace(
+        "maintenance = { policy = \"preventive\"",
+        "wear = { rate = 1.0, cv = 0.5, basis = \"calendar\", limit = 25.0 }\n\
+         sensor = { every = 1.5, noise_sd = 1.0, filter = \"none\" }\n\
+         maintenance = { policy = \"preventive\"",
+    );
+    let file = scenario::parse(Path::new("everything.toml"), &text, &[]).expect("valid scenario");
+    let config = super::super::config_of(&file.baseline).clone();
+    let registry = super::registry();
+    let seen = Glances::default();
+    let sink = Arc::new(Mutex::new(Vec::new()));
+    let watched = seen.clone();
+    let mut sim = Sim::build(super::sim_config(1500.0, 11), |world, ctx| {
+        let mut catalogue = Catalogue::default();
+        let factory = <super::FactoryModel as crate::domains::Domain>::build(
+            &config,
+            &mut Setup::new::<super::FactoryModel>(world, ctx, &registry, &mut catalogue, true),
+        )?;
+        world.insert_resource(watched);
+        let mut schedule = Schedule::default();
+        schedule.add_systems(glance);
+        let period = SimDuration::new(0.7).unwrap();
+        let stepper =
+            StepperConfig { name: "glance".into(), period, first: SimTime::ZERO + period, priority: Priority::STEP };
+        ctx.add_stepper(stepper, schedule)?;
+        Ok(super::Watched { factory, catalogue })
+    })
+    .expect("builds");
+    sim.add_collector(Box::new(Capture(sink.clone())));
+    sim.run(&mut |_| ControlFlow::Continue(())).expect("runs");
+    let records = sink.lock().unwrap();
+    let catalogue = domains::catalogue(&[DomainConfig::Factory(config.clone())]);
+    let machines = [3.0, 2.0];
+    let level = |name: &str, s: usize, t: f64| {
+        let k = kind(&catalogue, name);
+        records
+            .iter()
+            .filter(|r| r.kind == k && r.subject == s as u32 && r.time <= t)
+            .last()
+            .map_or(0.0, |r| (r.value * machines[s]).round() as u32 as f64)
+    };
+    let seen = seen.0.lock().unwrap();
+    assert!(seen.len() > 2000);
+    let mut downs = 0;
+    for (t, stations) in seen.iter() {
+        let working: u32 = stations.iter().map(|s| s[5]).sum();
+        let waiting: u32 = stations.iter().map(|s| s[6]).sum();
+        let k = kind(&catalogue, "crew_busy_fraction");
+        let crew = records.iter().filter(|r| r.kind == k && r.time <= *t).last().map_or(0.0, |r| r.value);
+        assert_eq!(f64::from(working), crew, "at {t}: machines worked on");
+        assert!(waiting == 0 || working == 1, "at {t}: {waiting} wait for a free fitter");
+        for (s, &[up, down, busy, processing, blocked, ..]) in stations.iter().enumerate() {
+            downs += down;
+            assert_eq!(f64::from(up), level("up_fraction", s, *t), "station {s} at {t}: up");
+            assert_eq!(f64::from(up + down), machines[s], "station {s} at {t}: up + down");
+            assert_eq!(busy, processing, "station {s} at {t}: busy and processing");
+            assert_eq!(f64::from(busy), level("busy_fraction", s, *t), "station {s} at {t}: busy");
+            assert!(f64::from(blocked) <= level("blocked_fraction", s, *t), "station {s} at {t}: blocked");
+        }
+    }
+    assert!(downs > 100, "machines are seen down");
+}
