@@ -189,7 +189,9 @@ impl Upkeep {
             }
         }
         let working = config.stations.iter().map(|s| vec![None; s.machines as usize]).collect();
-        let mut upkeep = Upkeep { living, crews, kinds, working, fresh: Vec::new(), rows: Vec::new() };
+        let observed = setup.observed;
+        let mut upkeep =
+            Upkeep { living, crews, kinds, working, observed, fresh: Vec::new(), rows: Vec::new() };
         for s in 0..stations.len() {
             upkeep.start_clocks(stations, setup.ctx, index(s))?;
         }

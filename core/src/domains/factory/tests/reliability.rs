@@ -502,8 +502,20 @@ fn glance(
 /// processes, and as many as the busy record says; no more are `Blocked` than the blocked
 /// record says; the one fitter works on as many machines as the crew's record says, and no
 /// machine waits for it while it is free.
+/// Checked with `trim` sensed and not (its `Health` is published all the same: others read it).
 #[test]
 fn machine_entities_agree_with_their_lives_and_the_records() {
+    let sensed = everything_scenario("age").replace(
+        "maintenance = { policy = \"preventive\"",
+        "wear = { rate = 1.0, cv = 0.5, basis = \"calendar\", limit = 25.0 }\n\
+         sensor = { every = 1.5, noise_sd = 1.0, filter = \"none\" }\n\
+         maintenance = { policy = \"preventive\"",
+    );
+    entities_agree(&sensed);
+    entities_agree(&everything_scenario("calendar"));
+}
+
+fn entities_agree(text: &str) {
     use bevy_ecs::prelude::Schedule;
 
     use crate::calendar::Priority;
@@ -511,13 +523,7 @@ fn machine_entities_agree_with_their_lives_and_the_records() {
     use crate::engine::{Sim, StepperConfig};
     use crate::time::SimDuration;
 
-    let text = everything_scenario("age").replace(
-        "maintenance = { policy = \"preventive\"",
-        "wear = { rate = 1.0, cv = 0.5, basis = \"calendar\", limit = 25.0 }\n\
-         sensor = { every = 1.5, noise_sd = 1.0, filter = \"none\" }\n\
-         maintenance = { policy = \"preventive\"",
-    );
-    let file = scenario::parse(Path::new("everything.toml"), &text, &[]).expect("valid scenario");
+    let file = scenario::parse(Path::new("everything.toml"), text, &[]).expect("valid scenario");
     let config = super::super::config_of(&file.baseline).clone();
     let registry = super::registry();
     let seen = Glances::default();
