@@ -18,12 +18,18 @@ use crate::time::SimTime;
 /// Runs replication 0 (seed 7) of the scenario `text` from time 0 with a capturing collector:
 /// every record and the catalogue that names them.
 fn records(text: &str) -> (Vec<Record>, Catalogue) {
+    records_after(text, SimTime::ZERO)
+}
+
+/// [`records`] with a warm-up of `warmup`.
+fn records_after(text: &str, warmup: SimTime) -> (Vec<Record>, Catalogue) {
     let file = scenario::parse(Path::new("reliability.toml"), text, &[]).expect("valid scenario");
     let domains: &[DomainConfig] = &file.baseline.domains;
-    let registry = Registry::with_builtins(&[xinzhi_dispatch::plugin_library()]).expect("registers");
+    let registry =
+        Registry::with_builtins(&[xinzhi_dispatch::plugin_library(), xinzhi_predict::plugin_library()])
+            .expect("registers");
     let sink = Arc::new(Mutex::new(Vec::new()));
-    let config =
-        SimConfig { horizon: file.baseline.horizon, warmup: SimTime::ZERO, seeder: StreamSeeder::new(7, 0) };
+    let config = SimConfig { horizon: file.baseline.horizon, warmup, seeder: StreamSeeder::new(7, 0) };
     domains::run_replication(domains, &registry, config, vec![Box::new(Capture(sink.clone()))], &mut |_| {
         ControlFlow::Continue(())
     })
@@ -329,21 +335,37 @@ maintenance = {{ policy = "preventive", every = 7.0, basis = "{trim_basis}", dur
 /// over-busy; and every job is completed, lost or still inside.
 #[test]
 fn recorded_levels_stay_consistent_with_failures_maintenance_blocking_and_a_crew() {
-    for basis in ["age", "calendar"] {
-        let (records, catalogue) = records(&everything_scenario(basis));
+    for basis in ["age", "calendar", "press-calendar"] {
+        let text = match basis {
+            // `press` fails while blocked too.
+            "press-calendar" => everything_scenario("age").replace(
+                r#"basis = "busy", crew = "fitters", interrupted = "restart""#,
+                r#"basis = "calendar", crew = "fitters", interrupted = "restart""#,
+            ),
+            _ => everything_scenario(basis),
+        };
+        let (records, catalogue) = records(&text);
         let levels = Levels { catalogue: &catalogue, records: &records };
         let failures = failure_times(&records, &catalogue, "press").len()
             + failure_times(&records, &catalogue, "trim").len();
         let (mk, _) = levels.subject("maintenance_begun", "trim");
         let maintenances = records.iter().filter(|r| r.kind == mk).count();
-        assert!(failures > 100 && maintenances > 100, "{basis}: {failures} failures, {maintenances} maintenances");
+        assert!(
+            failures > 100 && maintenances > 100,
+            "{basis}: {failures} failures, {maintenances} maintenances"
+        );
         for (station, machines) in [("press", 3.0), ("trim", 2.0)] {
             // Availability moves by one machine per record.
             let (ak, asub) = levels.subject("up_fraction", station);
             let mut last_up = machines;
             for r in records.iter().filter(|r| r.kind == ak && r.subject == asub).skip(1) {
                 let up = (r.value * machines).round();
-                assert_eq!((up - last_up).abs(), 1.0, "{basis}: {station} at {}: up {last_up} -> {up}", r.time);
+                assert_eq!(
+                    (up - last_up).abs(),
+                    1.0,
+                    "{basis}: {station} at {}: up {last_up} -> {up}",
+                    r.time
+                );
                 last_up = up;
             }
             levels.each_time(
@@ -513,6 +535,9 @@ fn machine_entities_agree_with_their_lives_and_the_records() {
     );
     entities_agree(&sensed);
     entities_agree(&everything_scenario("calendar"));
+    entities_agree(
+        &everything_scenario("calendar").replace(r#"basis = "busy", crew"#, r#"basis = "calendar", crew"#),
+    );
 }
 
 fn entities_agree(text: &str) {
@@ -539,8 +564,12 @@ fn entities_agree(text: &str) {
         let mut schedule = Schedule::default();
         schedule.add_systems(glance);
         let period = SimDuration::new(0.7).unwrap();
-        let stepper =
-            StepperConfig { name: "glance".into(), period, first: SimTime::ZERO + period, priority: Priority::STEP };
+        let stepper = StepperConfig {
+            name: "glance".into(),
+            period,
+            first: SimTime::ZERO + period,
+            priority: Priority::STEP,
+        };
         ctx.add_stepper(stepper, schedule)?;
         Ok(super::Watched { factory, catalogue })
     })
@@ -578,4 +607,68 @@ fn entities_agree(text: &str) {
         }
     }
     assert!(downs > 100, "machines are seen down");
+}
+
+/// A predictor learning from the warm-up: no maintenance is called during it, it is judged only
+/// from the first reading at or after its end, every maintenance begun was called by a positive
+/// prediction, and it lowers failures against run to failure on the same draws.
+#[test]
+fn a_predictor_learns_in_the_warm_up_and_decides_after_it() {
+    let text = |maintenance: &str| {
+        format!(
+            r#"
+[scenario]
+name = "predictive"
+domain = "factory"
+time_unit = "hour"
+horizon = 3000.0
+warmup = 1000.0
+[[factory.source]]
+name = "orders"
+product = "p"
+interarrival = 1.0
+[[factory.product]]
+name = "p"
+route = ["press"]
+[[factory.station]]
+name = "press"
+machines = 3
+process = 0.5
+wear = {{ rate = 1.0, cv = 0.3, basis = "calendar", limit = 50.0, repair = 5.0 }}
+sensor = {{ every = 2.0, noise_sd = 2.0, filter = "kalman" }}
+maintenance = {{ {maintenance} }}
+"#
+        )
+    };
+    let warmup = 1000.0;
+    let (records, catalogue) = records_after(
+        &text(
+            r#"policy = "predictive", predictor = { plugin = "logistic" }, within = 8.0, threshold = 0.5, duration = 1.0"#,
+        ),
+        SimTime::new(warmup).unwrap(),
+    );
+    let maintained = times_of(&records, &catalogue, "maintenance_begun", "press");
+    assert!(maintained.len() > 20, "{} maintenances", maintained.len());
+    assert!(maintained.iter().all(|&t| t >= warmup), "maintenance called in the warm-up: {maintained:?}");
+    let judged = times_of(&records, &catalogue, "prediction_correct", "press");
+    assert!(
+        judged.first().is_some_and(|&t| t >= warmup && t < warmup + 2.0),
+        "first judged {:?}",
+        judged.first()
+    );
+    let positives = times_of(&records, &catalogue, "call_justified", "press");
+    let after = |times: Vec<f64>| times.iter().filter(|&&t| t >= warmup).count();
+    let failures = after(failure_times(&records, &catalogue, "press"));
+    // Each positive call stops its machine once its job ends (at once without a crew), unless it
+    // fails first.
+    assert!(
+        positives.len() >= maintained.len() && positives.len() <= maintained.len() + failures,
+        "{} positive calls, {} maintenances, {failures} failures",
+        positives.len(),
+        maintained.len()
+    );
+    let (base, base_catalogue) =
+        records_after(&text(r#"policy = "run-to-failure""#), SimTime::new(warmup).unwrap());
+    let base_failures = after(failure_times(&base, &base_catalogue, "press"));
+    assert!(failures * 3 < base_failures, "{failures} failures with prediction, {base_failures} without");
 }
