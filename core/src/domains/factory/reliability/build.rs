@@ -133,6 +133,7 @@ impl Upkeep {
                         sensors,
                         filter: Filter::new(&sensing.filter, model),
                         renewed_at: 0.0,
+                        read_at: f64::NEG_INFINITY,
                         estimate: Default::default(),
                     });
                 }

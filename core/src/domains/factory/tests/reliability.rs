@@ -672,3 +672,36 @@ maintenance = {{ {maintenance} }}
     let base_failures = after(failure_times(&base, &base_catalogue, "press"));
     assert!(failures * 3 < base_failures, "{failures} failures with prediction, {base_failures} without");
 }
+
+/// Sensors of different periods that read at the same time make one reading of the machine,
+/// fused by its filter: one prediction (one example in the warm-up), not one per period.
+#[test]
+fn sensors_reading_at_the_same_time_make_one_prediction() {
+    let text = r#"
+[scenario]
+name = "two periods"
+domain = "factory"
+time_unit = "hour"
+horizon = 1300.0
+warmup = 1000.0
+[[factory.source]]
+name = "orders"
+product = "p"
+interarrival = 1.0
+[[factory.product]]
+name = "p"
+route = ["press"]
+[[factory.station]]
+name = "press"
+machines = 1
+process = 0.5
+wear = { rate = 1.0, cv = 0.3, basis = "calendar", limit = 50.0, repair = 5.0 }
+sensors = [{ every = 2.0, noise_sd = 2.0 }, { every = 3.0, noise_sd = 2.0 }]
+maintenance = { policy = "predictive", predictor = { plugin = "logistic" }, within = 8.0, threshold = 0.5, duration = 1.0 }
+"#;
+    let (records, catalogue) = records_after(text, SimTime::new(1000.0).unwrap());
+    let judged = times_of(&records, &catalogue, "prediction_correct", "press");
+    assert!(judged.len() > 50, "{} predictions", judged.len());
+    let twice: Vec<f64> = judged.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+    assert!(twice.is_empty(), "judged twice at {twice:?}");
+}
