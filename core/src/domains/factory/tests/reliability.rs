@@ -583,8 +583,8 @@ fn entities_agree(text: &str) {
         let k = kind(&catalogue, name);
         records
             .iter()
-            .filter(|r| r.kind == k && r.subject == s as u32 && r.time <= t)
-            .last()
+            .rev()
+            .find(|r| r.kind == k && r.subject == s as u32 && r.time <= t)
             .map_or(0.0, |r| (r.value * machines[s]).round() as u32 as f64)
     };
     let seen = seen.0.lock().unwrap();
@@ -594,7 +594,7 @@ fn entities_agree(text: &str) {
         let working: u32 = stations.iter().map(|s| s[5]).sum();
         let waiting: u32 = stations.iter().map(|s| s[6]).sum();
         let k = kind(&catalogue, "crew_busy_fraction");
-        let crew = records.iter().filter(|r| r.kind == k && r.time <= *t).last().map_or(0.0, |r| r.value);
+        let crew = records.iter().rev().find(|r| r.kind == k && r.time <= *t).map_or(0.0, |r| r.value);
         assert_eq!(f64::from(working), crew, "at {t}: machines worked on");
         assert!(waiting == 0 || working == 1, "at {t}: {waiting} wait for a free fitter");
         for (s, &[up, down, busy, processing, blocked, ..]) in stations.iter().enumerate() {
