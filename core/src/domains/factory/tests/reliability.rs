@@ -335,16 +335,31 @@ maintenance = {{ policy = "preventive", every = 7.0, basis = "{trim_basis}", dur
 /// over-busy; and every job is completed, lost or still inside.
 #[test]
 fn recorded_levels_stay_consistent_with_failures_maintenance_blocking_and_a_crew() {
-    for basis in ["age", "calendar", "press-calendar"] {
+    for basis in ["age", "calendar", "press-calendar", "two-fitters-spt", "known-times", "predictive"] {
+        let mut warmup = SimTime::ZERO;
         let text = match basis {
             // `press` fails while blocked too.
             "press-calendar" => everything_scenario("age").replace(
                 r#"basis = "busy", crew = "fitters", interrupted = "restart""#,
                 r#"basis = "calendar", crew = "fitters", interrupted = "restart""#,
             ),
+            "two-fitters-spt" => {
+                everything_scenario("age").replace("size = 1", "size = 2\ndispatch = { plugin = \"spt\" }")
+            }
+            "known-times" => everything_scenario("calendar").replace(
+                r#"route = ["press", "press", "trim"]"#,
+                "route = [\"press\", \"press\", \"trim\"]\nknown_times = true",
+            ),
+            "predictive" => {
+                warmup = SimTime::new(500.0).unwrap();
+                everything_scenario("age").replace(
+                    r#"policy = "condition", threshold = 20.0"#,
+                    r#"policy = "predictive", predictor = { plugin = "logistic" }, within = 4.0, threshold = 0.5"#,
+                ).replace("horizon = 3000.0", "horizon = 3000.0\nwarmup = 500.0")
+            }
             _ => everything_scenario(basis),
         };
-        let (records, catalogue) = records(&text);
+        let (records, catalogue) = records_after(&text, warmup);
         let levels = Levels { catalogue: &catalogue, records: &records };
         let failures = failure_times(&records, &catalogue, "press").len()
             + failure_times(&records, &catalogue, "trim").len();
