@@ -616,9 +616,11 @@ impl Flow {
             }
             Some(next) if next == s => {
                 // Back to the same station: join its queue like any arrival; if it is full, keep
-                // the machine and start again rather than block on itself.
+                // the machine and start again rather than block on itself. A machine whose
+                // maintenance is due lets the job go (the operation ended) when it has room.
                 job.queued_at = ctx.now().as_f64();
-                if st.has_room() && !st.queue.is_empty() {
+                let due = st.lives.as_ref().is_some_and(|l| l.machines[machine as usize].maintenance_due);
+                if st.has_room() && (!st.queue.is_empty() || due) {
                     st.free(machine, now);
                     self.enqueue(st, job);
                     self.refill(ctx, st, before, &mut released)?;

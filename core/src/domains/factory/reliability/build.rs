@@ -39,8 +39,9 @@ pub(super) struct Living {
     pub(super) policy: Policy,
     pub(super) duration: Option<Sampler>,
     pub(super) maintenance_crew: Option<usize>,
-    /// Expected repair and maintenance times [time unit], for crew dispatchers.
-    pub(super) expected: (f64, f64),
+    /// Expected times of a random failure's repair, a wear-out's repair and a maintenance
+    /// [time unit], for crew dispatchers.
+    pub(super) expected: (f64, f64, f64),
     pub(super) predictive: Option<(u32, Predictive)>,
     /// The machines' entities.
     pub(super) entities: Vec<Entity>,
@@ -132,6 +133,7 @@ impl Upkeep {
                         sensors,
                         filter: Filter::new(&sensing.filter, model),
                         renewed_at: 0.0,
+                        read_at: f64::NEG_INFINITY,
                         estimate: Default::default(),
                     });
                 }
@@ -188,7 +190,9 @@ impl Upkeep {
             }
         }
         let working = config.stations.iter().map(|s| vec![None; s.machines as usize]).collect();
-        let mut upkeep = Upkeep { living, crews, kinds, working, fresh: Vec::new(), rows: Vec::new() };
+        let observed = setup.observed;
+        let mut upkeep =
+            Upkeep { living, crews, kinds, working, observed, fresh: Vec::new(), rows: Vec::new() };
         for s in 0..stations.len() {
             upkeep.start_clocks(stations, setup.ctx, index(s))?;
         }
@@ -229,8 +233,6 @@ impl Upkeep {
             }
             _ => None,
         };
-        let repair_mean =
-            failure.map(|f| f.mttr.mean()).or(wear.and_then(|w| w.repair.as_ref()).map(|d| d.mean()));
         Ok(Living {
             name: sc.name.clone(),
             subject,
@@ -245,7 +247,11 @@ impl Upkeep {
             policy: m.policy.clone(),
             duration: sampler(m.duration.as_ref()),
             maintenance_crew: m.crew,
-            expected: (repair_mean.unwrap_or(0.0), m.duration.as_ref().map_or(0.0, |d| d.mean())),
+            expected: (
+                failure.map_or(0.0, |f| f.mttr.mean()),
+                wear.and_then(|w| w.repair.as_ref()).or(failure.map(|f| &f.mttr)).map_or(0.0, |d| d.mean()),
+                m.duration.as_ref().map_or(0.0, |d| d.mean()),
+            ),
             predictive,
             entities: st.entities.clone(),
             sensed: life.sensing.is_some(),

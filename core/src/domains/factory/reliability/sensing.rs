@@ -37,6 +37,8 @@ pub struct Sensing {
     pub filter: Filter,
     /// The renewal the filter last knew of [time unit].
     pub renewed_at: f64,
+    /// When its sensors were last read [time unit]; `-∞` before the first reading.
+    pub read_at: f64,
     /// The latest estimate.
     pub estimate: Estimate,
 }
@@ -59,8 +61,18 @@ pub struct FreshReadings(pub Vec<Fresh>);
 /// The sensed machines, as the sensor system queries them.
 pub type Sensed<'w, 's> = Query<'w, 's, (&'static Health, &'static Wear, &'static mut Sensing)>;
 
-/// The system that reads every sensor whose period is `every` [time unit], on machines that are
-/// up; a machine renewed since its filter last looked restarts the filter at its renewal.
+/// Whether a sensor read every `every` [time unit] reads at `now`: its stepper's times are
+/// `every + k · every`, k = 0, 1, … (computed the same way, so the test is exact).
+fn reads_at(every: f64, now: f64) -> bool {
+    let k = (now / every).round();
+    k >= 1.0 && every + (k - 1.0) * every == now
+}
+
+/// The system run by the stepper of period `every` [time unit]: it reads, on machines that are
+/// up, every sensor that reads now (its own period's and any other period's that falls at the
+/// same time, so that a machine's sensors reading at one time make one fused reading); a machine
+/// already read at this time by another period's stepper is skipped. A machine renewed since its
+/// filter last looked restarts the filter at its renewal.
 pub fn read_sensors(
     every: f64,
 ) -> impl FnMut(Res<SimClock>, Sensed<'_, '_>, ResMut<FreshReadings>) + Send + Sync {
@@ -68,7 +80,11 @@ pub fn read_sensors(
     move |clock, mut machines, mut fresh| {
         let now = clock.now.as_f64();
         for (health, wear, mut sensing) in &mut machines {
-            if health.condition != super::life::Condition::Up {
+            if health.condition != super::life::Condition::Up || sensing.read_at == now {
+                continue;
+            }
+            // Machines whose sensors do not read now are left alone (not even marked changed).
+            if !sensing.sensors.iter().any(|s| s.every == every || reads_at(s.every, now)) {
                 continue;
             }
             let sensing = &mut *sensing;
@@ -81,7 +97,8 @@ pub fn read_sensors(
                 None => 0.0,
             };
             readings.clear();
-            for sensor in sensing.sensors.iter_mut().filter(|s| s.every == every) {
+            sensing.read_at = now;
+            for sensor in sensing.sensors.iter_mut().filter(|s| s.every == every || reads_at(s.every, now)) {
                 let noise = if sensor.noise_sd > 0.0 {
                     Normal::new(0.0, sensor.noise_sd)
                         .expect("validated: finite sd ≥ 0")

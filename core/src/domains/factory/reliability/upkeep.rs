@@ -26,6 +26,9 @@ pub(in crate::domains::factory) struct Upkeep {
     pub(super) kinds: LifeKinds,
     /// The crew each machine in work uses, by (station, machine), while it works.
     pub(super) working: Vec<Vec<Option<usize>>>,
+    /// Whether anything besides the sensors may read the machines' `Health` (then it is
+    /// published for every living station, not only the sensed ones).
+    pub(super) observed: bool,
     /// Reused buffers of the predictive decisions.
     pub(super) fresh: Vec<super::sensing::Fresh>,
     pub(super) rows: Vec<f64>,
@@ -99,7 +102,7 @@ impl Upkeep {
         let lv = self.living_of(s)?;
         let (crew, expected) = match cause {
             Cause::Random => (lv.random_crew, lv.expected.0),
-            Cause::WearOut => (lv.wear_crew, lv.expected.0),
+            Cause::WearOut => (lv.wear_crew, lv.expected.1),
         };
         self.request(
             stations,
@@ -326,7 +329,7 @@ impl Upkeep {
         let now = ctx.now().as_f64();
         let lv = self.living[s as usize].as_ref().expect("living");
         let (subject, machines, crew, expected) =
-            (lv.subject, lv.machines, lv.maintenance_crew, lv.expected.1);
+            (lv.subject, lv.machines, lv.maintenance_crew, lv.expected.2);
         let st = &mut stations[s as usize];
         let lives = st.lives.as_mut().expect("living");
         let (random, wear) = (lives.random_basis, lives.wear_basis);
@@ -438,11 +441,12 @@ impl Upkeep {
         self.settle(flow, stations, ctx)
     }
 
-    /// Copies the lives of sensed machines to their [`Health`] components.
+    /// Copies the lives of sensed machines (of all machines when others may read them) to their
+    /// [`Health`] components.
     pub(in crate::domains::factory) fn publish(&self, stations: &[Station], world: &mut World) {
         for (lv, st) in self.living.iter().zip(stations) {
             let (Some(lv), Some(lives)) = (lv, &st.lives) else { continue };
-            if !lv.sensed {
+            if !lv.sensed && !self.observed {
                 continue;
             }
             for (life, &entity) in lives.machines.iter().zip(&lv.entities) {
