@@ -325,7 +325,7 @@ impl Flow {
         }
         for (i, m) in st.machines.iter().enumerate() {
             let (state, available_at) = match m {
-                _ if st.lives.as_ref().is_some_and(|l| l.is_down(index(i))) => {
+                _ if st.lives.as_ref().is_some_and(|l| l.is_unavailable(index(i))) => {
                     (MachineRecord::DOWN, f64::INFINITY)
                 }
                 MachineState::Idle => (MachineRecord::IDLE, now),

@@ -85,9 +85,9 @@ impl MachineRecord {
     pub const BUSY: u32 = 1;
     /// Holding a finished job that has no room downstream.
     pub const BLOCKED: u32 = 2;
-    /// Out of service (failed, in repair or in maintenance); `available_at` is `+∞`. Hosts
-    /// before machine failures never send it; a scheduler that only looks for
-    /// [`MachineRecord::IDLE`] needs no change.
+    /// Out of service (failed, in repair or in maintenance, or stopping for maintenance when it
+    /// frees); `available_at` is `+∞`. Hosts before machine failures never send it; a scheduler
+    /// that only looks for [`MachineRecord::IDLE`] needs no change.
     pub const DOWN: u32 = 3;
 }
 

@@ -208,6 +208,13 @@ impl Lives {
         !self.machines[m as usize].is_up()
     }
 
+    /// Whether machine `m` takes no new job: out of service, or stopping for its maintenance
+    /// as soon as it frees (what schedulers are shown as `DOWN`).
+    pub(in crate::domains::factory) fn is_unavailable(&self, m: u32) -> bool {
+        let life = &self.machines[m as usize];
+        !life.is_up() || life.maintenance_due
+    }
+
     /// Machine `m` of station `s` started a service of `len` [time unit] whose end is `entry`.
     pub(in crate::domains::factory) fn started<R: From<FactoryEvent>>(
         &mut self,
