@@ -61,8 +61,8 @@ pub trait Model {
         let _ = world;
     }
 
-    /// Reacts to what a stepped system just wrote in the World (e.g. schedules the maintenance
-    /// a sensor reading calls for). The engine calls it after every step.
+    /// Reacts to what a stepped system just wrote in the World (e.g. schedules the entry a
+    /// measurement taken by the step calls for). The engine calls it after every step.
     ///
     /// # Errors
     /// A model error stops the replication.

@@ -11,7 +11,7 @@ use xinzhi_plugin::{JobRecord, MachineRecord, OperationRecord};
 use super::config::FactoryConfig;
 use super::kinds::{KindIds, declare_kinds};
 use super::reliability::{self, Upkeep};
-use super::state::{Activity, Blocked, Job, Machine, MachineState, MachineStatus, NO_TIMES, Station};
+use super::state::{Activity, Blocked, Job, Machine, MachineState, MachineStatus, NO_TIMES, Station, index};
 use crate::dist::Sampler;
 use crate::domains::exchange::{Readings, Shipment, Shipments};
 use crate::domains::{Domain, Kinds, Preflight, RunShape, Setup};
@@ -157,10 +157,6 @@ pub(super) struct Flow {
     next_job: u64,
     /// Reused worklist of stations whose blocked machine was released.
     released: Vec<(u32, u32)>,
-}
-
-fn index(i: usize) -> u32 {
-    u32::try_from(i).expect("validated scenarios have fewer than 2^32 entities")
 }
 
 impl FactoryModel {
@@ -714,12 +710,12 @@ impl Domain for FactoryModel {
             }
             FactoryEvent::MaintenanceDue { station, machine } => {
                 let upkeep = self.upkeep.as_mut().ok_or_else(no_lives)?;
-                return upkeep.maintenance_due(&mut self.flow, &mut self.state, ctx, station, machine);
+                return upkeep.maintenance_due(&mut self.state, ctx, station, machine);
             }
         }
         // A machine freed by the flow of jobs may be due for maintenance.
         if let Some(upkeep) = &mut self.upkeep {
-            upkeep.settle(&mut self.flow, &mut self.state, ctx)?;
+            upkeep.settle(&mut self.state, ctx)?;
         }
         Ok(())
     }
@@ -730,7 +726,7 @@ impl Domain for FactoryModel {
         ctx: &mut Ctx<R>,
     ) -> Result<(), ModelError> {
         match &mut self.upkeep {
-            Some(upkeep) => upkeep.stepped(&mut self.flow, &mut self.state, world, ctx),
+            Some(upkeep) => upkeep.stepped(&mut self.state, world, ctx),
             None => Ok(()),
         }
     }
@@ -773,9 +769,6 @@ impl Domain for FactoryModel {
             FactoryEvent::Failure { station, machine } => self.on_machine("failure", station, machine),
             FactoryEvent::WorkDone { station, machine } => {
                 self.on_machine("end of repair or maintenance", station, machine)
-            }
-            FactoryEvent::MaintenanceDue { station, machine: reliability::ALL_MACHINES } => {
-                self.on_machine("maintenance due", station, reliability::ALL_MACHINES)
             }
             FactoryEvent::MaintenanceDue { station, machine } => {
                 self.on_machine("maintenance due", station, machine)

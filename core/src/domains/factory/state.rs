@@ -9,6 +9,12 @@ use xinzhi_plugin::JobRecord;
 
 use super::reliability::Lives;
 
+/// `i` as a station, machine, product or source index: validated scenarios have fewer than
+/// 2³² of each (see [`super::config::MAX_MACHINES`]).
+pub(in crate::domains::factory) fn index(i: usize) -> u32 {
+    u32::try_from(i).expect("validated scenarios have fewer than 2^32 entities")
+}
+
 /// A job moving through the factory. Jobs are plain data inside stations, not entities:
 /// spawning one entity per job would halve the engine's throughput.
 #[derive(Clone, Copy, Debug, PartialEq)]

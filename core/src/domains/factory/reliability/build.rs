@@ -7,14 +7,14 @@ use rand::Rng;
 
 use super::super::config::{Basis, FactoryConfig, Interrupted, Policy, PreventiveBasis, StationConfig};
 use super::super::model::FactoryEvent;
-use super::super::state::Station;
+use super::super::state::{Station, index};
 use super::crew::Crew;
 use super::filter::{Filter, WearModel};
 use super::kinds::LifeKinds;
 use super::life::{Condition, Health, Life, LifeStreams, Lives};
 use super::predict::Predictive;
 use super::sensing::{FreshReadings, Sensing, Sensor, read_sensors};
-use super::upkeep::{ALL_MACHINES, Upkeep, index};
+use super::upkeep::{ALL_MACHINES, Upkeep};
 use super::wear::{Wear, WearProcess};
 use crate::calendar::Priority;
 use crate::dist::Sampler;
@@ -116,11 +116,13 @@ impl Upkeep {
                         .sensors
                         .iter()
                         .enumerate()
-                        .map(|(i, c)| Sensor {
-                            every: c.every,
-                            noise_sd: c.noise_sd,
-                            gain: c.gain,
-                            rng: setup.stream(&identity, &format!("sensor:{i}")),
+                        .map(|(i, c)| {
+                            Sensor::new(
+                                c.every,
+                                c.noise_sd,
+                                c.gain,
+                                setup.stream(&identity, &format!("sensor:{i}")),
+                            )
                         })
                         .collect();
                     let model = WearModel::derive(

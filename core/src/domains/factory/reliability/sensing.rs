@@ -18,10 +18,21 @@ pub struct Sensor {
     pub every: f64,
     /// Noise standard deviation [wear units].
     pub noise_sd: f64,
+    /// The noise's distribution, N(0, noise_sd²); `None` for an exact sensor (no draw).
+    pub noise: Option<Normal<f64>>,
     /// Reading per unit of wear.
     pub gain: f64,
     /// Its noise stream (`station:<name>/machine:<k>`, `sensor:<i>`).
     pub rng: StreamRng,
+}
+
+impl Sensor {
+    /// A sensor reading every `every` with noise of standard deviation `noise_sd` (finite, ≥ 0,
+    /// validated) and gain `gain`, drawing from `rng`.
+    pub fn new(every: f64, noise_sd: f64, gain: f64, rng: StreamRng) -> Self {
+        let noise = (noise_sd > 0.0).then(|| Normal::new(0.0, noise_sd)).and_then(Result::ok);
+        Sensor { every, noise_sd, noise, gain, rng }
+    }
 }
 
 /// A sensed machine's sensors, filter and latest estimate.
@@ -99,13 +110,7 @@ pub fn read_sensors(
             readings.clear();
             sensing.read_at = now;
             for sensor in sensing.sensors.iter_mut().filter(|s| s.every == every || reads_at(s.every, now)) {
-                let noise = if sensor.noise_sd > 0.0 {
-                    Normal::new(0.0, sensor.noise_sd)
-                        .expect("validated: finite sd ≥ 0")
-                        .sample(&mut sensor.rng)
-                } else {
-                    0.0
-                };
+                let noise = sensor.noise.map_or(0.0, |n| n.sample(&mut sensor.rng));
                 readings.push(Reading {
                     value: sensor.gain * truth + noise,
                     gain: sensor.gain,

@@ -5,7 +5,7 @@ use bevy_ecs::world::World;
 
 use super::super::config::{Interrupted, Policy};
 use super::super::model::{FactoryEvent, Flow};
-use super::super::state::{Activity, MachineState, Station};
+use super::super::state::{Activity, MachineState, Station, index};
 use super::build::Living;
 use super::crew::{Crew, Request, Work};
 use super::kinds::LifeKinds;
@@ -234,7 +234,7 @@ impl Upkeep {
             }
         }
         flow.cascade(stations, ctx, &mut released)?;
-        self.settle(flow, stations, ctx)?;
+        self.settle(stations, ctx)?;
         if let Some(c) = self.working[s as usize][m as usize].take() {
             self.crews[c].busy -= 1;
             let next = self.crews[c].next(index(c), now)?;
@@ -253,7 +253,6 @@ impl Upkeep {
     /// Maintenance falls due on machine `m` (or every machine) of station `s`.
     pub(in crate::domains::factory) fn maintenance_due<R: From<FactoryEvent>>(
         &mut self,
-        flow: &mut Flow,
         stations: &mut [Station],
         ctx: &mut Ctx<R>,
         s: u32,
@@ -276,7 +275,7 @@ impl Upkeep {
             }
             self.due(stations, s, m);
         }
-        self.settle(flow, stations, ctx)
+        self.settle(stations, ctx)
     }
 
     /// Marks machine `m`'s maintenance due: an idle machine stops (in [`Upkeep::settle`]), a
@@ -300,11 +299,9 @@ impl Upkeep {
     /// Stops the machines whose maintenance is due and that are free, and asks for their crew.
     pub(in crate::domains::factory) fn settle<R: From<FactoryEvent>>(
         &mut self,
-        flow: &mut Flow,
         stations: &mut [Station],
         ctx: &mut Ctx<R>,
     ) -> Result<(), ModelError> {
-        let _ = flow;
         for s in 0..stations.len() {
             let Some(lives) = &mut stations[s].lives else { continue };
             if lives.stopping.is_empty() {
@@ -354,7 +351,6 @@ impl Upkeep {
     /// call maintenance; a predictor learns from the warm-up's readings and is judged after it.
     pub(in crate::domains::factory) fn stepped<R: From<FactoryEvent>>(
         &mut self,
-        flow: &mut Flow,
         stations: &mut [Station],
         world: &mut World,
         ctx: &mut Ctx<R>,
@@ -438,7 +434,7 @@ impl Upkeep {
             }
         }
         self.fresh = batch;
-        self.settle(flow, stations, ctx)
+        self.settle(stations, ctx)
     }
 
     /// Copies the lives of sensed machines (of all machines when others may read them) to their
@@ -456,8 +452,4 @@ impl Upkeep {
             }
         }
     }
-}
-
-pub(super) fn index(i: usize) -> u32 {
-    u32::try_from(i).expect("validated scenarios have fewer than 2^32 entities")
 }

@@ -15,6 +15,7 @@ use super::types::{
     MaintenanceConfig, SensingConfig, SensorConfig, WearConfig,
 };
 use crate::dist::DistSpec;
+use crate::domains::factory::preflight::number as shown;
 use crate::util::suggest::{nearest, one_of};
 use crate::validate::{RawPluginTable, ScenarioError, ValidationCtx};
 
@@ -313,6 +314,23 @@ fn wear(
             format!(
                 "`step` {step} makes {points:.3e} points of wear path per mean life (limit / rate / step); at most \
                  {MAX_WEAR_POINTS:.0e} are allowed: give a larger `step`"
+            ),
+        ));
+    }
+    // The path's increments are Gamma(step / cv², rate · cv²): both must be finite and > 0 in
+    // floating point (a `cv` of 1e-200 squares to 0), or the model could not sample them.
+    let (shape, scale) = (step / (cv * cv), rate * cv * cv);
+    if !(shape.is_finite() && shape > 0.0 && scale.is_finite() && scale > 0.0) {
+        return Err(ctx.error(
+            &w.cv.span(),
+            format!(
+                "`cv` {} with `rate` {} and `step` {} gives wear increments Gamma(shape = step / cv² = {}, scale \
+                 = rate · cv² = {}) that cannot be sampled: both must be finite numbers > 0",
+                shown(cv),
+                shown(rate),
+                shown(step),
+                shown(shape),
+                shown(scale)
             ),
         ));
     }

@@ -425,6 +425,13 @@ fn wear_errors() {
         e.message,
         "the default `step` (limit / rate / 200) is inf, not a finite number > 0: give `step`"
     );
+    // A cv whose square underflows would make an unsamplable gamma increment: refused, not a panic.
+    let e = error_at(&with("rate = 1, cv = 1e-200, limit = 100"), "cv = ^1e-200", &key("cv"));
+    assert_eq!(
+        e.message,
+        "`cv` 1.00e-200 with `rate` 1 and `step` 0.5 gives wear increments Gamma(shape = step / cv² = ∞, scale \
+         = rate · cv² = 0) that cannot be sampled: both must be finite numbers > 0"
+    );
     let e = error_at(&with("rate = 1, cv = 0.3"), "{ rate = 1, cv = 0.3 }", &key("limit"));
     assert_eq!(e.message, "missing required key `limit`");
     // Without a failure table, `repair` is required.
