@@ -12,6 +12,7 @@
 
 mod domain;
 pub mod exchange;
+pub mod city;
 pub mod factory;
 #[cfg(test)]
 pub mod probe;
