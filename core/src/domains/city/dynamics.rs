@@ -48,6 +48,8 @@ pub(crate) struct Queue {
     pub(crate) fifo: VecDeque<(VehId, f64)>,
     /// Last crossing [s] (−∞ before the first).
     pub(crate) last_cross: f64,
+    /// Vehicles that crossed so far.
+    pub(crate) crossed: u64,
     /// Whether its head waits for storage on the out-link.
     blocked: bool,
 }
@@ -117,7 +119,7 @@ impl Traffic {
             queues: net
                 .movements
                 .iter()
-                .map(|_| Queue { fifo: VecDeque::new(), last_cross: f64::NEG_INFINITY, blocked: false })
+                .map(|_| Queue { fifo: VecDeque::new(), last_cross: f64::NEG_INFINITY, crossed: 0, blocked: false })
                 .collect(),
             approaches: vec![
                 Approach {
@@ -351,6 +353,7 @@ impl Traffic {
         let q = &mut self.queues[c.movement as usize];
         let Some((id, reached)) = q.fifo.pop_front() else { return Ok(()) };
         q.last_cross = now;
+        q.crossed += 1;
         let a = &mut self.approaches[link as usize];
         let light = &w.lights[mv.node as usize];
         a.window = light.e0;

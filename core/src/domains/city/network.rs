@@ -11,8 +11,6 @@ pub(crate) const UNLIMITED: u32 = u32::MAX;
 /// A directed link.
 #[derive(Clone, Debug)]
 pub(crate) struct Link {
-    /// Its downstream node.
-    pub(crate) to: u32,
     /// Free-flow travel time τ = length / speed [s].
     pub(crate) tau: f64,
     /// Vehicles it holds, moving and queued ([`UNLIMITED`] in point-queue mode).
@@ -75,7 +73,6 @@ impl Network {
             .links
             .iter()
             .map(|l| Link {
-                to: l.to,
                 tau: l.length / l.speed,
                 storage: if config.point_queue { UNLIMITED } else { l.storage },
                 headway: 3600.0 / (l.saturation * f64::from(l.lanes)),
@@ -87,7 +84,7 @@ impl Network {
         for (i, m) in net.movements.iter().enumerate() {
             let i = i as u32;
             let link = &mut links[m.from as usize];
-            if link.movements.is_empty() {
+            if link.movements.start == link.movements.end {
                 link.movements = i..i + 1;
             } else {
                 link.movements.end = i + 1;
@@ -109,7 +106,7 @@ impl Network {
         let mut ranges = vec![0..0; signalised];
         for (i, m) in movements.iter().enumerate() {
             let (i, r) = (i as u32, &mut ranges[m.node as usize]);
-            if r.is_empty() {
+            if r.start == r.end {
                 *r = i..i + 1;
             } else {
                 r.end = i + 1;

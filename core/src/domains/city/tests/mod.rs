@@ -1,0 +1,1 @@
+//! Unit tests of the city on tiny networks with hand-worked traces.
