@@ -135,13 +135,11 @@ fn slotted_waits_for_the_next_slot_continuous_does_not() {
 fn a_queue_formed_in_red_discharges_at_saturation_headway() {
     let signal = r#"{ plugin = "fixed_time", cycle = 60.0, greens = [27.0, 23.0] }"#;
     let timing = "yellow = 3.0\nall_red = 2.0\nstartup_lost = 2.0\nclearance_lost = 2.0";
+    // Three vehicles, one per flow, departing at 30, 31, 32 (τ = 1 s).
+    let flows: String = (0..3).map(|i| flow(&format!("a{i}"), r#"["a-in", "a-out"]"#, 1000.0, 30.0 + f64::from(i))).collect();
     for discharge in ["slotted", "continuous"] {
-        let text = junction(&format!("discharge = \"{discharge}\"\n{timing}"), signal, &a_flow(1.0, 30.0), SHORT_EXIT);
-        let mut config = city(&text);
-        // Three vehicles only: departures at 30, 31, 32.
-        config.flows[0].profile.rates = vec![3600.0, 0.0];
-        config.flows[0].profile.step = 33.0;
-        let r = run(&config, 100.0, 1);
+        let text = junction(&format!("discharge = \"{discharge}\"\n{timing}"), signal, &flows, SHORT_EXIT);
+        let r = run(&city(&text), 100.0, 1);
         let delays: Vec<f64> = r.timed("city.trip_delay").iter().map(|x| x.2).collect();
         assert_eq!(delays.len(), 3, "{discharge}: {delays:?}");
         for (d, e) in delays.iter().zip([31.0, 32.0, 33.0]) {
@@ -174,10 +172,10 @@ fn a_full_out_link_blocks_crossings_and_its_blocked_time_is_counted() {
         }
     }
     assert_eq!(changes.len(), 29, "{changes:?}");
-    // Conservation: 300 departed (at 0..299), 29 arrived, 2 on the out-link, the rest queued
-    // on the in-link.
+    // Conservation: 301 departed (at 0, 1, …, 300), 28 arrived (the last at 284), the rest on
+    // the links.
     let value = |name: &str| r.closing(name)[0].1;
-    assert_eq!(value("city.spawned_total"), 300.0);
-    assert_eq!(value("city.arrived_total"), 29.0);
-    assert_eq!(value("city.in_network") + value("city.in_buffers"), 271.0);
+    assert_eq!(value("city.spawned_total"), 301.0);
+    assert_eq!(value("city.arrived_total"), 28.0);
+    assert_eq!(value("city.in_network") + value("city.in_buffers"), 273.0);
 }
