@@ -23,7 +23,7 @@ pub use instance::{
 };
 pub use library::{ComponentInfo, FileProblem, Origin, PluginLib};
 pub use registry::{Component, Registry};
-pub use xinzhi_plugin::abi::{ComponentKind, Status};
+pub use xinzhi_plugin::abi::{ComponentKind, IntersectionObs, MovementObs, SignalDecision, Status};
 
 use std::path::PathBuf;
 
