@@ -313,3 +313,183 @@ impl Accounting {
         ctx.record(w.signal_clamps, SYSTEM, self.clamps as f64);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::kinds::fixtures::{cross, declared, flow, kpi, plugin};
+    use super::*;
+    use crate::rng::StreamSeeder;
+    use crate::time::SimTime;
+
+    /// An engine context over [warmup, horizon] whose clock the test moves.
+    fn ctx(warmup: f64, horizon: f64) -> Ctx<u8> {
+        Ctx::new(StreamSeeder::new(7, 0), SimTime::new(horizon).unwrap(), SimTime::new(warmup).unwrap())
+    }
+
+    fn at(ctx: &mut Ctx<u8>, t: f64) {
+        ctx.schedule_at(SimTime::new(t).unwrap(), 0u8).unwrap();
+        ctx.calendar.pop().unwrap();
+        assert_eq!(ctx.now().as_f64(), t);
+    }
+
+    /// The cross with flows f0 (north → south) and f1 (east → west).
+    fn config() -> CityConfig {
+        let mut config = cross(plugin("fixed_time", "{}"));
+        config.flows = vec![flow("f0", &[0, 5], 300.0), flow("f1", &[2, 7], 300.0)];
+        config
+    }
+
+    #[test]
+    fn a_hand_made_replication_gives_the_hand_computed_metrics() {
+        let config = config();
+        let (catalogue, kinds) = declared(&config);
+        let (warmup, horizon) = (100.0, 1100.0);
+        let mut acct = Accounting::new(&config, kinds, warmup, horizon);
+        let mut c = ctx(warmup, horizon);
+        let phase0: Vec<u32> = (0..6).collect();
+        let phase1: Vec<u32> = (6..12).collect();
+        at(&mut c, 50.0);
+        acct.inserted(&mut c, 0, 40.0); // before the window: not in the mean
+        acct.green(&phase0, 60.0, 130.0); // 30 s in the window
+        at(&mut c, 90.0);
+        acct.phase_changed(0, 90.0); // before the window
+        acct.trip_done(&mut c, 0, 40.0, 20.0, 1); // before the window
+        at(&mut c, 95.0);
+        acct.crossed(1, 0, 90.0, 95.0, 5); // before the window: no area, no max
+        at(&mut c, 120.0);
+        acct.crossed(0, 0, 80.0, 120.0, 3); // [100, 120): 20 veh·s
+        at(&mut c, 130.0);
+        acct.phase_changed(0, 130.0);
+        at(&mut c, 140.0);
+        acct.crossed(6, 2, 100.0, 140.0, 2); // 40 veh·s on east-in
+        at(&mut c, 150.0);
+        acct.inserted(&mut c, 1, 150.0);
+        at(&mut c, 165.0);
+        acct.green(&phase1, 135.0, 165.0); // 30 s
+        acct.phase_changed(0, 165.0);
+        at(&mut c, 200.0);
+        acct.crossed(0, 0, 190.0, 200.0, 1); // 10 veh·s
+        at(&mut c, 300.0);
+        acct.link_blocked(&mut c, 5, true);
+        at(&mut c, 400.0);
+        acct.link_blocked(&mut c, 6, true);
+        at(&mut c, 450.0);
+        acct.link_blocked(&mut c, 5, true); // no change: no record
+        at(&mut c, 500.0);
+        acct.link_blocked(&mut c, 5, false);
+        assert!(acct.is_blocked(6) && !acct.is_blocked(5));
+        at(&mut c, 600.0);
+        acct.link_blocked(&mut c, 6, false);
+        at(&mut c, 700.0);
+        acct.trip_done(&mut c, 1, 550.0, 20.0, 2); // delay 530, on links [150, 700)
+        at(&mut c, 800.0);
+        acct.trip_done(&mut c, 0, 100.0, 20.0, 0); // delay 80, on links [700, 800)
+        at(&mut c, 900.0);
+        acct.gridlock(&mut c);
+        acct.clamped();
+        acct.clamped();
+        at(&mut c, 1100.0);
+        acct.green(&phase0, 170.0, f64::INFINITY); // cut at the horizon: 930 s
+        let census = Census { spawned: 5, arrived: 3, in_network: 1, in_buffers: 1 };
+        // Two waiting on south-in since 1000 and 1050; one reaching east-in after the horizon.
+        let queued = [(1, 1000.0), (1, 1050.0), (2, 2000.0)];
+        acct.close(&mut c, census, queued.into_iter(), [1000.0].into_iter());
+
+        let got = kpi(&catalogue, warmup, horizon, &c.records);
+        let t = horizon - warmup;
+        let mut want: Vec<(String, f64)> = vec![
+            ("arrived_total".into(), 3.0),
+            // movement 6: 1 crossing / (0.5 veh/s · 30 s); movement 0: 2 / (0.5 · 960).
+            ("degree_of_saturation.x".into(), 1.0 / 15.0),
+            ("delay_mean".into(), 305.0),
+            ("delay_mean.f0".into(), 80.0),
+            ("delay_mean.f1".into(), 530.0),
+            ("delay_p95".into(), 530.0),
+            ("gridlocks".into(), 1.0 / t),
+            ("gridlocks_total".into(), 1.0),
+            ("in_buffers".into(), 1.0),
+            ("in_network".into(), 1.0),
+            ("in_network_mean".into(), (550.0 + 100.0 + 100.0) / t),
+            ("insertion_delay_mean".into(), 0.0),
+            ("phase_changes_per_hour".into(), 2.0 * 3600.0 / t),
+            ("phase_changes_per_hour.x".into(), 2.0 * 3600.0 / t),
+            ("signal_clamps".into(), 2.0),
+            ("spawned_total".into(), 5.0),
+            ("spillback_fraction".into(), 300.0 / t),
+            ("stops_mean".into(), 1.0),
+            ("throughput".into(), 2.0 * 3600.0 / t),
+            ("travel_time_mean".into(), 325.0),
+            ("unfinished".into(), 2.0),
+            ("vehicle_hours_delay".into(), 610.0 / 3600.0),
+        ];
+        let blocked = [0.0, 0.0, 0.0, 0.0, 0.0, 0.2, 0.2, 0.0];
+        let queue_mean = [30.0 / t, 150.0 / t, 40.0 / t, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let queue_max = [3.0, 2.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        for (l, link) in config.network.links.iter().enumerate() {
+            want.push((format!("blocked_fraction.{}", link.name), blocked[l]));
+            want.push((format!("queue_mean.{}", link.name), queue_mean[l]));
+            want.push((format!("queue_max.{}", link.name), queue_max[l]));
+        }
+        want.sort_by(|a, b| a.0.cmp(&b.0));
+        let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+        let wanted: Vec<&str> = want.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, wanted);
+        for ((name, value), (_, w)) in got.iter().zip(&want) {
+            let v = value.unwrap_or_else(|| panic!("{name} is undefined"));
+            assert!((v - w).abs() <= 1e-12 * w.abs().max(1.0), "{name}: {v} vs {w}");
+        }
+    }
+
+    #[test]
+    fn blocked_levels_are_recorded_on_change_only() {
+        let config = config();
+        let (_, kinds) = declared(&config);
+        let mut acct = Accounting::new(&config, kinds, 0.0, 100.0);
+        let mut c = ctx(0.0, 100.0);
+        at(&mut c, 1.0);
+        acct.link_blocked(&mut c, 4, false); // already free: nothing
+        acct.link_blocked(&mut c, 4, true);
+        acct.link_blocked(&mut c, 4, true);
+        acct.link_blocked(&mut c, 5, true);
+        acct.link_blocked(&mut c, 4, false);
+        acct.link_blocked(&mut c, 5, false);
+        let seen: Vec<(u32, u32, f64)> = c.records.iter().map(|r| (r.kind, r.subject, r.value)).collect();
+        let (link, system) = (kinds.link_blocked.0, kinds.spillback.0);
+        assert_eq!(
+            seen,
+            [(link, 4, 1.0), (system, 0, 1.0), (link, 5, 1.0), (link, 4, 0.0), (link, 5, 0.0), (system, 0, 0.0)]
+        );
+    }
+
+    #[test]
+    fn delay_p95_is_the_nearest_rank() {
+        let config = config();
+        let (_, kinds) = declared(&config);
+        for (n, want) in [(1, 1.0), (2, 2.0), (19, 19.0), (20, 19.0), (21, 20.0), (100, 95.0), (101, 96.0)] {
+            let mut acct = Accounting::new(&config, kinds, 0.0, 100.0);
+            // Descending, so the order statistic is not the insertion order.
+            acct.delays = (1..=n).rev().map(f64::from).collect();
+            assert_eq!(acct.delay_p95(), Some(want), "n = {n}");
+        }
+        let mut acct = Accounting::new(&config, kinds, 0.0, 100.0);
+        assert_eq!(acct.delay_p95(), None);
+    }
+
+    #[test]
+    fn without_trips_in_the_window_delay_p95_is_undefined_and_the_rest_zero() {
+        let config = config();
+        let (catalogue, kinds) = declared(&config);
+        let mut acct = Accounting::new(&config, kinds, 0.0, 100.0);
+        let mut c = ctx(0.0, 100.0);
+        at(&mut c, 100.0);
+        acct.close(&mut c, Census::default(), std::iter::empty(), std::iter::empty());
+        let got = kpi(&catalogue, 0.0, 100.0, &c.records);
+        let get = |name: &str| got.iter().find(|(n, _)| n == name).unwrap().1;
+        assert_eq!(get("delay_p95"), None);
+        assert_eq!(get("delay_mean"), None);
+        assert_eq!(get("throughput"), Some(0.0));
+        assert_eq!(get("vehicle_hours_delay"), Some(0.0));
+        assert_eq!(get("degree_of_saturation.x"), Some(0.0));
+        assert_eq!(get("queue_max.north-in"), Some(0.0));
+    }
+}

@@ -316,3 +316,139 @@ pub(crate) fn declare_kinds(config: &CityConfig, kinds: &mut Kinds<'_>) -> CityK
         window,
     }
 }
+
+/// Hand-built configs for the unit tests of the city's modules (the parser is tested apart).
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::super::config::{
+        Arrivals, CityConfig, Discharge, FlowConfig, Gridlock, LinkConfig, MovementConfig, NetworkConfig,
+        NodeConfig, NodeControl, PathSpec, Profile, Timing,
+    };
+    use crate::validate::{PluginRef, Written};
+
+    /// A signal plugin reference with `params` (JSON object text).
+    pub(crate) fn plugin(name: &str, params: &str) -> PluginRef {
+        PluginRef { plugin: name.to_owned(), params: params.to_owned(), written: Written::default() }
+    }
+
+    /// A one-lane link of 150 m at 15 m/s, 1800 veh/h, storage 20.
+    pub(crate) fn link(name: &str, from: u32, to: u32) -> LinkConfig {
+        LinkConfig { name: name.to_owned(), from, to, length: 150.0, lanes: 1, speed: 15.0, saturation: 1800.0, storage: 20 }
+    }
+
+    /// A boundary node.
+    pub(crate) fn boundary(name: &str) -> NodeConfig {
+        NodeConfig { name: name.to_owned(), at: None, control: None }
+    }
+
+    /// Y = 3, AR = 2, l₁ = l₂ = 2 (so g = G + 1), min green 5.
+    pub(crate) const TIMING: Timing = Timing {
+        yellow: 3.0,
+        all_red: 2.0,
+        startup_lost: 2.0,
+        clearance_lost: 2.0,
+        min_green: 5.0,
+        max_green: f64::INFINITY,
+    };
+
+    /// A constant-rate Poisson flow on a fixed path.
+    pub(crate) fn flow(name: &str, path: &[u32], rate: f64) -> FlowConfig {
+        FlowConfig {
+            name: name.to_owned(),
+            path: PathSpec::Fixed(path.to_vec()),
+            profile: Profile { step: f64::INFINITY, rates: vec![rate], repeat: false },
+            arrivals: Arrivals::Poisson,
+        }
+    }
+
+    /// A config with no flows around `network`.
+    pub(crate) fn city(network: NetworkConfig) -> CityConfig {
+        CityConfig {
+            discharge: Discharge::Slotted,
+            stop_threshold: None,
+            stuck_time: 300.0,
+            gridlock: Gridlock::Flag,
+            day_start: 0.0,
+            point_queue: false,
+            network,
+            flows: Vec::new(),
+            turns: Vec::new(),
+            trips: None,
+            freight: None,
+        }
+    }
+
+    /// One signalised junction `x` (node 0) with boundaries north, south, east, west (1–4).
+    /// Links: 0–3 `north-in`, `south-in`, `east-in`, `west-in` into x; 4–7 `north-out`,
+    /// `south-out`, `east-out`, `west-out` out of it. Movements: in-link i (0–3) to every
+    /// out-link but its own side's, index 3·i + j in out-link order. Phase 0 serves north and
+    /// south (movements 0–5), phase 1 east and west (6–11). No flows.
+    pub(crate) fn cross(signal: PluginRef) -> CityConfig {
+        let sides = ["north", "south", "east", "west"];
+        let mut nodes = vec![NodeConfig {
+            name: "x".to_owned(),
+            at: None,
+            control: Some(NodeControl {
+                phases: vec![(0..6).collect(), (6..12).collect()],
+                signal,
+                timing: TIMING,
+            }),
+        }];
+        nodes.extend(sides.iter().map(|s| boundary(s)));
+        let mut links: Vec<LinkConfig> =
+            sides.iter().enumerate().map(|(i, s)| link(&format!("{s}-in"), i as u32 + 1, 0)).collect();
+        links.extend(sides.iter().enumerate().map(|(i, s)| link(&format!("{s}-out"), 0, i as u32 + 1)));
+        let movements = (0..4u32)
+            .flat_map(|i| {
+                (4..8u32).filter(move |&o| o != 4 + i).map(move |o| MovementConfig {
+                    node: 0,
+                    from: i,
+                    to: o,
+                    permitted_factor: 1.0,
+                })
+            })
+            .collect();
+        city(NetworkConfig { nodes, links, movements })
+    }
+
+    /// The kinds of `config` in an unscoped catalogue (metric names without `city.`, which the
+    /// host adds).
+    pub(crate) fn declared(config: &CityConfig) -> (crate::record::Catalogue, super::CityKinds) {
+        let mut catalogue = crate::record::Catalogue::default();
+        let kinds = super::declare_kinds(
+            config,
+            &mut crate::domains::Kinds::of::<crate::domains::factory::FactoryModel>(&mut catalogue),
+        );
+        (catalogue, kinds)
+    }
+
+    /// Collects a metric list.
+    struct Metrics(Vec<(String, Option<f64>)>);
+
+    impl xinzhi_plugin::Output for Metrics {
+        fn metric(&mut self, name: &str, value: f64) {
+            self.0.push((name.to_owned(), Some(value)));
+        }
+        fn undefined(&mut self, name: &str) {
+            self.0.push((name.to_owned(), None));
+        }
+        fn point(&mut self, _: &str, _: f64, _: f64) {}
+    }
+
+    /// What the built-in `kpi` collector makes of `records` over [warmup, horizon]: (metric,
+    /// value or `None` when undefined), sorted by name.
+    pub(crate) fn kpi(
+        catalogue: &crate::record::Catalogue,
+        warmup: f64,
+        horizon: f64,
+        records: &[crate::record::Record],
+    ) -> Vec<(String, Option<f64>)> {
+        use xinzhi_plugin::{Collector, Component, Config, Host, Window};
+        let mut kpi = xinzhi_metrics::Kpi::new(&Config::new("{}"), &Host::detached(0)).unwrap();
+        kpi.start(catalogue, Window { warmup, horizon }).unwrap();
+        kpi.batch(records).unwrap();
+        let mut out = Metrics(Vec::new());
+        kpi.finish(&mut out).unwrap();
+        out.0
+    }
+}
