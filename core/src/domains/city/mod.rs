@@ -122,6 +122,8 @@ struct Freight {
     /// Paths by destination node, found on first use.
     paths: Vec<Option<Option<(u32, u32)>>>,
     seeds: StreamRng,
+    /// Its trucks' demand source (see `kinds::source_names`).
+    source: u32,
 }
 
 /// A city of one replication.
@@ -134,6 +136,8 @@ pub struct CityModel {
     sources: Vec<Source>,
     /// Next row of the trips file.
     next_trip: usize,
+    /// The trips file's demand source (see `kinds::source_names`).
+    trips_source: u32,
     trip_paths: Vec<u32>,
     freight: Option<Freight>,
     stuck: Stuck,
@@ -164,7 +168,7 @@ impl CityModel {
         if let Some(trips) = &self.config.trips
             && let Some(trip) = trips.trips.get(self.next_trip)
         {
-            let source = self.sources.len() as u32;
+            let source = self.trips_source;
             ctx.schedule_at(time(trip.depart.max(ctx.now().as_f64()))?, CityEvent::Depart { source })?;
         }
         Ok(())
@@ -275,6 +279,7 @@ impl Domain for CityModel {
                     names: config.network.nodes.iter().map(|n| n.name.clone()).collect(),
                     paths: vec![None; config.network.nodes.len()],
                     seeds: setup.stream("freight", "vehicle"),
+                    source: kinds.freight_source.unwrap_or(u32::MAX),
                 })
             }
         };
@@ -292,6 +297,7 @@ impl Domain for CityModel {
             acct,
             sources,
             next_trip: 0,
+            trips_source: kinds.trips_source.unwrap_or(u32::MAX),
             trip_paths,
             freight,
             stuck,
@@ -386,7 +392,7 @@ impl Domain for CityModel {
                 )));
             };
             let trucks = (f64::from(s.quantity) / f.per_vehicle).ceil() as u64;
-            let source = (self.sources.len() + 1) as u32;
+            let source = f.source;
             for _ in 0..trucks {
                 let seed = rand::Rng::next_u64(&mut f.seeds);
                 let v = Vehicle { source, path: start, seed, desired: now, ..Vehicle::default() };
