@@ -67,7 +67,14 @@ impl Accounting {
     }
 
     /// A trip of `flow` ended at `ctx.now()`: travel time and free-flow time [s], stops.
-    pub(crate) fn trip_done<R>(&mut self, ctx: &mut Ctx<R>, flow: u32, travel: f64, free_flow: f64, stops: u32) {
+    pub(crate) fn trip_done<R>(
+        &mut self,
+        ctx: &mut Ctx<R>,
+        flow: u32,
+        travel: f64,
+        free_flow: f64,
+        stops: u32,
+    ) {
         let _ = (ctx, flow, travel, free_flow, stops);
         todo!("H2")
     }
