@@ -80,6 +80,9 @@ pub(super) fn column_code(i: usize, cols: usize) -> String {
     String::from_utf8(letters).unwrap_or_default()
 }
 
+/// A fringe node's name and coordinates [m].
+type Fringe = (String, [f64; 2]);
+
 /// Compass direction of a neighbour seen from a junction.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Dir {
@@ -184,8 +187,8 @@ pub(super) fn layout<'r>(
             Dir::S => (format!("bottom{c}"), [x(c), 0.0], true),
         }
     };
-    // (link name, from name, to name, length, fringe end)
-    let mut raw_links: Vec<(String, String, String, f64, Option<(String, [f64; 2])>)> = Vec::new();
+    // (link name, from name, to name, length, fringe end with its coordinates)
+    let mut raw_links: Vec<(String, String, String, f64, Option<Fringe>)> = Vec::new();
     for c in 0..cols {
         for r in 0..rows {
             let here = junction(c, r);
