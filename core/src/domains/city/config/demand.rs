@@ -138,7 +138,12 @@ pub(super) struct RawFreight {
 }
 
 /// The node named `name`, or an error listing the boundary nodes (what demand names).
-fn node(ctx: &ValidationCtx<'_>, net: &Net, name: &Spanned<String>, what: &str) -> Result<u32, ScenarioError> {
+fn node(
+    ctx: &ValidationCtx<'_>,
+    net: &Net,
+    name: &Spanned<String>,
+    what: &str,
+) -> Result<u32, ScenarioError> {
     if let Some(&n) = net.node_by_name.get(name.get_ref().as_str()) {
         return Ok(n);
     }
@@ -147,23 +152,40 @@ fn node(ctx: &ValidationCtx<'_>, net: &Net, name: &Spanned<String>, what: &str) 
     Err(ctx
         .error(
             &name.span(),
-            format!("{what} names node `{}`, which does not exist (boundary nodes: {})", name.get_ref(), list(boundary.iter().copied())),
+            format!(
+                "{what} names node `{}`, which does not exist (boundary nodes: {})",
+                name.get_ref(),
+                list(boundary.iter().copied())
+            ),
         )
         .with_suggestion(nearest(name.get_ref(), boundary.iter().copied())))
 }
 
 /// The boundary node named `name` (origins and destinations are boundary nodes).
-fn boundary(ctx: &ValidationCtx<'_>, net: &Net, name: &Spanned<String>, what: &str) -> Result<u32, ScenarioError> {
+fn boundary(
+    ctx: &ValidationCtx<'_>,
+    net: &Net,
+    name: &Spanned<String>,
+    what: &str,
+) -> Result<u32, ScenarioError> {
     let n = node(ctx, net, name, what)?;
     if net.is_boundary(n) {
         Ok(n)
     } else {
-        Err(ctx.error(&name.span(), format!("{what} must be a boundary node; `{}` is signalised", name.get_ref())))
+        Err(ctx.error(
+            &name.span(),
+            format!("{what} must be a boundary node; `{}` is signalised", name.get_ref()),
+        ))
     }
 }
 
 /// The link named `name`.
-pub(super) fn link(ctx: &ValidationCtx<'_>, net: &Net, name: &Spanned<String>, what: &str) -> Result<u32, ScenarioError> {
+pub(super) fn link(
+    ctx: &ValidationCtx<'_>,
+    net: &Net,
+    name: &Spanned<String>,
+    what: &str,
+) -> Result<u32, ScenarioError> {
     net.link_by_name.get(name.get_ref().as_str()).copied().ok_or_else(|| {
         ctx.error(&name.span(), format!("{what} names link `{}`, which does not exist", name.get_ref()))
             .with_suggestion(nearest(name.get_ref(), net.config.links.iter().map(|l| l.name.as_str())))
@@ -219,14 +241,20 @@ pub(super) fn check_path(net: &Net, path: &[u32], who: &str) -> Result<(), Strin
 }
 
 /// Validates `[[city.turn]]`, in file order.
-pub(super) fn turns(ctx: &ValidationCtx<'_>, net: &Net, raws: &[&RawTurn]) -> Result<Vec<TurnConfig>, ScenarioError> {
+pub(super) fn turns(
+    ctx: &ValidationCtx<'_>,
+    net: &Net,
+    raws: &[&RawTurn],
+) -> Result<Vec<TurnConfig>, ScenarioError> {
     let mut seen: HashMap<u32, Range<usize>> = HashMap::new();
     let mut out = Vec::with_capacity(raws.len());
     for t in raws {
         let at = node(ctx, net, &t.at, "`at`")?;
         let x = t.at.get_ref();
         if net.is_boundary(at) {
-            return Err(ctx.error(&t.at.span(), format!("`at` must be a [[city.node]]; `{x}` is a boundary node")));
+            return Err(
+                ctx.error(&t.at.span(), format!("`at` must be a [[city.node]]; `{x}` is a boundary node"))
+            );
         }
         let from = link(ctx, net, &t.from, "`from`")?;
         if net.config.links[from as usize].to != at {
@@ -234,7 +262,11 @@ pub(super) fn turns(ctx: &ValidationCtx<'_>, net: &Net, raws: &[&RawTurn]) -> Re
             return Err(ctx
                 .error(
                     &t.from.span(),
-                    format!("`from` link `{}` does not enter `{x}` (links into `{x}`: {})", t.from.get_ref(), list(ins.iter().copied())),
+                    format!(
+                        "`from` link `{}` does not enter `{x}` (links into `{x}`: {})",
+                        t.from.get_ref(),
+                        list(ins.iter().copied())
+                    ),
                 )
                 .with_suggestion(nearest(t.from.get_ref(), ins.iter().copied())));
         }
@@ -242,7 +274,10 @@ pub(super) fn turns(ctx: &ValidationCtx<'_>, net: &Net, raws: &[&RawTurn]) -> Re
             let line = ctx.error(first, "").line;
             return Err(ctx.error(
                 &t.from.span(),
-                format!("ratios at `{x}` for vehicles from `{}` are given twice (first at line {line})", t.from.get_ref()),
+                format!(
+                    "ratios at `{x}` for vehicles from `{}` are given twice (first at line {line})",
+                    t.from.get_ref()
+                ),
             ));
         }
         seen.insert(from, t.from.span());
@@ -251,23 +286,42 @@ pub(super) fn turns(ctx: &ValidationCtx<'_>, net: &Net, raws: &[&RawTurn]) -> Re
         let mut ratios = Vec::with_capacity(entries.len());
         let outs: Vec<&str> = net.outs[at as usize].iter().map(|&l| net.link(l)).collect();
         for (out, p) in entries {
-            let o = net.link_by_name.get(out.get_ref().as_str()).copied().filter(|&o| net.config.links[o as usize].from == at);
+            let o = net
+                .link_by_name
+                .get(out.get_ref().as_str())
+                .copied()
+                .filter(|&o| net.config.links[o as usize].from == at);
             let Some(o) = o else {
                 return Err(ctx
                     .error(
                         &out.span(),
-                        format!("`ratios` names `{}`, which does not leave `{x}` (links out of `{x}`: {})", out.get_ref(), list(outs.iter().copied())),
+                        format!(
+                            "`ratios` names `{}`, which does not leave `{x}` (links out of `{x}`: {})",
+                            out.get_ref(),
+                            list(outs.iter().copied())
+                        ),
                     )
                     .with_suggestion(nearest(out.get_ref(), outs.iter().copied())));
             };
             let movement = net.movement(from, o);
             if movement.is_none() {
-                return Err(ctx.error(&out.span(), format!("`ratios` names `{}`, a U-turn from `{}`, which is not a movement", out.get_ref(), t.from.get_ref())));
+                return Err(ctx.error(
+                    &out.span(),
+                    format!(
+                        "`ratios` names `{}`, a U-turn from `{}`, which is not a movement",
+                        out.get_ref(),
+                        t.from.get_ref()
+                    ),
+                ));
             }
             if movement.is_some_and(|m| !net.served[m as usize]) {
                 return Err(ctx.error(
                     &out.span(),
-                    format!("`ratios` sends vehicles from `{}` into `{}`, which no phase of `{x}` gives green", t.from.get_ref(), out.get_ref()),
+                    format!(
+                        "`ratios` sends vehicles from `{}` into `{}`, which no phase of `{x}` gives green",
+                        t.from.get_ref(),
+                        out.get_ref()
+                    ),
                 ));
             }
             let v = *p.get_ref();
@@ -280,7 +334,11 @@ pub(super) fn turns(ctx: &ValidationCtx<'_>, net: &Net, raws: &[&RawTurn]) -> Re
         if (sum - 1.0).abs() > RATIO_TOLERANCE {
             return Err(ctx.error(
                 &t.ratios.span(),
-                format!("`ratios` of vehicles from `{}` at `{x}` sum to {sum}, not 1", t.from.get_ref()),
+                format!(
+                    "`ratios` of vehicles from `{}` at `{x}` sum to {}, not 1",
+                    t.from.get_ref(),
+                    (sum * 1e12).round() / 1e12
+                ),
             ));
         }
         out.push(TurnConfig { from, ratios });
@@ -327,7 +385,9 @@ fn path(
     match &f.route {
         Some(route) => match route.get_ref() {
             RawRoute::Links(links) => {
-                if let Some(key) = [(&f.from, "from"), (&f.to, "to")].iter().find_map(|(v, k)| v.as_ref().map(|v| (v, k))) {
+                if let Some(key) =
+                    [(&f.from, "from"), (&f.to, "to")].iter().find_map(|(v, k)| v.as_ref().map(|v| (v, k)))
+                {
                     return Err(ctx.error(
                         &key.0.span(),
                         format!("flow `{name}` has a `route`: `{}` would be ignored (give `route`, or `from` and `to` nodes)", key.1),
@@ -342,7 +402,9 @@ fn path(
                 if let Some(to) = &f.to {
                     return Err(ctx.error(
                         &to.span(),
-                        format!("flow `{name}` turns by ratios until it leaves the network: it takes no `to`"),
+                        format!(
+                            "flow `{name}` turns by ratios until it leaves the network: it takes no `to`"
+                        ),
                     ));
                 }
                 let Some(from) = &f.from else {
@@ -359,11 +421,15 @@ fn path(
                         format!("`from` of flow `{name}` must be a link leaving a boundary node; `{}` leaves `{}`, which is signalised", from.get_ref(), net.node(start)),
                     ));
                 }
-                reach(net, first, turns, turn_of).map_err(|m| ctx.error(&from.span(), format!("flow `{name}` {m}")))?;
+                reach(net, first, turns, turn_of)
+                    .map_err(|m| ctx.error(&from.span(), format!("flow `{name}` {m}")))?;
                 Ok(PathSpec::TurnRatios { first })
             }
             RawRoute::Word(w) => Err(ctx
-                .error(&route.span(), format!("expected an array of link names or \"turn_ratios\", found \"{w}\""))
+                .error(
+                    &route.span(),
+                    format!("expected an array of link names or \"turn_ratios\", found \"{w}\""),
+                )
                 .with_suggestion(nearest(w, ["turn_ratios"]))),
         },
         None => {
@@ -376,7 +442,9 @@ fn path(
             let a = boundary(ctx, net, from, &format!("`from` of flow `{name}`"))?;
             let b = boundary(ctx, net, to, &format!("`to` of flow `{name}`"))?;
             if a == b {
-                return Err(ctx.error(&to.span(), format!("flow `{name}` goes from `{}` to itself", to.get_ref())));
+                return Err(
+                    ctx.error(&to.span(), format!("flow `{name}` goes from `{}` to itself", to.get_ref()))
+                );
             }
             router.path(a, b).map(PathSpec::Fixed).ok_or_else(|| {
                 ctx.error(
@@ -429,7 +497,10 @@ fn reach(net: &Net, first: u32, turns: &[TurnConfig], turn_of: &[Option<usize>])
     loop {
         let mut changed = false;
         for &l in &order {
-            if !leaves[l as usize] && turn_of[l as usize].is_some_and(|t| turns[t].ratios.iter().any(|&(o, _)| leaves[o as usize])) {
+            if !leaves[l as usize]
+                && turn_of[l as usize]
+                    .is_some_and(|t| turns[t].ratios.iter().any(|&(o, _)| leaves[o as usize]))
+            {
                 leaves[l as usize] = true;
                 changed = true;
             }
@@ -440,7 +511,7 @@ fn reach(net: &Net, first: u32, turns: &[TurnConfig], turn_of: &[Option<usize>])
     }
     match order.iter().find(|&&l| !leaves[l as usize]) {
         Some(&l) => Err(format!(
-            "turns by ratios into `{}`, from where its vehicles can never leave the network (the ratios form a closed loop)",
+            "cannot leave the network once on `{}`: the turning ratios from there only lead round a closed loop",
             links[l as usize].name
         )),
         None => Ok(()),
@@ -448,7 +519,11 @@ fn reach(net: &Net, first: u32, turns: &[TurnConfig], turn_of: &[Option<usize>])
 }
 
 /// A flow's rate profile and departure process.
-fn rates(ctx: &ValidationCtx<'_>, spanned: &Spanned<RawFlow>, day_start: f64) -> Result<(Profile, Arrivals), ScenarioError> {
+fn rates(
+    ctx: &ValidationCtx<'_>,
+    spanned: &Spanned<RawFlow>,
+    day_start: f64,
+) -> Result<(Profile, Arrivals), ScenarioError> {
     let f = spanned.get_ref();
     let name = f.name.get_ref();
     let deterministic = match &f.arrivals {
@@ -458,7 +533,10 @@ fn rates(ctx: &ValidationCtx<'_>, spanned: &Spanned<RawFlow>, day_start: f64) ->
     if deterministic {
         let arrivals = f.arrivals.as_ref().map_or_else(|| spanned.span(), Spanned::span);
         let Some(headway) = &f.headway else {
-            return Err(ctx.error(&arrivals, format!("flow `{name}`: `arrivals = \"deterministic\"` needs `headway` [s]")));
+            return Err(ctx.error(
+                &arrivals,
+                format!("flow `{name}`: `arrivals = \"deterministic\"` needs `headway` [s]"),
+            ));
         };
         let headway = positive(ctx, headway, "headway")?;
         let offset = f.offset.as_ref().map_or(Ok(0.0), |o| at_least_zero(ctx, o, "offset"))?;
@@ -483,15 +561,21 @@ fn rates(ctx: &ValidationCtx<'_>, spanned: &Spanned<RawFlow>, day_start: f64) ->
     }
     for (key, v) in [("headway", &f.headway), ("offset", &f.offset)] {
         if let Some(v) = v {
-            return Err(ctx.error(&v.span(), format!("`{key}` applies only to `arrivals = \"deterministic\"`")));
+            return Err(
+                ctx.error(&v.span(), format!("`{key}` applies only to `arrivals = \"deterministic\"`"))
+            );
         }
     }
     let profile = match (&f.rate, &f.profile) {
         (Some(_), Some(p)) => {
-            return Err(ctx.error(&p.span(), format!("flow `{name}` has both `rate` and `profile`: give one")));
+            return Err(
+                ctx.error(&p.span(), format!("flow `{name}` has both `rate` and `profile`: give one"))
+            );
         }
         (None, None) => {
-            return Err(ctx.error(&spanned.span(), format!("flow `{name}` needs `rate` [veh/h] or `profile`")));
+            return Err(
+                ctx.error(&spanned.span(), format!("flow `{name}` needs `rate` [veh/h] or `profile`"))
+            );
         }
         (Some(r), None) => {
             if let Some(s) = &f.profile_step {
@@ -501,13 +585,18 @@ fn rates(ctx: &ValidationCtx<'_>, spanned: &Spanned<RawFlow>, day_start: f64) ->
         }
         (None, Some(p)) => match p.get_ref() {
             RawProfile::Rates(values) => {
-                let step = f.profile_step.as_ref().map_or(Ok(3600.0), |s| positive(ctx, s, "profile_step"))?;
+                let step =
+                    f.profile_step.as_ref().map_or(Ok(3600.0), |s| positive(ctx, s, "profile_step"))?;
                 if values.is_empty() {
                     return Err(ctx.error(&p.span(), "`profile` must list at least one rate [veh/h]"));
                 }
-                let rates = values.iter().map(|v| at_least_zero(ctx, v, "profile")).collect::<Result<Vec<_>, _>>()?;
+                let rates =
+                    values.iter().map(|v| at_least_zero(ctx, v, "profile")).collect::<Result<Vec<_>, _>>()?;
                 if rates.iter().all(|&r| r == 0.0) {
-                    return Err(ctx.error(&p.span(), format!("`profile` of flow `{name}` is 0 throughout: no vehicle would depart")));
+                    return Err(ctx.error(
+                        &p.span(),
+                        format!("`profile` of flow `{name}` is 0 throughout: no vehicle would depart"),
+                    ));
                 }
                 let repeat = rates.len() as f64 * step == DAY;
                 Profile { step, rates, repeat }
@@ -532,7 +621,8 @@ fn double_peak(ctx: &ValidationCtx<'_>, d: &RawDoublePeak, day_start: f64) -> Re
         if h.is_finite() && (0.0..=24.0).contains(&h) {
             Ok(h)
         } else {
-            Err(ctx.error(&v.span(), format!("`{key}` is an hour of the day: a number in [0, 24], found {h}")))
+            Err(ctx
+                .error(&v.span(), format!("`{key}` is an hour of the day: a number in [0, 24], found {h}")))
         }
     };
     let (am, pm) = (hour(&d.am, "am")?, hour(&d.pm, "pm")?);
@@ -549,7 +639,11 @@ fn double_peak(ctx: &ValidationCtx<'_>, d: &RawDoublePeak, day_start: f64) -> Re
 }
 
 /// Validates `[city.freight]`.
-pub(super) fn freight(ctx: &ValidationCtx<'_>, net: &Net, f: &Spanned<RawFreight>) -> Result<FreightConfig, ScenarioError> {
+pub(super) fn freight(
+    ctx: &ValidationCtx<'_>,
+    net: &Net,
+    f: &Spanned<RawFreight>,
+) -> Result<FreightConfig, ScenarioError> {
     let f = f.get_ref();
     let from = boundary(ctx, net, &f.from, "`from` of `[city.freight]`")?;
     let to = boundary(ctx, net, &f.to, "`to` of `[city.freight]`")?;

@@ -80,6 +80,9 @@ pub(super) fn column_code(i: usize, cols: usize) -> String {
     String::from_utf8(letters).unwrap_or_default()
 }
 
+/// A fringe node's name and coordinates [m].
+type Fringe = (String, [f64; 2]);
+
 /// Compass direction of a neighbour seen from a junction.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Dir {
@@ -107,7 +110,8 @@ pub(super) fn layout<'r>(
     g: &'r Spanned<RawGrid>,
     raw: &RawCity,
 ) -> Result<Layout<'r>, ScenarioError> {
-    let explicit = [("node", raw.node.as_ref().map(Spanned::span)), ("link", raw.link.as_ref().map(Spanned::span))];
+    let explicit =
+        [("node", raw.node.as_ref().map(Spanned::span)), ("link", raw.link.as_ref().map(Spanned::span))];
     let point = ("point", raw.point.as_ref().map(Spanned::span));
     for (table, span) in explicit.into_iter().chain([point]) {
         if let Some(span) = span {
@@ -123,19 +127,26 @@ pub(super) fn layout<'r>(
     let side = |v: &Spanned<i64>, key: &str| -> Result<usize, ScenarioError> {
         match usize::try_from(*v.get_ref()) {
             Ok(n) if (1..=MAX_SIDE as usize).contains(&n) => Ok(n),
-            _ => Err(ctx.error(&v.span(), format!("`{key}` must be an integer from 1 to {MAX_SIDE}, found {}", v.get_ref()))),
+            _ => Err(ctx.error(
+                &v.span(),
+                format!("`{key}` must be an integer from 1 to {MAX_SIDE}, found {}", v.get_ref()),
+            )),
         }
     };
     let rows = side(&grid.rows, "rows")?;
     let cols = side(&grid.cols, "cols")?;
-    let or = |v: &Option<Spanned<f64>>, key: &str, default: f64| v.as_ref().map_or(Ok(default), |v| positive(ctx, v, key));
+    let or = |v: &Option<Spanned<f64>>, key: &str, default: f64| {
+        v.as_ref().map_or(Ok(default), |v| positive(ctx, v, key))
+    };
     let block = or(&grid.block, "block", 300.0)?;
     let fringe = or(&grid.fringe, "fringe", 300.0)?;
     let speed = or(&grid.speed, "speed", 13.89)?;
     let saturation = or(&grid.saturation, "saturation", 1800.0)?;
     let lanes = match &grid.lanes {
         None => 2,
-        Some(l) if *l.get_ref() == 0 => return Err(ctx.error(&l.span(), "`lanes` must be an integer >= 1, found 0")),
+        Some(l) if *l.get_ref() == 0 => {
+            return Err(ctx.error(&l.span(), "`lanes` must be an integer >= 1, found 0"));
+        }
         Some(l) => *l.get_ref(),
     };
     let plan = match &grid.phases {
@@ -176,8 +187,8 @@ pub(super) fn layout<'r>(
             Dir::S => (format!("bottom{c}"), [x(c), 0.0], true),
         }
     };
-    // (link name, from name, to name, length, fringe end)
-    let mut raw_links: Vec<(String, String, String, f64, Option<(String, [f64; 2])>)> = Vec::new();
+    // (link name, from name, to name, length, fringe end with its coordinates)
+    let mut raw_links: Vec<(String, String, String, f64, Option<Fringe>)> = Vec::new();
     for c in 0..cols {
         for r in 0..rows {
             let here = junction(c, r);
@@ -215,7 +226,8 @@ pub(super) fn layout<'r>(
 
     // Phases from the compass direction of each movement's ends.
     let dir_of = |node: u32, other: u32| -> Dir {
-        let (a, b) = (nodes[node as usize].at.unwrap_or_default(), nodes[other as usize].at.unwrap_or_default());
+        let (a, b) =
+            (nodes[node as usize].at.unwrap_or_default(), nodes[other as usize].at.unwrap_or_default());
         let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
         if dx.abs() >= dy.abs() {
             if dx > 0.0 { Dir::E } else { Dir::W }

@@ -1,8 +1,8 @@
 //! Nodes, links and movements of an explicit network (`[[city.node]]`, `[[city.link]]`,
 //! `[[city.point]]`), the lookup tables the later stages share, and the shortest free-flow path.
 
-use std::collections::{BinaryHeap, HashMap};
 use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::ops::Range;
 
 use serde::Deserialize;
@@ -189,7 +189,12 @@ pub(super) fn movements(nodes: usize, junctions: usize, links: &[LinkConfig]) ->
         for &i in &ins[node] {
             for &o in &outs[node] {
                 if links[o as usize].to != links[i as usize].from {
-                    movements.push(MovementConfig { node: node as u32, from: i, to: o, permitted_factor: 1.0 });
+                    movements.push(MovementConfig {
+                        node: node as u32,
+                        from: i,
+                        to: o,
+                        permitted_factor: 1.0,
+                    });
                 }
             }
         }
@@ -198,10 +203,16 @@ pub(super) fn movements(nodes: usize, junctions: usize, links: &[LinkConfig]) ->
 }
 
 /// Coordinates `[x, y]`: two finite numbers.
-pub(super) fn coordinates(ctx: &ValidationCtx<'_>, at: &Spanned<Vec<f64>>) -> Result<[f64; 2], ScenarioError> {
+pub(super) fn coordinates(
+    ctx: &ValidationCtx<'_>,
+    at: &Spanned<Vec<f64>>,
+) -> Result<[f64; 2], ScenarioError> {
     match at.get_ref().as_slice() {
         [x, y] if x.is_finite() && y.is_finite() => Ok([*x, *y]),
-        v => Err(ctx.error(&at.span(), format!("`at` must be two finite coordinates [x, y] in m, found {v:?}"))),
+        v => {
+            Err(ctx
+                .error(&at.span(), format!("`at` must be two finite coordinates [x, y] in m, found {v:?}")))
+        }
     }
 }
 
@@ -224,7 +235,11 @@ pub(super) fn layout<'r>(
     }
     if links.is_empty() {
         let span = raw.link.as_ref().map_or_else(|| whole.clone(), Spanned::span);
-        return Err(ctx.error_with_key(&span, format!("{DOMAIN}.link"), "at least one `[[city.link]]` is required"));
+        return Err(ctx.error_with_key(
+            &span,
+            format!("{DOMAIN}.link"),
+            "at least one `[[city.link]]` is required",
+        ));
     }
     let junction_names = unique(ctx, "node", nodes.iter().map(|n| &n.name))?;
     unique(ctx, "link", links.iter().map(|l| &l.name))?;
@@ -245,15 +260,17 @@ pub(super) fn layout<'r>(
         let from = node_of(link.from.get_ref(), &mut names);
         let to = node_of(link.to.get_ref(), &mut names);
         if from == to {
-            return Err(ctx.error(&link.to.span(), format!("link `{name}` starts and ends at node `{}`", link.to.get_ref())));
+            return Err(ctx.error(
+                &link.to.span(),
+                format!("link `{name}` starts and ends at node `{}`", link.to.get_ref()),
+            ));
         }
         if from as usize >= junctions && to as usize >= junctions {
             // An unknown name is taken for a boundary node: a typo in a junction's name makes
             // a link between two boundaries, which no vehicle could use.
-            let junction_names = junction_names.iter().copied();
-            let (at, suggestion) = match nearest(link.to.get_ref(), junction_names.clone()) {
+            let (at, suggestion) = match close_name(link.to.get_ref(), &junction_names) {
                 Some(s) => (&link.to, Some(s)),
-                None => (&link.from, nearest(link.from.get_ref(), junction_names)),
+                None => (&link.from, close_name(link.from.get_ref(), &junction_names)),
             };
             let at = if suggestion.is_some() { at } else { &link.to };
             return Err(ctx
@@ -293,7 +310,16 @@ pub(super) fn layout<'r>(
                 k
             }
         };
-        link_configs.push(LinkConfig { name: name.clone(), from, to, length, lanes, speed, saturation, storage });
+        link_configs.push(LinkConfig {
+            name: name.clone(),
+            from,
+            to,
+            length,
+            lanes,
+            speed,
+            saturation,
+            storage,
+        });
     }
 
     let mut node_configs: Vec<NodeConfig> =
@@ -330,12 +356,30 @@ pub(super) fn layout<'r>(
             let missing = if has_in { "leaves" } else { "enters" };
             return Err(ctx.error(
                 &node.name.span(),
-                format!("no link {missing} node `{}`: a junction needs links in and out", node.name.get_ref()),
+                format!(
+                    "no link {missing} node `{}`: a junction needs links in and out",
+                    node.name.get_ref()
+                ),
             ));
         }
     }
     let movements = movements(node_configs.len(), junctions, &link_configs);
-    Ok(Layout { nodes: node_configs, junctions, links: link_configs, movements, signals: Signals::Explicit(nodes) })
+    Ok(Layout {
+        nodes: node_configs,
+        junctions,
+        links: link_configs,
+        movements,
+        signals: Signals::Explicit(nodes),
+    })
+}
+
+/// The junction name `word` was probably meant to be: [`nearest`], or one edit away from a
+/// longer word (junctions often have one-letter names: `xx` for `x`).
+fn close_name<'n>(word: &str, junctions: &[&'n str]) -> Option<&'n str> {
+    nearest(word, junctions.iter().copied()).or_else(|| {
+        let long = word.chars().count() > 1;
+        junctions.iter().copied().find(|j| long && crate::util::suggest::distance(word, j) == 1)
+    })
 }
 
 /// ⌊lanes·length/7.5⌋, saturated at `u32::MAX` (an absurdly long link simply never fills).
@@ -436,9 +480,9 @@ impl<'n> Router<'n> {
         let mut path = vec![l];
         while links[l as usize].to != to {
             let d = dist[l as usize];
-            l = *self.next[l as usize]
-                .iter()
-                .find(|&&n| useful[n as usize] && d.saturating_add(self.cost[n as usize]) == dist[n as usize])?;
+            l = *self.next[l as usize].iter().find(|&&n| {
+                useful[n as usize] && d.saturating_add(self.cost[n as usize]) == dist[n as usize]
+            })?;
             path.push(l);
         }
         Some(path)

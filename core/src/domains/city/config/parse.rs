@@ -50,7 +50,10 @@ pub(super) struct RawCity {
 }
 
 /// Validates the `city` table. Errors name file, line, column and key.
-pub(crate) fn parse(value: &Spanned<DeValue<'_>>, ctx: &ValidationCtx<'_>) -> Result<CityConfig, ScenarioError> {
+pub(crate) fn parse(
+    value: &Spanned<DeValue<'_>>,
+    ctx: &ValidationCtx<'_>,
+) -> Result<CityConfig, ScenarioError> {
     check_time_unit(ctx, value)?;
     let raw: RawCity = ctx.deserialize(value)?;
     let whole = value.span();
@@ -63,7 +66,8 @@ pub(crate) fn parse(value: &Spanned<DeValue<'_>>, ctx: &ValidationCtx<'_>) -> Re
         None => Gridlock::Flag,
         Some(g) => word(ctx, g, &[("flag", Gridlock::Flag), ("release", Gridlock::Release)])?,
     };
-    let stop_threshold = raw.stop_threshold.as_ref().map(|s| at_least_zero(ctx, s, "stop_threshold")).transpose()?;
+    let stop_threshold =
+        raw.stop_threshold.as_ref().map(|s| at_least_zero(ctx, s, "stop_threshold")).transpose()?;
     let stuck_time = raw.stuck_time.as_ref().map_or(Ok(300.0), |s| positive(ctx, s, "stuck_time"))?;
     let permitted_left_factor = match &raw.permitted_left_factor {
         None => 0.5,
@@ -81,7 +85,10 @@ pub(crate) fn parse(value: &Spanned<DeValue<'_>>, ctx: &ValidationCtx<'_>) -> Re
         Some(d) => {
             return Err(ctx.error(
                 &d.span(),
-                format!("`day_start` is the hour of day at t = 0: a number in [0, 24), found {}", d.get_ref()),
+                format!(
+                    "`day_start` is the hour of day at t = 0: a number in [0, 24), found {}",
+                    d.get_ref()
+                ),
             ));
         }
     };
@@ -184,7 +191,11 @@ pub(super) fn positive(ctx: &ValidationCtx<'_>, v: &Spanned<f64>, key: &str) -> 
 }
 
 /// A finite number ≥ 0.
-pub(super) fn at_least_zero(ctx: &ValidationCtx<'_>, v: &Spanned<f64>, key: &str) -> Result<f64, ScenarioError> {
+pub(super) fn at_least_zero(
+    ctx: &ValidationCtx<'_>,
+    v: &Spanned<f64>,
+    key: &str,
+) -> Result<f64, ScenarioError> {
     let x = *v.get_ref();
     if x.is_finite() && x >= 0.0 {
         Ok(x)
@@ -200,7 +211,8 @@ pub(super) fn unique<'n>(
     kind: &str,
     names: impl IntoIterator<Item = &'n Spanned<String>>,
 ) -> Result<Vec<&'n str>, ScenarioError> {
-    let mut seen: std::collections::HashMap<&'n str, std::ops::Range<usize>> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<&'n str, std::ops::Range<usize>> =
+        std::collections::HashMap::new();
     let mut out = Vec::new();
     for name in names {
         let text = name.get_ref().as_str();

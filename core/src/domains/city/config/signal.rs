@@ -86,25 +86,23 @@ pub(super) fn controls(
     let mut permitted_all = Vec::new();
     for node in 0..layout.junctions {
         let node_name = layout.nodes[node].name.clone();
-        let (phases, permitted, signal, keys, at, phase_spans) = match &layout.signals {
+        let (phases, permitted, permitted_spans, signal, keys, at, phase_spans) = match &layout.signals {
             Signals::Explicit(raws) => {
                 let raw: &RawNode = raws[node];
                 let find = Finder { ctx, layout, names: &names, ranges: &ranges, node: node as u32 };
                 let mut phases = Vec::with_capacity(raw.phases.get_ref().len());
                 if raw.phases.get_ref().is_empty() {
-                    return Err(ctx.error(&raw.phases.span(), format!("node `{node_name}` needs at least one phase")));
+                    return Err(
+                        ctx.error(&raw.phases.span(), format!("node `{node_name}` needs at least one phase"))
+                    );
                 }
                 for (p, phase) in raw.phases.get_ref().iter().enumerate() {
                     phases.push(find.phase(p, phase)?);
                 }
-                let permitted = match &raw.permitted {
-                    None => Vec::new(),
-                    Some(list) => list
-                        .get_ref()
-                        .iter()
-                        .map(|e| find.movement(e, "`permitted`"))
-                        .collect::<Result<Vec<_>, _>>()?,
-                };
+                let entries = raw.permitted.as_ref().map_or(&[][..], |p| p.get_ref().as_slice());
+                let permitted =
+                    entries.iter().map(|e| find.movement(e, "`permitted`")).collect::<Result<Vec<_>, _>>()?;
+                let permitted_spans: Vec<Range<usize>> = entries.iter().map(Spanned::span).collect();
                 let signal = raw.signal.as_ref().map(|t| ctx.plugin_ref(t)).transpose()?;
                 let keys = TimingKeys {
                     yellow: raw.yellow.as_ref(),
@@ -115,13 +113,15 @@ pub(super) fn controls(
                     max_green: raw.max_green.as_ref(),
                 };
                 let spans: Vec<Range<usize>> = raw.phases.get_ref().iter().map(Spanned::span).collect();
-                (phases, permitted, signal, keys, raw.name.span(), spans)
+                (phases, permitted, permitted_spans, signal, keys, raw.name.span(), spans)
             }
             Signals::Grid(g) => {
                 let span = g.raw.span();
                 let phases = g.phases[node].clone();
                 let spans = vec![span.clone(); phases.len()];
-                (phases, g.permitted[node].clone(), None, TimingKeys::default(), span, spans)
+                let permitted = g.permitted[node].clone();
+                let permitted_spans = vec![span.clone(); permitted.len()];
+                (phases, permitted, permitted_spans, None, TimingKeys::default(), span, spans)
             }
         };
         let signal = signal.unwrap_or_else(|| default_signal.clone());
@@ -129,11 +129,11 @@ pub(super) fn controls(
         let timing = timing(&err, defaults, &keys, &signal)?;
         let geometry = Geometry::of(layout, node as u32);
         if let Some(g) = &geometry {
-            for &m in &permitted {
+            for (&m, span) in permitted.iter().zip(&permitted_spans) {
                 if !g.is_left(layout, m) {
                     let name = movement_name(layout, m);
                     return Err(err.at(
-                        &Src::Default,
+                        &Src::Key(span.clone()),
                         format!("`{name}` in `permitted` of node `{node_name}` is not a left turn: only left turns may yield to opposing traffic"),
                     ));
                 }
@@ -216,8 +216,11 @@ impl Finder<'_, '_> {
         let message = if link.from == self.node {
             format!("{what} of node `{x}` names `{name}`, which leaves `{x}` (phases list in-links)")
         } else {
-            let (a, b) = (&self.layout.nodes[link.from as usize].name, &self.layout.nodes[link.to as usize].name);
-            format!("{what} of node `{x}` names `{name}`, which does not enter `{x}` (it joins `{a}` and `{b}`)")
+            let (a, b) =
+                (&self.layout.nodes[link.from as usize].name, &self.layout.nodes[link.to as usize].name);
+            format!(
+                "{what} of node `{x}` names `{name}`, which does not enter `{x}` (it joins `{a}` and `{b}`)"
+            )
         };
         let ins = self.in_links();
         Err(self.ctx.error(&entry.span(), message).with_suggestion(nearest(name, ins.iter().copied())))
@@ -229,7 +232,10 @@ impl Finder<'_, '_> {
         let Some((i, o)) = entry.get_ref().split_once('>') else {
             return Err(self.ctx.error(
                 &entry.span(),
-                format!("{what} of node `{x}` lists movements as \"in-link>out-link\", found \"{}\"", entry.get_ref()),
+                format!(
+                    "{what} of node `{x}` lists movements as \"in-link>out-link\", found \"{}\"",
+                    entry.get_ref()
+                ),
             ));
         };
         let i = self.link(entry, i, what, true)?;
@@ -246,7 +252,10 @@ impl Finder<'_, '_> {
         range.clone().find(|&m| self.layout.movements[m as usize].to == o).ok_or_else(|| {
             self.ctx.error(
                 &entry.span(),
-                format!("{what} of node `{x}` names `{}`, a U-turn, which is not a movement", entry.get_ref()),
+                format!(
+                    "{what} of node `{x}` names `{}`, a U-turn, which is not a movement",
+                    entry.get_ref()
+                ),
             )
         })
     }
@@ -292,14 +301,15 @@ fn timing<'a>(
 ) -> Result<Timing, ScenarioError> {
     let params: serde_json::Value = serde_json::from_str(&signal.params).unwrap_or_default();
     let param = |key: &str| params.get(key).and_then(serde_json::Value::as_f64);
-    let pick = |n: Option<&Spanned<f64>>, p: Option<f64>, c: Option<&Spanned<f64>>, default: f64| -> Val<'a> {
-        match (n, p, c) {
-            (Some(n), _, _) => Val { v: *n.get_ref(), src: Src::Key(n.span()) },
-            (None, Some(v), _) => Val { v, src: Src::Param(signal) },
-            (None, None, Some(c)) => Val { v: *c.get_ref(), src: Src::Key(c.span()) },
-            (None, None, None) => Val { v: default, src: Src::Default },
-        }
-    };
+    let pick =
+        |n: Option<&Spanned<f64>>, p: Option<f64>, c: Option<&Spanned<f64>>, default: f64| -> Val<'a> {
+            match (n, p, c) {
+                (Some(n), _, _) => Val { v: *n.get_ref(), src: Src::Key(n.span()) },
+                (None, Some(v), _) => Val { v, src: Src::Param(signal) },
+                (None, None, Some(c)) => Val { v: *c.get_ref(), src: Src::Key(c.span()) },
+                (None, None, None) => Val { v: default, src: Src::Default },
+            }
+        };
     let y = pick(node.yellow, None, city.yellow, 3.0);
     let ar = pick(node.all_red, None, city.all_red, 2.0);
     let l1 = pick(node.startup_lost, None, city.startup_lost, 2.0);
@@ -309,20 +319,30 @@ fn timing<'a>(
     let x = err.node;
     for (val, key) in [(&y, "yellow"), (&ar, "all_red"), (&l1, "startup_lost"), (&l2, "clearance_lost")] {
         if !(val.v.is_finite() && val.v >= 0.0) {
-            return Err(err.at(&val.src, format!("`{key}` must be a finite number >= 0, found {} (node `{x}`)", val.v)));
+            return Err(err.at(
+                &val.src,
+                format!("`{key}` must be a finite number >= 0, found {} (node `{x}`)", val.v),
+            ));
         }
     }
     if !(min.v.is_finite() && min.v > 0.0) {
-        return Err(err.at(&min.src, format!("`min_green` must be a finite number > 0, found {} (node `{x}`)", min.v)));
+        return Err(err
+            .at(&min.src, format!("`min_green` must be a finite number > 0, found {} (node `{x}`)", min.v)));
     }
     if max.v.is_nan() || max.v < min.v || (max.v.is_infinite() && !matches!(max.src, Src::Default)) {
         return Err(err.at(
             &max.src,
-            format!("`max_green` must be a finite number >= `min_green` ({}), found {} (node `{x}`)", min.v, max.v),
+            format!(
+                "`max_green` must be a finite number >= `min_green` ({}), found {} (node `{x}`)",
+                min.v, max.v
+            ),
         ));
     }
     if y.v + ar.v < l2.v {
-        let src = [&l2, &y, &ar].into_iter().find(|v| !matches!(v.src, Src::Default)).map_or(Src::Default, |v| v.src.clone());
+        let src = [&l2, &y, &ar]
+            .into_iter()
+            .find(|v| !matches!(v.src, Src::Default))
+            .map_or(Src::Default, |v| v.src.clone());
         return Err(err.at(
             &src,
             format!(
@@ -357,7 +377,12 @@ fn timing<'a>(
 
 /// For `fixed_time` with explicit `greens`: one green per phase, and with `cycle` the greens
 /// and intergreens must fill it exactly (Σ (G + Y + AR) = C).
-fn check_fixed_time(signal: &PluginRef, x: &str, phases: &[Vec<u32>], timing: &Timing) -> Result<(), ScenarioError> {
+fn check_fixed_time(
+    signal: &PluginRef,
+    x: &str,
+    phases: &[Vec<u32>],
+    timing: &Timing,
+) -> Result<(), ScenarioError> {
     if !signal.names("fixed_time") {
         return Ok(());
     }
@@ -444,7 +469,8 @@ impl Geometry {
         if p1 == p2 || p1 == q2 || q1 == p2 || q1 == q2 {
             return false;
         }
-        let cmp = |x: &(f64, u32, u8), y: &(f64, u32, u8)| x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal);
+        let cmp =
+            |x: &(f64, u32, u8), y: &(f64, u32, u8)| x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal);
         let (lo, hi) = if cmp(&p1, &q1).is_lt() { (p1, q1) } else { (q1, p1) };
         let inside = |x: &(f64, u32, u8)| cmp(&lo, x).is_lt() && cmp(x, &hi).is_lt();
         inside(&p2) != inside(&q2)
@@ -487,7 +513,10 @@ fn check_phase(
             }
             let (na, nb) = (movement_name(layout, a), movement_name(layout, b));
             let mut message = if merge {
-                format!("phase {p} of node `{x}` gives green to `{na}` and `{nb}`, which merge onto `{}`", layout.links[ma.to as usize].name)
+                format!(
+                    "phase {p} of node `{x}` gives green to `{na}` and `{nb}`, which merge onto `{}`",
+                    layout.links[ma.to as usize].name
+                )
             } else {
                 format!("phase {p} of node `{x}` gives green to `{na}` and `{nb}`, which cross")
             };

@@ -25,7 +25,11 @@ pub(super) struct RawTrips {
 }
 
 /// Reads and checks the trips file. Errors are located at `file` and name the CSV file and line.
-pub(super) fn read(ctx: &ValidationCtx<'_>, net: &Net, t: &Spanned<RawTrips>) -> Result<TripsConfig, ScenarioError> {
+pub(super) fn read(
+    ctx: &ValidationCtx<'_>,
+    net: &Net,
+    t: &Spanned<RawTrips>,
+) -> Result<TripsConfig, ScenarioError> {
     let file = &t.get_ref().file;
     let written = file.get_ref();
     if written.trim().is_empty() {
@@ -34,7 +38,8 @@ pub(super) fn read(ctx: &ValidationCtx<'_>, net: &Net, t: &Spanned<RawTrips>) ->
     let path = ctx.file().parent().map(PathBuf::from).unwrap_or_default().join(written);
     let shown = path.display();
     let fail = |message: String| ctx.error(&file.span(), format!("trips file `{shown}` {message}"));
-    let bytes = std::fs::read(&path).map_err(|e| ctx.error(&file.span(), format!("cannot read the trips file `{shown}`: {e}")))?;
+    let bytes = std::fs::read(&path)
+        .map_err(|e| ctx.error(&file.span(), format!("cannot read the trips file `{shown}`: {e}")))?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
         fail(format!("line {line}: not valid UTF-8 text"))
@@ -81,12 +86,20 @@ pub(super) fn parse(net: &Net, text: &str) -> Result<Vec<Trip>, String> {
         cells.clear();
         cells.extend(row.split(','));
         if cells.len() < width {
-            return Err(format!("line {line}: expected {} columns as in the header row, found {}", columns.len(), cells.len()));
+            return Err(format!(
+                "line {line}: expected {} columns as in the header row, found {}",
+                columns.len(),
+                cells.len()
+            ));
         }
         let depart_text = cell(cells[depart_at]);
         let depart = match depart_text.parse::<f64>() {
             Ok(d) if d.is_finite() && d >= 0.0 => d,
-            _ => return Err(format!("line {line}: `depart` must be a finite number >= 0 [s], found \"{depart_text}\"")),
+            _ => {
+                return Err(format!(
+                    "line {line}: `depart` must be a finite number >= 0 [s], found \"{depart_text}\""
+                ));
+            }
         };
         if depart < previous {
             return Err(format!(
