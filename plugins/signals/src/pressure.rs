@@ -131,7 +131,8 @@ impl SignalController for MaxPressure {
     }
 }
 
-/// Cycle-based max pressure: a fixed cycle whose splits follow the pressures at its start.
+/// Cycle-based max pressure: a fixed cycle whose splits follow the pressures at its start (each
+/// phase-0 green start, and the first call for a node).
 #[derive(Debug)]
 pub struct MpCycle {
     /// [s]
