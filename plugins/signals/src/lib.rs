@@ -48,6 +48,8 @@ pub mod pressure;
 mod common;
 mod params;
 #[cfg(test)]
+mod reference;
+#[cfg(test)]
 mod testkit;
 
 pub use actuated::Actuated;
