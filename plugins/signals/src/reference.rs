@@ -67,9 +67,9 @@ fn run<C: SignalController>(c: &mut C, seed: u64) -> f64 {
             let movements: Vec<_> = (0..4).map(|i| mov((arrived[i] - served[i]) as u32)).collect();
             let x = s.node(0, &movements, &[&[0, 1], &[2, 3]]);
             (x.phase, x.reason, x.elapsed_green_s) = (phase as u32, reason, (t - since) as f64);
-            for i in 0..4 {
+            for (i, last) in last_dep.iter().enumerate() {
                 let green_here = PHASES[phase].contains(&i);
-                s.movement(i).since_departure_s = match (green_here, last_dep[i]) {
+                s.movement(i).since_departure_s = match (green_here, *last) {
                     (true, d) => (t - d.map_or(since, |d| d.max(since))) as f64,
                     (false, Some(d)) => (t - d) as f64,
                     (false, None) => f64::INFINITY,
