@@ -20,11 +20,11 @@ use crate::params::{Params, Rule};
 /// Gap-out actuated control.
 #[derive(Debug)]
 pub struct Actuated {
-    /// [s]
+    /// \[s\]
     min_green: f64,
-    /// [s]
+    /// \[s\]
     max_green: f64,
-    /// [s]
+    /// \[s\]
     gap: f64,
 }
 

@@ -25,7 +25,7 @@ impl SplitMix {
     }
 }
 
-/// One replication: the mean delay [s] of vehicles arriving after the warm-up.
+/// One replication: the mean delay \[s\] of vehicles arriving after the warm-up.
 fn run<C: SignalController>(c: &mut C, seed: u64) -> f64 {
     const FLOWS: [f64; 4] = [900.0, 900.0, 450.0, 450.0];
     const PHASES: [[usize; 2]; 2] = [[0, 1], [2, 3]];
