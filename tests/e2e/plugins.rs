@@ -233,8 +233,8 @@ fn refusals_name_the_problem_and_exit_2() {
         (copy_as(libs.path(), "wrong_magic"), vec!["not a Xinzhi plugin", "NOTXINZH"]),
         (
             copy_as(libs.path(), "abi_v2"),
-            // The fixture's minor is the current one (1 since collectors declare metrics).
-            vec!["plugin ABI v2.1", "this host speaks plugin ABI v1", "rebuild"],
+            // The fixture's minor is the current one (2 since the signal kind).
+            vec!["plugin ABI v2.2", "this host speaks plugin ABI v1", "rebuild"],
         ),
         (copy_as(libs.path(), "no_entry"), vec!["does not export `xinzhi_plugin_entry__no_entry`"]),
         (junk.clone(), vec!["cannot load plugin library", "libjunk.so"]),

@@ -20,11 +20,11 @@ use crate::params::{Params, Rule};
 /// Gap-out actuated control.
 #[derive(Debug)]
 pub struct Actuated {
-    /// [s]
+    /// \[s\]
     min_green: f64,
-    /// [s]
+    /// \[s\]
     max_green: f64,
-    /// [s]
+    /// \[s\]
     gap: f64,
 }
 
@@ -152,6 +152,130 @@ mod tests {
         for (k, (snap, want)) in table.iter().enumerate() {
             assert_eq!(decide_one(&mut c, snap).unwrap(), *want, "row {k} at t = {}", snap.now);
         }
+    }
+
+    /// Vehicles of approach `a` (0 = A: 2.5 + 5i; 1 = B: 1 + 10i) arriving before `t_end`.
+    fn arrivals(a: usize, t_end: f64) -> Vec<f64> {
+        let (t0, headway) = [(2.5, 5.0), (1.0, 10.0)][a];
+        let n = ((t_end - t0) / headway).floor() as usize + 1;
+        (0..n).map(|i| t0 + i as f64 * headway).collect()
+    }
+
+    /// Greens `(approach, start, end)` and each approach's delays.
+    type Trace = (Vec<(u32, f64, f64)>, [Vec<f64>; 2]);
+
+    /// city_signals.py's `actuated_deterministic`, the reference of city.md §3.3, written out:
+    /// A and B alternate; a green ends at min(max(start + minG, last crossing (or start) + gap),
+    /// start + maxG); a vehicle crosses at max(arrival, previous crossing + h, green start) if
+    /// that is strictly before the end; 4 s between greens.
+    fn reference(t_end: f64) -> Trace {
+        let (min_g, max_g, gap, h, intergreen) = (5.0, 40.0, 3.0, 2.0, 4.0);
+        let arr = [arrivals(0, t_end), arrivals(1, t_end)];
+        let (mut idx, mut delays, mut greens) = ([0usize; 2], [Vec::new(), Vec::new()], Vec::new());
+        let (mut t, mut phase) = (0.0, 0usize);
+        while t < t_end {
+            let (start, mut last, mut free) = (t, None::<f64>, t);
+            let end = loop {
+                let cand = arr[phase].get(idx[phase]).map_or(f64::INFINITY, |&a| a.max(free));
+                let end = (start + min_g).max(last.unwrap_or(start) + gap).min(start + max_g);
+                if cand < end {
+                    delays[phase].push(cand - arr[phase][idx[phase]]);
+                    idx[phase] += 1;
+                    (last, free) = (Some(cand), cand + h);
+                } else {
+                    break end;
+                }
+            };
+            greens.push((phase as u32, start, end));
+            (t, phase) = (end + intergreen, 1 - phase);
+        }
+        (greens, delays)
+    }
+
+    /// The same two approaches run by the plugin under the host's rules: calls at each green
+    /// start and when an extension asks (before the crossings of that instant), a switch at the
+    /// instant of the answer, 4 s of intergreen (all lost: Y + AR = l₁ + l₂), continuous
+    /// discharge with h = 2 s; the snapshot gives queues and `since_departure_s` as the host does.
+    fn plugin_trace(c: &mut Actuated, t_end: f64) -> Trace {
+        let arr = [arrivals(0, t_end), arrivals(1, t_end)];
+        let (mut idx, mut delays, mut greens) = ([0usize; 2], [Vec::new(), Vec::new()], Vec::new());
+        let mut last_cross = [None::<f64>; 2];
+        let (mut phase, mut start) = (0u32, 0.0);
+        while start < t_end {
+            let (mut now, mut reason, mut free) = (start, IntersectionObs::GREEN_START, start);
+            let end = loop {
+                let mut s = Snap::at(now);
+                let queued = |a: usize| arr[a][idx[a]..].iter().take_while(|&&t| t <= now).count() as u32;
+                let x = s.node(0, &[mov(queued(0)), mov(queued(1))], &[&[0], &[1]]);
+                (x.phase, x.reason, x.elapsed_green_s, x.max_green_s) = (phase, reason, now - start, 40.0);
+                for (a, last) in last_cross.iter().enumerate() {
+                    s.movement(a).since_departure_s = match (a as u32 == phase, *last) {
+                        (true, last) => now - last.map_or(start, |l: f64| l.max(start)),
+                        (false, Some(l)) => now - l,
+                        (false, None) => f64::INFINITY,
+                    };
+                }
+                let d = decide_one(c, &s).unwrap();
+                if d.kind == SignalDecision::SWITCH {
+                    assert_eq!(d.phase, 1 - phase, "t = {now}");
+                    break now;
+                }
+                let next = now + d.seconds.max(0.1);
+                let p = phase as usize;
+                // Crossings strictly before the next call; one at that instant waits for it.
+                while let Some(&a) = arr[p].get(idx[p]) {
+                    let cross = a.max(free);
+                    if cross >= next {
+                        break;
+                    }
+                    delays[p].push(cross - a);
+                    idx[p] += 1;
+                    last_cross[p] = Some(cross);
+                    free = cross + 2.0;
+                }
+                (now, reason) = (next, IntersectionObs::REQUESTED);
+            };
+            greens.push((phase, start, end));
+            (phase, start) = (1 - phase, end + 4.0);
+        }
+        (greens, delays)
+    }
+
+    /// city.md §3.3 end to end through the plugin: the exact trace, 289 greens in 3600 s, 720 A
+    /// and 359 B served, mean delays A 6.4944 s and B 10.4443 s (max 13.00 / 18.50) — and green
+    /// for green, delay for delay, the reference algorithm.
+    #[test]
+    fn actuated_reproduces_the_exact_gap_out_trace() {
+        let mut c: Actuated = build(r#"{"min_green": 5, "max_green": 40, "gap": 3}"#).unwrap();
+        let (greens, delays) = plugin_trace(&mut c, 3600.0);
+        let (ref_greens, ref_delays) = reference(3600.0);
+        assert_eq!(greens.len(), ref_greens.len());
+        for (g, r) in greens.iter().zip(&ref_greens) {
+            assert!(g.0 == r.0 && (g.1 - r.1).abs() < 1e-9 && (g.2 - r.2).abs() < 1e-9, "{g:?} vs {r:?}");
+        }
+        for (d, r) in delays.iter().zip(&ref_delays) {
+            assert_eq!(d.len(), r.len());
+            assert!(d.iter().zip(r).all(|(a, b)| (a - b).abs() < 1e-9));
+        }
+        let want = [
+            (0, 0.0, 5.5),
+            (1, 9.5, 14.5),
+            (0, 18.5, 27.5),
+            (1, 31.5, 36.5),
+            (0, 40.5, 51.5),
+            (1, 55.5, 60.5),
+            (0, 64.5, 75.5),
+            (1, 79.5, 86.5),
+        ];
+        for (g, w) in greens.iter().zip(want) {
+            assert!(g.0 == w.0 && (g.1 - w.1).abs() < 1e-9 && (g.2 - w.2).abs() < 1e-9, "{g:?} vs {w:?}");
+        }
+        assert_eq!(greens.len(), 289);
+        assert_eq!((delays[0].len(), delays[1].len()), (720, 359));
+        let mean = |d: &[f64]| d.iter().sum::<f64>() / d.len() as f64;
+        let max = |d: &[f64]| d.iter().copied().fold(0.0, f64::max);
+        assert!((mean(&delays[0]) - 6.4944).abs() < 5e-5 && (mean(&delays[1]) - 10.4443).abs() < 5e-5);
+        assert!((max(&delays[0]) - 13.0).abs() < 1e-9 && (max(&delays[1]) - 18.5).abs() < 1e-9);
     }
 
     #[test]

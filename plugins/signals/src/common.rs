@@ -2,7 +2,7 @@
 
 use xinzhi_plugin::{IntersectionObs, PluginError, SignalDecision, SignalView};
 
-/// Times closer than this are equal [s]: the host computes instants as sums, so an elapsed
+/// Times closer than this are equal \[s\]: the host computes instants as sums, so an elapsed
 /// green of `5 − 1e-15` s is 5 s. Without it a controller would ask for a 10⁻¹⁵ s extension,
 /// which the host raises to its 0.1 s floor, shifting the whole plan.
 pub(crate) const EPS: f64 = 1e-9;

@@ -15,10 +15,10 @@ use crate::params::{Params, Rule};
 /// Webster's optimum cycle and its effective greens, unrounded.
 ///
 /// `y[p]` is phase `p`'s critical flow ratio `q/s`, `lost_s` the lost time of the whole cycle
-/// `L = Σ_p (l₁ + l₂)` [s]. With `Y = Σ y`: `C₀ = (1.5·L + 5)/(1 − Y)`, clamped to
+/// `L = Σ_p (l₁ + l₂)` \[s\]. With `Y = Σ y`: `C₀ = (1.5·L + 5)/(1 − Y)`, clamped to
 /// `[cycle_min, cycle_max]` (`cycle_max` when `Y ≥ 1`: no cycle serves that demand, and the
 /// longest one loses least to switching); effective greens `g_p = (y_p/Y)·(C₀ − L)`, or an equal
-/// share of `C₀ − L` when `Y = 0`. Returns `(C₀, g)` [s]. Webster (1958), validation.md §3.1.
+/// share of `C₀ − L` when `Y = 0`. Returns `(C₀, g)` \[s\]. Webster (1958), validation.md §3.1.
 pub fn webster(y: &[f64], lost_s: f64, cycle_min: f64, cycle_max: f64) -> (f64, Vec<f64>) {
     let big_y: f64 = y.iter().sum();
     let cycle = if big_y < 1.0 {
@@ -37,20 +37,20 @@ pub fn webster(y: &[f64], lost_s: f64, cycle_min: f64, cycle_max: f64) -> (f64, 
 /// Where the plan comes from.
 #[derive(Clone, Debug, PartialEq)]
 enum Timing {
-    /// Given: the cycle and the displayed greens [s].
+    /// Given: the cycle and the displayed greens \[s\].
     Splits { cycle: f64, greens: Vec<f64> },
-    /// Webster's, per node from its flows: `flows` per phase [veh/h], or the movements'
-    /// design flows; the cycle clamped to `[cycle_min, cycle_max]` [s].
+    /// Webster's, per node from its flows: `flows` per phase \[veh/h\], or the movements'
+    /// design flows; the cycle clamped to `[cycle_min, cycle_max]` \[s\].
     Webster { flows: Option<Vec<f64>>, cycle_min: f64, cycle_max: f64 },
 }
 
 /// One node's plan.
 #[derive(Clone, Debug, PartialEq)]
 struct Plan {
-    /// Displayed greens of a regular cycle [s].
+    /// Displayed greens of a regular cycle \[s\].
     greens: Vec<f64>,
     /// With an offset: the start of the first green seen and the greens of the first,
-    /// aligning cycle (by phase; phases before the first one seen unused) [s].
+    /// aligning cycle (by phase; phases before the first one seen unused) \[s\].
     first: Option<(f64, Vec<f64>)>,
 }
 
@@ -118,7 +118,7 @@ offset: phase 0's green starts at offset + k·cycle; the first cycle adapts (sec
 }
 
 impl FixedTime {
-    /// The regular cycle and displayed greens of node `x` [s].
+    /// The regular cycle and displayed greens of node `x` \[s\].
     fn regular(&self, view: &SignalView<'_>, x: &IntersectionObs) -> Result<(f64, Vec<f64>), PluginError> {
         let n = x.n_phases as usize;
         let node = x.node;
@@ -483,7 +483,7 @@ mod tests {
         assert!(err(r#"{"mode": "webster", "ofset": 3}"#).starts_with("unknown parameter `ofset`"));
     }
 
-    /// A movement with design flow `q` [veh/h].
+    /// A movement with design flow `q` \[veh/h\].
     fn with_flow(q: f64) -> xinzhi_plugin::MovementObs {
         xinzhi_plugin::MovementObs { design_flow_vph: q, ..mov(0) }
     }

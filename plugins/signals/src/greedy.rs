@@ -11,9 +11,9 @@ use crate::params::{Params, Rule};
 /// Longest queue first.
 #[derive(Debug)]
 pub struct LongestQueue {
-    /// [s]
+    /// \[s\]
     min_green: f64,
-    /// [s]
+    /// \[s\]
     step: f64,
 }
 

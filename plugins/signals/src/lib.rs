@@ -15,7 +15,7 @@
 //! | `longest_queue` | `min_green` 5, `step` 5 | every `step` after min green, the phase with the most vehicles waiting if strictly more than the green one |
 //!
 //! Notation: `w_m = x_m − Σ_p r(m,p)·x(m,p)` (the host gives the downstream sum), `c_m` the
-//! movement's saturation flow [veh/s]; see [`pressure`] for the two weightings. Ties go to the
+//! movement's saturation flow \[veh/s\]; see [`pressure`] for the two weightings. Ties go to the
 //! lowest phase index. Every parameter error names its key; an unknown key is an error.
 //!
 //! ## Timing conventions
@@ -47,6 +47,8 @@ pub mod pressure;
 
 mod common;
 mod params;
+#[cfg(test)]
+mod reference;
 #[cfg(test)]
 mod testkit;
 

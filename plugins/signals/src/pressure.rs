@@ -6,10 +6,13 @@
 //! `j` leaves the network). A phase's (stage's) pressure is `P_p = Σ_{m∈p} c_m·w_m`.
 //!
 //! [`Weights::Varaiya`] (the default): `x_m` = vehicles on the in-link bound for `m`
-//! (`on_link`), `c_m = s_m·lanes_m/3600` [veh/s], so `P` is in veh²/s — and so is the threshold
+//! (`on_link`), `c_m = s_m·lanes_m/3600` \[veh/s\], so `P` is in veh²/s — and so is the threshold
 //! θ: with `c = 0.5` veh/s, `θ = 8` asks for 16 more vehicles of weight on a one-lane phase.
 //! [`Weights::Queue`]: `x_m` = vehicles at the stop line (`queue`), `c_m = 1`, so `P` and θ count
-//! vehicles — the form of city.md §3.5's reference simulation.
+//! vehicles — the form of city.md §3.5's reference simulation. The two differ in earnest: on
+//! its scenario S1 (`reference.rs`, 24 replications) θ = 8 gives a mean delay of 19.7 s with
+//! `queue` weights (the script's 19.3 s) but 25.0 s with `varaiya` weights, where c = 0.5 veh/s
+//! makes it a 16-vehicle threshold (`varaiya` with θ = 4 equals `queue` with θ = 8 there).
 
 use xinzhi_plugin::{
     Component, Config, Host, IntersectionObs, MovementObs, PluginError, SignalController, SignalDecision,
@@ -22,7 +25,7 @@ use crate::params::{Params, Rule};
 /// How movements are weighted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Weights {
-    /// `x_m` = vehicles on the link bound for `m`, `c_m` = its saturation flow [veh/s].
+    /// `x_m` = vehicles on the link bound for `m`, `c_m` = its saturation flow \[veh/s\].
     Varaiya,
     /// `x_m` = vehicles at its stop line, `c_m = 1`.
     Queue,
@@ -77,9 +80,9 @@ fn best(
 /// Acyclic max pressure with a switching threshold.
 #[derive(Debug)]
 pub struct MaxPressure {
-    /// [s]
+    /// \[s\]
     min_green: f64,
-    /// [s]
+    /// \[s\]
     step: f64,
     /// θ, in the unit of the pressures.
     threshold: f64,
@@ -131,15 +134,16 @@ impl SignalController for MaxPressure {
     }
 }
 
-/// Cycle-based max pressure: a fixed cycle whose splits follow the pressures at its start.
+/// Cycle-based max pressure: a fixed cycle whose splits follow the pressures at its start (each
+/// phase-0 green start, and the first call for a node).
 #[derive(Debug)]
 pub struct MpCycle {
-    /// [s]
+    /// \[s\]
     cycle: f64,
-    /// Smallest effective green [s].
+    /// Smallest effective green \[s\].
     g_min: f64,
     weights: Weights,
-    /// Displayed greens of each node's current cycle [s].
+    /// Displayed greens of each node's current cycle \[s\].
     greens: PerNode<Vec<f64>>,
 }
 

@@ -39,7 +39,7 @@ pub(crate) struct Snap {
 }
 
 impl Snap {
-    /// An empty snapshot at `now` [s].
+    /// An empty snapshot at `now` \[s\].
     pub(crate) fn at(now: f64) -> Self {
         Snap { now, ..Snap::default() }
     }
@@ -107,7 +107,7 @@ pub(crate) fn decide_one<C: SignalController>(c: &mut C, snap: &Snap) -> Result<
     Ok(decide(c, snap)?[0])
 }
 
-/// A green as the host would show it: phase, displayed start and end [s].
+/// A green as the host would show it: phase, displayed start and end \[s\].
 pub(crate) type Green = (u32, f64, f64);
 
 /// Replays the host's timing rules on a one-node snapshot `template` (its queues unchanged

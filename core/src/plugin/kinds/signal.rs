@@ -47,7 +47,7 @@ impl SignalInstance {
         self.raw.name()
     }
 
-    /// Asks for one decision per element of `intersections` at time `now` [s] and leaves them,
+    /// Asks for one decision per element of `intersections` at time `now` \[s\] and leaves them,
     /// validated, in `out` (resized to `intersections.len()`, its buffer reused). The arrays are
     /// those of [`SignalSnapshot`]: each node's movements at `first_movement..+n_movements` of
     /// `movements`, its phase bounds at `first_phase..=first_phase + n_phases` of

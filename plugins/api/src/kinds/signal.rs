@@ -49,24 +49,24 @@ pub struct MovementObs {
     pub in_link: u32,
     /// Index of the link it goes to (stable within a run).
     pub out_link: u32,
-    /// Vehicles at its stop line now (arrived there, not yet crossed) [veh].
+    /// Vehicles at its stop line now (arrived there, not yet crossed) \[veh\].
     pub queue: u32,
-    /// Vehicles on the in-link bound for this movement, moving and queued [veh].
+    /// Vehicles on the in-link bound for this movement, moving and queued \[veh\].
     pub on_link: u32,
-    /// Free storage of the out-link: its capacity minus the vehicles on it [veh].
+    /// Free storage of the out-link: its capacity minus the vehicles on it \[veh\].
     pub down_free: u32,
     /// Lanes serving it.
     pub lanes: u32,
-    /// Saturation flow per lane, after any permitted-left factor [veh/h].
+    /// Saturation flow per lane, after any permitted-left factor \[veh/h\].
     pub sat_flow_vph: f64,
-    /// `now − max(its last crossing, start of its current green)` [s]; `+∞` if no vehicle of it
+    /// `now − max(its last crossing, start of its current green)` \[s\]; `+∞` if no vehicle of it
     /// ever crossed and it is not green.
     pub since_departure_s: f64,
     /// `Σ_p r(m,p)·x(p)` over the movements `p` leaving its out-link: the turn-ratio-weighted
     /// downstream vehicles of max-pressure control, computed by the host (0 for an exit
-    /// link) [veh].
+    /// link) \[veh\].
     pub down_weighted_queue: f64,
-    /// Design flow from the demand [veh/h]; NaN if unknown.
+    /// Design flow from the demand \[veh/h\]; NaN if unknown.
     pub design_flow_vph: f64,
 }
 
@@ -83,15 +83,15 @@ pub struct IntersectionObs {
     /// Why the host calls: [`IntersectionObs::GREEN_START`], [`IntersectionObs::REQUESTED`] or
     /// [`IntersectionObs::MAX_GREEN`].
     pub reason: u32,
-    /// Time since the current phase's displayed green started [s].
+    /// Time since the current phase's displayed green started \[s\].
     pub elapsed_green_s: f64,
-    /// Minimum displayed green [s]: a switch asked earlier is carried out then.
+    /// Minimum displayed green \[s\]: a switch asked earlier is carried out then.
     pub min_green_s: f64,
-    /// Maximum displayed green [s], enforced by the host.
+    /// Maximum displayed green \[s\], enforced by the host.
     pub max_green_s: f64,
-    /// Yellow plus all-red after each green, `Y + AR` [s].
+    /// Yellow plus all-red after each green, `Y + AR` \[s\].
     pub intergreen_s: f64,
-    /// Lost time per phase, start-up plus clearance, `l₁ + l₂` [s].
+    /// Lost time per phase, start-up plus clearance, `l₁ + l₂` \[s\].
     pub lost_per_phase_s: f64,
     /// Index in [`SignalSnapshot::movements`] of the node's first movement.
     pub first_movement: u32,
@@ -121,7 +121,7 @@ pub struct SignalSnapshot {
     pub struct_size: u32,
     /// Reserved, 0.
     pub _reserved: u32,
-    /// Current simulated time [s].
+    /// Current simulated time \[s\].
     pub now: f64,
     /// The nodes to decide for, one answer each, in this order.
     pub intersections: SliceRef<IntersectionObs>,
@@ -142,7 +142,7 @@ pub struct SignalDecision {
     pub kind: u32,
     /// For a switch: the phase to give green next (`< n_phases`, not the current one).
     pub phase: u32,
-    /// For an extension: call again in this many seconds (finite, `≥ 0`) [s]; 0 for a switch.
+    /// For an extension: call again in this many seconds (finite, `≥ 0`) \[s\]; 0 for a switch.
     pub seconds: f64,
 }
 
@@ -152,7 +152,7 @@ impl SignalDecision {
     /// End the current green now: yellow and all-red, then `phase`'s green.
     pub const SWITCH: u32 = 1;
 
-    /// `EXTEND(seconds)`: keep the green, call again in `seconds` [s].
+    /// `EXTEND(seconds)`: keep the green, call again in `seconds` \[s\].
     pub fn extend(seconds: f64) -> Self {
         SignalDecision { kind: Self::EXTEND, phase: 0, seconds }
     }
@@ -252,7 +252,7 @@ impl<'a> SignalView<'a> {
         Ok(SignalView { now, intersections, movements, phase_starts, phase_movements })
     }
 
-    /// Current simulated time [s].
+    /// Current simulated time \[s\].
     pub fn now(&self) -> f64 {
         self.now
     }
