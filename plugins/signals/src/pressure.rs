@@ -27,15 +27,15 @@ use crate::params::{Params, Rule};
 pub enum Weights {
     /// `x_m` = vehicles on the link bound for `m`, `c_m` = its saturation flow \[veh/s\].
     Varaiya,
-    /// `x_m` = vehicles at its stop line, `c_m = 1`.
+    /// `x_m` = vehicles at its stop line, `c_m = 1` (the default).
     Queue,
 }
 
 impl Weights {
     fn parse(p: &Params) -> Result<Self, PluginError> {
         Ok(match p.choice("weights", &["varaiya", "queue"])? {
-            Some("queue") => Weights::Queue,
-            _ => Weights::Varaiya,
+            Some("varaiya") => Weights::Varaiya,
+            _ => Weights::Queue,
         })
     }
 
@@ -95,7 +95,7 @@ impl Component for MaxPressure {
     const PARAMETERS: &'static str = "min_green: shortest green (seconds ≥ 0, 5)
 step: seconds between decisions after min green (seconds > 0, 5)
 threshold: θ, how much a phase's pressure must exceed the green one's to switch (number ≥ 0, 8)
-weights: \"varaiya\" (vehicles on links, times saturation flows) or \"queue\" (vehicles at stop lines) (string, \"varaiya\")";
+weights: \"varaiya\" (vehicles on links, times saturation flows) or \"queue\" (vehicles at stop lines) (string, \"queue\")";
 
     fn new(config: &Config<'_>, _host: &Host) -> Result<Self, PluginError> {
         let p = Params::parse(config, &["min_green", "step", "threshold", "weights"])?;
@@ -153,7 +153,7 @@ impl Component for MpCycle {
         "cycle-based max pressure: a fixed cycle split in proportion to the pressures at its start";
     const PARAMETERS: &'static str = "cycle: cycle length (seconds > 0, 60)
 g_min: smallest effective green of a phase (seconds ≥ 0, 5)
-weights: \"varaiya\" (vehicles on links, times saturation flows) or \"queue\" (vehicles at stop lines) (string, \"varaiya\")";
+weights: \"varaiya\" (vehicles on links, times saturation flows) or \"queue\" (vehicles at stop lines) (string, \"queue\")";
 
     fn new(config: &Config<'_>, _host: &Host) -> Result<Self, PluginError> {
         let p = Params::parse(config, &["cycle", "g_min", "weights"])?;
@@ -260,9 +260,9 @@ mod tests {
             assert!((got - want).abs() < 1e-12, "{p:?}");
         }
         // From the left phase (−0.35): NS beats it by 4.95, less than θ = 8, more than θ = 0.
-        let mut theta8: MaxPressure = build("{}").unwrap();
+        let mut theta8: MaxPressure = build(r#"{"weights": "varaiya"}"#).unwrap();
         assert_eq!(decide_one(&mut theta8, &s).unwrap(), SignalDecision::extend(5.0));
-        let mut naive: MaxPressure = build(r#"{"threshold": 0}"#).unwrap();
+        let mut naive: MaxPressure = build(r#"{"threshold": 0, "weights": "varaiya"}"#).unwrap();
         assert_eq!(decide_one(&mut naive, &s).unwrap(), SignalDecision::switch(0));
         // With stop-line queues and unit weights: NS = 3.6 + 5.6 = 9.2, EW = 2.6, left = −1.4;
         // 9.2 > −1.4 + 8.
@@ -270,7 +270,7 @@ mod tests {
         for (got, want) in p.iter().zip([9.2, 2.6, -1.4]) {
             assert!((got - want).abs() < 1e-12, "{p:?}");
         }
-        let mut queue: MaxPressure = build(r#"{"weights": "queue"}"#).unwrap();
+        let mut queue: MaxPressure = build("{}").unwrap();
         assert_eq!(decide_one(&mut queue, &s).unwrap(), SignalDecision::switch(0));
     }
 
@@ -318,7 +318,7 @@ mod tests {
         s.movement(1).queue = 0;
         assert_eq!(decide_one(&mut c, &s).unwrap(), SignalDecision::extend(26.0));
         // Varaiya weights: c·on_link, the same 3 : 1 split with equal saturation flows.
-        let mut c: MpCycle = build("{}").unwrap();
+        let mut c: MpCycle = build(r#"{"weights": "varaiya"}"#).unwrap();
         s.movement(0).on_link = 6;
         s.movement(1).on_link = 2;
         assert_eq!(decide_one(&mut c, &s).unwrap(), SignalDecision::extend(36.5));
