@@ -1,6 +1,7 @@
 //! End-to-end tests: the `xinzhi` binary on scenario files, checked against theory.
 
 mod bad_input;
+mod city;
 mod cli;
 mod common;
 mod controllers;
