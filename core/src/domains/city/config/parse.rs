@@ -1,6 +1,32 @@
 //! Validation of the `[city]` table: the keys of `[city]` itself, then the network (explicit or
 //! generated), the signals, the demand, in that order. Each stage lives in its own file; this one
 //! holds the raw table, the small checks every stage shares and the order they run in.
+//!
+//! Every key (defaults in brackets; times in s, lengths in m, speeds in m/s, flows in veh/h):
+//!
+//! - `[city]`: `discharge` ("slotted" | "continuous") · `yellow` [3] · `all_red` [2] ·
+//!   `startup_lost` [2] · `clearance_lost` [2] · `min_green` [5] · `max_green` [none] · `signal`
+//!   (controller of every junction without its own, [`{ plugin = "fixed_time", mode =
+//!   "webster" }`]) · `stop_threshold` [the approach's saturation headway] · `stuck_time` [300] ·
+//!   `gridlock` ("flag" | "release") · `permitted_left_factor` [0.5] · `day_start` (hour of the
+//!   day at t = 0) [0] · `point_queue` [false]. The scenario's `time_unit` must be "second".
+//! - `[[city.node]]`: `name`, `phases` (each an array of in-link names, meaning all their
+//!   movements, or `"in>out"` movements), `signal`, `at = [x, y]`, `permitted` (`"in>out"` left
+//!   turns that yield to opposing traffic), and the timing keys above, which override
+//!   `[city]`'s. `min_green`/`max_green` also come from the controller's own parameters of the
+//!   same name (node key > controller parameter > `[city]` key > default).
+//! - `[[city.link]]`: `name`, `from`, `to`, `length`, `lanes`, `speed`, `saturation`
+//!   (per lane), `storage` [⌊lanes·length/7.5⌋]. A node no `[[city.node]]` names is a boundary.
+//! - `[[city.point]]`: `name`, `at` — coordinates of a boundary node.
+//! - `[city.network]`: `kind = "grid"`, `rows`, `cols`, `block` [300], `fringe` [300], `lanes`
+//!   [2], `speed` [13.89], `saturation` [1800], `phases` ("two" | "four") — see `grid.rs`.
+//! - `[[city.flow]]`: `name`; `route = [links]` | `from`/`to` nodes | `route = "turn_ratios"`
+//!   with `from` = first link; `rate` | `profile = [..]` with `profile_step` [3600] | `profile =
+//!   { kind = "double_peak", base, am, pm, factor, width }`; `arrivals` ("poisson" |
+//!   "deterministic" with `headway`, `offset` [0]) — see `demand.rs`.
+//! - `[[city.turn]]`: `at`, `from`, `ratios = { out-link = p, .. }` (sum 1).
+//! - `[city.trips]`: `file` (CSV `depart,route`, relative to the scenario) — see `trips.rs`.
+//! - `[city.freight]`: `from`, `per_vehicle`, `to`, `period` [60].
 
 use serde::Deserialize;
 use toml::Spanned;

@@ -1000,3 +1000,82 @@ fn a_large_trips_file_loads() {
     assert_eq!(got.len(), 100_000);
     assert_eq!(got[99_999].path.len(), 11);
 }
+
+// ---- smaller checks ------------------------------------------------------------------------
+
+#[test]
+fn points_and_coordinates() {
+    let bad = format!("{}{}", base(), "[[city.point]]\nname = \"x\"\nat = [0.0, 0.0]\n");
+    fails(
+        &bad,
+        "name = \"x\"\nat",
+        "city.point[x].name",
+        &["`x` is a [[city.node]]: give its coordinates as `at` there"],
+    );
+    let bad = format!("{}{}", base(), "[[city.point]]\nname = \"nort\"\nat = [0.0, 0.0]\n");
+    let e =
+        fails(&bad, "name = \"nort\"", "city.point[nort].name", &["point `nort` is not an end of any link"]);
+    assert_eq!(e.suggestion.as_deref(), Some("north"));
+    let bad = intersection("", "at = [1.0]\n", NS);
+    fails(&bad, "at = [1.0]", "city.node[x].at", &["`at` must be two finite coordinates [x, y] in m"]);
+    let ok = format!("{}{POINTS}", intersection("", "at = [0.0, 0.0]\n", NS));
+    let c = city(&ok).unwrap();
+    assert_eq!((c.network.nodes[0].at, c.network.nodes[1].at), (Some([0.0, 0.0]), Some([0.0, 150.0])));
+}
+
+#[test]
+fn a_flow_names_one_way_to_go() {
+    let both = NS.replace("rate = 588.0", "from = \"north\"\nrate = 588.0");
+    fails(
+        &intersection("", "", &both),
+        "from = \"north\"",
+        "city.flow[ns].from",
+        &["flow `ns` has a `route`: `from` would be ignored"],
+    );
+    let word = NS.replace("[\"north-in\", \"south-out\"]", "\"turn-ratios\"");
+    let e = fails(
+        &intersection("", "", &word),
+        "\"turn-ratios\"",
+        "city.flow[ns].route",
+        &["expected an array of link names or \"turn_ratios\", found \"turn-ratios\""],
+    );
+    assert_eq!(e.suggestion.as_deref(), Some("turn_ratios"));
+    let signalised = "[[city.flow]]\nname = \"f\"\nfrom = \"x\"\nto = \"south\"\nrate = 1.0\n";
+    fails(
+        &intersection("", "", signalised),
+        "from = \"x\"",
+        "city.flow[f].from",
+        &["`from` of flow `f` must be a boundary node; `x` is signalised"],
+    );
+    let twice = format!(
+        "{NS}[[city.turn]]\nat = \"x\"\nfrom = \"north-in\"\nratios = {{ \"south-out\" = 1.0 }}\n[[city.turn]]\nat = \"x\"\nfrom = \"north-in\"\nratios = {{ \"east-out\" = 1.0 }}\n"
+    );
+    fails(
+        &intersection("", "", &twice),
+        "from = \"north-in\"\nratios = { \"east",
+        "city.turn[1].from",
+        &["ratios at `x` for vehicles from `north-in` are given twice"],
+    );
+}
+
+#[test]
+fn phases_name_movements_and_in_links_only() {
+    let uturn = base().replace("[\"east-in\", \"west-in\"]]", "[\"east-in\", \"west-in>west-out\"]]");
+    fails(
+        &uturn,
+        "phases",
+        "city.node[x].phases[1][1]",
+        &["names `west-in>west-out`, a U-turn, which is not a movement"],
+    );
+    let empty = base().replace("[\"east-in\", \"west-in\"]]", "[]]");
+    fails(&empty, "phases", "city.node[x].phases[1]", &["phase 1 of node `x` is empty"]);
+    let out = base().replace("[\"east-in\", \"west-in\"]]", "[\"east-in\", \"west-in>south-in\"]]");
+    fails(&out, "phases", "city.node[x].phases[1][1]", &["names `south-in`, which does not leave `x`"]);
+    let bad_permitted = base().replace("\"north-in>east-out\", ", "\"north-in\", ");
+    fails(
+        &bad_permitted,
+        "permitted",
+        "city.node[x].permitted[0]",
+        &["lists movements as \"in-link>out-link\", found \"north-in\""],
+    );
+}
