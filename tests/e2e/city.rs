@@ -400,8 +400,9 @@ fn actuated_reference_reproduces_the_published_trace() {
 /// The two discharge helpers on a hand example: C = 60, effective green [2, 30).
 #[test]
 fn discharge_helpers_follow_the_conventions() {
-    // Continuous: 1 → 2 (green starts), 2.5 → 4 (headway), 29.9 → 62 (red), 61 → 64.
-    assert_eq!(continuous_crossings(&[1.0, 2.5, 29.9, 61.0], 60.0, 2.0, 30.0), [2.0, 4.0, 62.0, 64.0]);
+    // Continuous: 1 → 2 (green starts), 2.5 → 4 (headway), 29.9 → 29.9 (still inside the
+    // half-open green, 25.9 s after the previous crossing), 61 → 62 (red until the next green).
+    assert_eq!(continuous_crossings(&[1.0, 2.5, 29.9, 61.0], 60.0, 2.0, 30.0), [2.0, 4.0, 29.9, 62.0]);
     // Slotted: strictly after the arrival: 2.0 → 4, 3 → 6 (slot 4 is taken), 28.5 → 62 (slot 30
     // is outside the half-open green), 62 → 64.
     assert_eq!(slotted_crossings(&[2.0, 3.0, 28.5, 62.0], 60.0, 2.0, 30.0), [4.0, 6.0, 62.0, 64.0]);

@@ -90,7 +90,7 @@ fn batch(rng: &mut Lcg) -> Batch {
 #[test]
 fn built_in_controllers_answer_identically_statically_and_from_the_so() {
     let cases = [
-        ("fixed_time", r#"{"cycle": 60, "greens": [26, 26], "offset": 7}"#),
+        ("fixed_time", r#"{"cycle": 60, "greens": [26, 26], "offsets": 7}"#),
         ("fixed_time", r#"{"mode": "webster"}"#),
         ("actuated", "{}"),
         ("max_pressure", r#"{"threshold": 0}"#),

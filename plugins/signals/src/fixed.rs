@@ -73,11 +73,11 @@ greens: displayed green of each phase (list of seconds > 0, required with splits
 flows: critical flow of each phase for Webster, else the movements' design flows (list of veh/h, none)
 cycle_min: shortest Webster cycle (seconds > 0, 30)
 cycle_max: longest Webster cycle (seconds > 0, 180)
-offset: phase 0's green starts at offset + k·cycle; the first cycle adapts (seconds, none)";
+offsets: phase 0's green starts at offsets + k·cycle; the first cycle adapts (seconds, none)";
 
     fn new(config: &Config<'_>, _host: &Host) -> Result<Self, PluginError> {
         let p =
-            Params::parse(config, &["mode", "cycle", "greens", "flows", "cycle_min", "cycle_max", "offset"])?;
+            Params::parse(config, &["mode", "cycle", "greens", "flows", "cycle_min", "cycle_max", "offsets"])?;
         let timing = match p.choice("mode", &["splits", "webster"])?.unwrap_or("splits") {
             "webster" => {
                 if let Some(k) = ["cycle", "greens"].into_iter().find(|k| p.has(k)) {
@@ -113,7 +113,7 @@ offset: phase 0's green starts at offset + k·cycle; the first cycle adapts (sec
                 Timing::Splits { cycle, greens }
             }
         };
-        Ok(FixedTime { timing, offset: p.number("offset", Rule::Finite)?, plans: PerNode::default() })
+        Ok(FixedTime { timing, offset: p.number("offsets", Rule::Finite)?, plans: PerNode::default() })
     }
 }
 
@@ -415,7 +415,7 @@ mod tests {
     fn offsets_align_phase_zero_after_a_first_cycle_as_short_as_min_greens_allow() {
         let run = |offset: f64| {
             let mut c: FixedTime =
-                build(&format!(r#"{{"cycle": 60, "greens": [27, 23], "offset": {offset}}}"#)).unwrap();
+                build(&format!(r#"{{"cycle": 60, "greens": [27, 23], "offsets": {offset}}}"#)).unwrap();
             greens(&mut c, &node(2, 5.0, 4.0), 0.0, 100.0).unwrap()
         };
         // Offset 0 (or any multiple of C): aligned already, regular cycles.
@@ -436,7 +436,7 @@ mod tests {
         assert_greens(&run(10.0), &[(0, 0.0, 32.5), (1, 37.5, 65.0), (0, 70.0, 97.0)]);
         // Many nodes on one instance keep their own plans: node 0 starts at 0, node 8 at 60,
         // when node 0's first cycle is over.
-        let mut c: FixedTime = build(r#"{"cycle": 60, "greens": [27, 23], "offset": 30}"#).unwrap();
+        let mut c: FixedTime = build(r#"{"cycle": 60, "greens": [27, 23], "offsets": 30}"#).unwrap();
         assert_eq!(decide(&mut c, &node(2, 5.0, 4.0)).unwrap(), [SignalDecision::extend(10.5)]);
         let mut s = node(2, 5.0, 4.0);
         s.now = 60.0;
@@ -479,7 +479,7 @@ mod tests {
             err(r#"{"mode": "websters"}"#),
             r#"`mode` must be "splits" or "webster", found "websters""#
         );
-        assert!(err(r#"{"mode": "webster", "offset": "x"}"#).starts_with("`offset` must be a finite number"));
+        assert!(err(r#"{"mode": "webster", "offsets": "x"}"#).starts_with("`offsets` must be a finite number"));
         assert!(err(r#"{"mode": "webster", "ofset": 3}"#).starts_with("unknown parameter `ofset`"));
     }
 

@@ -8,7 +8,7 @@
 //!
 //! | name | keys (defaults) | rule |
 //! | --- | --- | --- |
-//! | `fixed_time` | `cycle`, `greens`; or `mode = "webster"` with `flows`, `cycle_min` 30, `cycle_max` 180; `offset` | the same plan every cycle: `EXTEND(G_p)` at each green start, `SWITCH(p+1)` at its end; `Σ(G_p + Y + AR) = cycle` is checked. Webster: `C₀ = (1.5·L + 5)/(1 − Y)` clamped, effective `g_p = (y_p/Y)(C₀ − L)`, unrounded. Offset: phase 0's green starts at `offset + k·C` after a first cycle as short as min greens allow |
+//! | `fixed_time` | `cycle`, `greens`; or `mode = "webster"` with `flows`, `cycle_min` 30, `cycle_max` 180; `offsets` | the same plan every cycle: `EXTEND(G_p)` at each green start, `SWITCH(p+1)` at its end; `Σ(G_p + Y + AR) = cycle` is checked. Webster: `C₀ = (1.5·L + 5)/(1 − Y)` clamped, effective `g_p = (y_p/Y)(C₀ − L)`, unrounded. Offsets: phase 0's green starts at `offsets + k·C` (one value per node: the node's offset) after a first cycle as short as min greens allow |
 //! | `actuated` | `min_green` 5, `max_green` 45, `gap` 3 | after min green, extend while the green phase's last crossing is less than `gap` ago; gapped out, switch to the next phase with a call (rest in green without one); end at max green if a call waits |
 //! | `max_pressure` | `min_green` 5, `step` 5, `threshold` 8, `weights` `"queue"` | every `step` after min green, the phase of largest pressure `P_p = Σ c_m·w_m` if it beats the green one by more than θ (θ = 0: naive max pressure) |
 //! | `mp_cycle` | `cycle` 60, `g_min` 5, `weights` `"queue"` | at phase 0's green start, effective `g_p = g_min + (C − L − n·g_min)·max(P_p, 0)/Σ max(P_q, 0)`; then fixed splits for the cycle |
