@@ -702,7 +702,10 @@ fn city_from_to_without_a_path() {
 
 #[test]
 fn city_merging_movements_in_one_phase() {
-    let text = city_with("\"north-in>east-out\", ", "");
+    // Only movements that carry traffic are checked: two flows use the merging movements.
+    let turning = "\n[[city.flow]]\nname = \"ne\"\nroute = [\"north-in\", \"east-out\"]\nrate = 100.0\n\
+                   \n[[city.flow]]\nname = \"se\"\nroute = [\"south-in\", \"east-out\"]\nrate = 100.0\n";
+    let text = city_with("\"north-in>east-out\", ", "") + turning;
     check_city(
         &text,
         "phases",
