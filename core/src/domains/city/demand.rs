@@ -76,7 +76,9 @@ impl Departures {
     pub(crate) fn new(flow: &FlowConfig, rng: StreamRng) -> Self {
         let process = match flow.arrivals {
             Arrivals::Poisson => Process::Poisson(flow.profile.clone()),
-            Arrivals::Deterministic { headway, offset } => Process::Deterministic { headway, offset, next: 0 },
+            Arrivals::Deterministic { headway, offset } => {
+                Process::Deterministic { headway, offset, next: 0 }
+            }
         };
         Departures { rng, process }
     }
@@ -183,7 +185,8 @@ impl TurnTable {
                 *slot = Some(&turn.ratios);
             }
         }
-        let mut table = TurnTable { first: vec![0], outs: Vec::new(), cumulative: Vec::new(), ratios: Vec::new() };
+        let mut table =
+            TurnTable { first: vec![0], outs: Vec::new(), cumulative: Vec::new(), ratios: Vec::new() };
         for ratios in by_link {
             let ratios = ratios.unwrap_or(&[]);
             let mut sum = 0.0;
@@ -247,7 +250,8 @@ const MAX_ROUNDS: usize = 100_000;
 pub(crate) fn propagate(config: &CityConfig, table: &TurnTable, start: &[(u32, f64)]) -> Propagation {
     let net = &config.network;
     let movement = movement_index(config);
-    let mut out = Propagation { movements: vec![0.0; net.movements.len()], links: vec![0.0; net.links.len()] };
+    let mut out =
+        Propagation { movements: vec![0.0; net.movements.len()], links: vec![0.0; net.links.len()] };
     let mut pending = vec![0.0; net.links.len()];
     let mut initial = 0.0;
     for &(link, mass) in start {
@@ -510,10 +514,13 @@ mod tests {
         assert_eq!(d.next(last), None);
         // 0 for 100 s, then 720 veh/h forever: mean 200 over [100, 1100] in 300 replications.
         let holds = poisson(profile(100.0, &[0.0, 720.0], false));
-        let counts: Vec<f64> = (0..300).map(|rep| departures(&holds, rep, 1100.0)).map(|d| {
-            assert!(d.iter().all(|&t| t > 100.0));
-            d.len() as f64
-        }).collect();
+        let counts: Vec<f64> = (0..300)
+            .map(|rep| departures(&holds, rep, 1100.0))
+            .map(|d| {
+                assert!(d.iter().all(|&t| t > 100.0));
+                d.len() as f64
+            })
+            .collect();
         let mean = counts.iter().sum::<f64>() / 300.0;
         assert!((mean - 200.0).abs() <= 4.0 * (200.0_f64 / 300.0).sqrt(), "mean {mean}");
     }
@@ -597,10 +604,11 @@ mod tests {
             link("c-out", 2, 5),
             link("a-out", 0, 6),
         ];
-        let movements = [(0, 0, 1), (0, 0, 6), (0, 3, 1), (0, 3, 6), (1, 1, 2), (1, 1, 4), (2, 2, 3), (2, 2, 5)]
-            .into_iter()
-            .map(|(node, from, to)| MovementConfig { node, from, to, permitted_factor: 1.0 })
-            .collect();
+        let movements =
+            [(0, 0, 1), (0, 0, 6), (0, 3, 1), (0, 3, 6), (1, 1, 2), (1, 1, 4), (2, 2, 3), (2, 2, 5)]
+                .into_iter()
+                .map(|(node, from, to)| MovementConfig { node, from, to, permitted_factor: 1.0 })
+                .collect();
         let mut config = city(NetworkConfig { nodes, links, movements });
         config.turns = vec![
             turn(0, &[(1, 1.0)]),
