@@ -10,9 +10,9 @@
 
 #![allow(clippy::result_large_err, reason = "ScenarioError is a fixed public type; errors are cold")]
 
-pub mod city;
 mod domain;
 pub mod exchange;
+pub mod city;
 pub mod factory;
 #[cfg(test)]
 pub mod probe;
