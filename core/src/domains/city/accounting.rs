@@ -43,6 +43,7 @@ const SYSTEM: u32 = 0;
 const NO_SUBJECT: u32 = u32::MAX;
 
 /// The accumulators of one replication over the window [warmup, horizon].
+#[derive(Debug)]
 pub(crate) struct Accounting {
     kinds: CityKinds,
     /// Window start [s].

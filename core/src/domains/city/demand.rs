@@ -18,12 +18,14 @@ use super::config::{Arrivals, CityConfig, FlowConfig, PathSpec, Profile};
 use crate::rng::StreamRng;
 
 /// The departure times of one flow, one after another.
+#[derive(Debug)]
 pub(crate) struct Departures {
     rng: StreamRng,
     process: Process,
 }
 
 /// What a flow's departures follow.
+#[derive(Debug)]
 enum Process {
     /// Time-changed unit Poisson process over the profile.
     Poisson(Profile),
@@ -162,6 +164,7 @@ pub(crate) fn busiest_rate(flow: &FlowConfig) -> f64 {
 }
 
 /// Turning ratios by in-link, for vehicles routed by `turn_ratios`.
+#[derive(Clone, Debug)]
 pub(crate) struct TurnTable {
     /// CSR: the ratios of link ℓ are at `first[ℓ]..first[ℓ + 1]`.
     first: Vec<u32>,
@@ -231,6 +234,7 @@ impl TurnTable {
 }
 
 /// Where turn-ratio traffic goes, in expectation.
+#[derive(Clone, Debug)]
 pub(crate) struct Propagation {
     /// Flow per movement, in the units of the start masses.
     pub(crate) movements: Vec<f64>,
@@ -431,6 +435,23 @@ mod tests {
         // A constant rate.
         let p = profile(f64::INFINITY, &[360.0], false);
         assert_eq!(time_change(&p, 5.0, 1.0), Some(15.0));
+    }
+
+    #[test]
+    fn the_time_change_of_the_cumulative_intensity_is_the_identity() {
+        for p in
+            [two_step(), profile(100.0, &[0.0, 720.0, 30.0], false), profile(f64::INFINITY, &[90.0], false)]
+        {
+            for i in 1..400 {
+                let t = f64::from(i) * 9.7;
+                let lambda = expected_departures(&p, t);
+                if lambda == expected_departures(&p, t - 1e-6) {
+                    continue; // inside a zero step: the inverse is the step's end, not t
+                }
+                let back = time_change(&p, 0.0, lambda).unwrap();
+                assert!((back - t).abs() <= 1e-9 * t, "{p:?}: Λ({t}) = {lambda} maps back to {back}");
+            }
+        }
     }
 
     #[test]
