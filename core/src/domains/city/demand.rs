@@ -65,7 +65,9 @@ fn step_index(profile: &Profile, t: f64) -> u64 {
 
 /// Whether the profile has a positive rate at some time after step `k` began.
 fn positive_from(profile: &Profile, k: u64) -> bool {
-    if profile.repeat && profile.step.is_finite() {
+    if profile.rates.is_empty() {
+        false
+    } else if profile.repeat && profile.step.is_finite() {
         profile.rates.iter().any(|&r| r > 0.0)
     } else {
         let from = (k as usize).min(profile.rates.len() - 1);
@@ -131,7 +133,7 @@ fn time_change(profile: &Profile, start: f64, mut mass: f64) -> Option<f64> {
 
 /// The expected number of departures of a profile over [0, horizon] [veh]: Λ(horizon).
 pub(crate) fn expected_departures(profile: &Profile, horizon: f64) -> f64 {
-    if horizon <= 0.0 {
+    if horizon <= 0.0 || profile.rates.is_empty() {
         return 0.0;
     }
     let cycle = profile.rates.len() as f64 * profile.step;
@@ -242,10 +244,11 @@ pub(crate) struct Propagation {
     pub(crate) links: Vec<f64>,
 }
 
-/// Rounds of propagation at most: the mass left in a network whose ratios let vehicles
-/// circle shrinks geometrically; this many rounds of a chain that still holds mass mean its
-/// vehicles (almost) never leave.
-const MAX_ROUNDS: usize = 100_000;
+/// Rounds of propagation at most. The mass still circulating shrinks geometrically with the
+/// chance of leaving; a chain still holding mass after this many turns keeps its vehicles
+/// (almost) forever, and its flows are then lower bounds. Bounded so that a preflight of a
+/// large grid stays well under a second even then.
+const MAX_ROUNDS: usize = 20_000;
 
 /// The expected flows of vehicles entering links `start` (link, mass) and turning by `table`
 /// until they reach a link without ratios (one ending at a boundary node): the solution of
