@@ -3,6 +3,7 @@
 mod bad_input;
 mod cli;
 mod common;
+mod controllers;
 mod determinism;
 mod docs;
 mod loader;

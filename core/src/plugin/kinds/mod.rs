@@ -9,6 +9,7 @@
 pub mod collect;
 pub mod dispatch;
 pub mod predict;
+pub mod signal;
 
 use std::any::Any;
 use std::ffi::c_void;
@@ -31,7 +32,7 @@ pub(crate) struct HostKind {
 }
 
 /// Every kind this host can call, by ABI code: adding a kind is one entry here.
-pub(crate) const KINDS: &[HostKind] = &[dispatch::KIND, predict::KIND, collect::KIND];
+pub(crate) const KINDS: &[HostKind] = &[dispatch::KIND, predict::KIND, collect::KIND, signal::KIND];
 
 /// A component's checked vtable, as its kind's [`HostKind::read`] stored it; that kind's
 /// instance constructor takes it back out with [`VTable::get`]. Type-erased so that the library

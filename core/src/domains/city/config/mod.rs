@@ -288,9 +288,17 @@ pub struct FreightConfig {
     pub period: f64,
 }
 
+mod demand;
+mod grid;
 mod network;
 mod parse;
+mod signal;
+#[cfg(test)]
+mod tests;
+mod trips;
 
-pub use network::shortest_path;
+pub use grid::MAX_SIDE;
+pub use network::{VEHICLE_SPACE, shortest_path};
 #[allow(unused_imports, reason = "skeleton: CityModel calls it")]
 pub(crate) use parse::parse;
+pub use parse::{DEFAULT_SIGNAL, DEFAULT_SIGNAL_PARAMS};
