@@ -202,11 +202,6 @@ impl Accounting {
         }
     }
 
-    /// Whether `link` is blocking some movement now (as last told by `link_blocked`).
-    pub(crate) fn is_blocked(&self, link: u32) -> bool {
-        self.blocked[link as usize]
-    }
-
     /// A trip of demand source `flow` ended at `ctx.now()`: travel time and free-flow time
     /// [s], stops. Records its delay, travel time and stops.
     pub(crate) fn trip_done<R>(
@@ -385,7 +380,7 @@ mod tests {
         acct.link_blocked(&mut c, 5, true); // no change: no record
         at(&mut c, 500.0);
         acct.link_blocked(&mut c, 5, false);
-        assert!(acct.is_blocked(6) && !acct.is_blocked(5));
+        assert!(acct.blocked[6] && !acct.blocked[5]);
         at(&mut c, 600.0);
         acct.link_blocked(&mut c, 6, false);
         at(&mut c, 700.0);

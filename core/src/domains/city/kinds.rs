@@ -530,6 +530,19 @@ mod tests {
     }
 
     #[test]
+    fn the_city_scopes_every_metric_name() {
+        let mut config = cross(plugin("fixed_time", "{}"));
+        config.flows = vec![flow("ns", &[0, 5], 300.0)];
+        let mut catalogue = Catalogue::default();
+        declare_kinds(&config, &mut Kinds::of::<super::super::CityModel>(&mut catalogue));
+        let plain = names(&declared(&config).0);
+        let scoped: Vec<String> = plain.iter().map(|n| format!("city.{n}")).collect();
+        assert_eq!(names(&catalogue), scoped);
+        assert!(scoped.contains(&"city.delay_mean.ns".to_owned()));
+        assert!(scoped.contains(&"city.queue_max.south-in".to_owned()));
+    }
+
+    #[test]
     fn many_sources_pool_their_delays_and_trips_and_freight_are_sources_too() {
         let mut config = cross(plugin("fixed_time", "{}"));
         config.flows = (0..MAX_DELAY_SUBJECTS).map(|i| flow(&format!("f{i}"), &[0, 5], 1.0)).collect();
