@@ -43,6 +43,7 @@ const SYSTEM: u32 = 0;
 const NO_SUBJECT: u32 = u32::MAX;
 
 /// The accumulators of one replication over the window [warmup, horizon].
+#[derive(Debug)]
 pub(crate) struct Accounting {
     kinds: CityKinds,
     /// Window start [s].
@@ -201,14 +202,16 @@ impl Accounting {
         }
     }
 
-    /// Whether `link` is blocking some movement now (as last told by `link_blocked`).
-    pub(crate) fn is_blocked(&self, link: u32) -> bool {
-        self.blocked[link as usize]
-    }
-
     /// A trip of demand source `flow` ended at `ctx.now()`: travel time and free-flow time
     /// [s], stops. Records its delay, travel time and stops.
-    pub(crate) fn trip_done<R>(&mut self, ctx: &mut Ctx<R>, flow: u32, travel: f64, free_flow: f64, stops: u32) {
+    pub(crate) fn trip_done<R>(
+        &mut self,
+        ctx: &mut Ctx<R>,
+        flow: u32,
+        travel: f64,
+        free_flow: f64,
+        stops: u32,
+    ) {
         let now = ctx.now().as_f64();
         let delay = travel - free_flow;
         let subject = if self.kinds.per_source { flow } else { SYSTEM };
@@ -377,7 +380,7 @@ mod tests {
         acct.link_blocked(&mut c, 5, true); // no change: no record
         at(&mut c, 500.0);
         acct.link_blocked(&mut c, 5, false);
-        assert!(acct.is_blocked(6) && !acct.is_blocked(5));
+        assert!(acct.blocked[6] && !acct.blocked[5]);
         at(&mut c, 600.0);
         acct.link_blocked(&mut c, 6, false);
         at(&mut c, 700.0);
@@ -457,7 +460,14 @@ mod tests {
         let (link, system) = (kinds.link_blocked.0, kinds.spillback.0);
         assert_eq!(
             seen,
-            [(link, 4, 1.0), (system, 0, 1.0), (link, 5, 1.0), (link, 4, 0.0), (link, 5, 0.0), (system, 0, 0.0)]
+            [
+                (link, 4, 1.0),
+                (system, 0, 1.0),
+                (link, 5, 1.0),
+                (link, 4, 0.0),
+                (link, 5, 0.0),
+                (system, 0, 0.0)
+            ]
         );
     }
 

@@ -31,7 +31,7 @@ pub(crate) struct CityKinds {
     /// One `Sample` per trip at its exit: delay = travel time − free-flow time [s]; subjects
     /// are the demand sources when `per_source`, else `system`.
     pub(crate) trip_delay: KindId,
-    /// Whether `trip_delay` has one subject per demand source (≤ [`MAX_DELAY_SUBJECTS`]
+    /// Whether `trip_delay` has one subject per demand source (1 to [`MAX_DELAY_SUBJECTS`]
     /// sources) or the single subject `system`.
     pub(crate) per_source: bool,
     /// The demand source of the explicit trips of `[city.trips]`, if any: the flows come
@@ -143,7 +143,8 @@ pub(crate) fn declare_kinds(config: &CityConfig, kinds: &mut Kinds<'_>) -> CityK
                 .bounds(lower, upper),
         )
     };
-    let per_source = sources.len() <= MAX_DELAY_SUBJECTS;
+    // Without any source (no demand at all) the kind still needs a subject.
+    let per_source = !sources.is_empty() && sources.len() <= MAX_DELAY_SUBJECTS;
     let first_extra = config.flows.len() as u32;
     let trips_source = config.trips.as_ref().map(|_| first_extra);
     let freight_source = config.freight.as_ref().map(|_| first_extra + u32::from(config.trips.is_some()));
@@ -155,7 +156,10 @@ pub(crate) fn declare_kinds(config: &CityConfig, kinds: &mut Kinds<'_>) -> CityK
         Aggregate::Sample,
         delay_report,
         delay_subjects,
-        ("s", "a trip's travel time minus its free-flow time (time lost at stop lines and behind full links)"),
+        (
+            "s",
+            "a trip's travel time minus its free-flow time (time lost at stop lines and behind full links)",
+        ),
         nonnegative,
     );
     let travel_time = kind(
@@ -292,7 +296,11 @@ pub(crate) fn declare_kinds(config: &CityConfig, kinds: &mut Kinds<'_>) -> CityK
             "vehicles still on a link or waiting to enter at the horizon (grows with the horizon when unstable)",
         ),
         spawned_total: once("spawned_total", "veh", "vehicles generated in the replication"),
-        arrived_total: once("arrived_total", "veh", "vehicles that reached their destination in the replication"),
+        arrived_total: once(
+            "arrived_total",
+            "veh",
+            "vehicles that reached their destination in the replication",
+        ),
         in_network: once("in_network", "veh", "vehicles on links at the horizon"),
         in_buffers: once("in_buffers", "veh", "vehicles waiting at their origin to enter at the horizon"),
         in_network_mean: once("in_network_mean", "veh", "the time-average number of vehicles on links"),
@@ -333,7 +341,16 @@ pub(crate) mod fixtures {
 
     /// A one-lane link of 150 m at 15 m/s, 1800 veh/h, storage 20.
     pub(crate) fn link(name: &str, from: u32, to: u32) -> LinkConfig {
-        LinkConfig { name: name.to_owned(), from, to, length: 150.0, lanes: 1, speed: 15.0, saturation: 1800.0, storage: 20 }
+        LinkConfig {
+            name: name.to_owned(),
+            from,
+            to,
+            length: 150.0,
+            lanes: 1,
+            speed: 15.0,
+            saturation: 1800.0,
+            storage: 20,
+        }
     }
 
     /// A boundary node.
@@ -450,5 +467,111 @@ pub(crate) mod fixtures {
         let mut out = Metrics(Vec::new());
         kpi.finish(&mut out).unwrap();
         out.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::config::{FreightConfig, NetworkConfig};
+    use super::fixtures::{boundary, city, cross, declared, flow, kpi, link, plugin};
+    use super::*;
+    use crate::record::Catalogue;
+
+    fn names(catalogue: &Catalogue) -> Vec<String> {
+        // No records: every metric is still named (undefined means or zero levels).
+        kpi(catalogue, 0.0, 1.0, &[]).into_iter().map(|(n, _)| n).collect()
+    }
+
+    #[test]
+    fn every_metric_of_the_plan_comes_out_under_its_name() {
+        let mut config = cross(plugin("fixed_time", "{}"));
+        config.flows = vec![flow("ns", &[0, 5], 300.0), flow("ew", &[2, 7], 300.0)];
+        let (catalogue, kinds) = declared(&config);
+        assert!(kinds.per_source);
+        let mut want: Vec<String> = [
+            "arrived_total",
+            "degree_of_saturation.x",
+            "delay_mean",
+            "delay_mean.ew",
+            "delay_mean.ns",
+            "delay_p95",
+            "gridlocks",
+            "gridlocks_total",
+            "in_buffers",
+            "in_network",
+            "in_network_mean",
+            "insertion_delay_mean",
+            "phase_changes_per_hour",
+            "phase_changes_per_hour.x",
+            "signal_clamps",
+            "spawned_total",
+            "spillback_fraction",
+            "stops_mean",
+            "throughput",
+            "travel_time_mean",
+            "unfinished",
+            "vehicle_hours_delay",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        for l in &config.network.links {
+            for base in ["blocked_fraction", "queue_mean", "queue_max"] {
+                want.push(format!("{base}.{}", l.name));
+            }
+        }
+        want.sort();
+        assert_eq!(names(&catalogue), want);
+        // Kinds carry a unit and a meaning each, and distinct names.
+        let mut kind_names: Vec<&str> = catalogue.kinds.iter().map(|k| k.name.as_str()).collect();
+        assert!(catalogue.kinds.iter().all(|k| !k.unit.is_empty() && !k.description.is_empty()));
+        kind_names.sort_unstable();
+        kind_names.dedup();
+        assert_eq!(kind_names.len(), catalogue.kinds.len());
+    }
+
+    #[test]
+    fn the_city_scopes_every_metric_name() {
+        let mut config = cross(plugin("fixed_time", "{}"));
+        config.flows = vec![flow("ns", &[0, 5], 300.0)];
+        let mut catalogue = Catalogue::default();
+        declare_kinds(&config, &mut Kinds::of::<super::super::CityModel>(&mut catalogue));
+        let plain = names(&declared(&config).0);
+        let scoped: Vec<String> = plain.iter().map(|n| format!("city.{n}")).collect();
+        assert_eq!(names(&catalogue), scoped);
+        assert!(scoped.contains(&"city.delay_mean.ns".to_owned()));
+        assert!(scoped.contains(&"city.queue_max.south-in".to_owned()));
+    }
+
+    #[test]
+    fn many_sources_pool_their_delays_and_trips_and_freight_are_sources_too() {
+        let mut config = cross(plugin("fixed_time", "{}"));
+        config.flows = (0..MAX_DELAY_SUBJECTS).map(|i| flow(&format!("f{i}"), &[0, 5], 1.0)).collect();
+        config.flows[3].name = "trips".into();
+        let (_, kinds) = declared(&config);
+        assert!(kinds.per_source);
+        assert_eq!((kinds.trips_source, kinds.freight_source), (None, None));
+        config.trips =
+            Some(super::super::config::TripsConfig { file: "t.csv".into(), trips: Vec::new().into() });
+        config.freight = Some(FreightConfig { from: 1, per_vehicle: 20.0, to: 2, period: 60.0 });
+        let sources = source_names(&config);
+        assert_eq!(sources[MAX_DELAY_SUBJECTS..], ["trips_2", "freight"]);
+        let (catalogue, kinds) = declared(&config);
+        assert!(!kinds.per_source);
+        let n = MAX_DELAY_SUBJECTS as u32;
+        assert_eq!((kinds.trips_source, kinds.freight_source), (Some(n), Some(n + 1)));
+        let delays: Vec<String> =
+            names(&catalogue).into_iter().filter(|n| n.starts_with("delay_mean")).collect();
+        assert_eq!(delays, ["delay_mean"]);
+    }
+
+    #[test]
+    fn a_network_without_signals_has_no_per_node_metrics() {
+        let nodes = vec![boundary("a"), boundary("b")];
+        let config = city(NetworkConfig { nodes, links: vec![link("ab", 0, 1)], movements: Vec::new() });
+        let (catalogue, kinds) = declared(&config);
+        assert!(kinds.window.degree_of_saturation.is_none() && kinds.window.phase_changes.is_none());
+        let all = names(&catalogue);
+        assert!(all.contains(&"phase_changes_per_hour".to_owned()));
+        assert!(!all.iter().any(|n| n.starts_with("degree_of_saturation")), "{all:?}");
     }
 }

@@ -72,7 +72,12 @@ fn events_per_replication(config: &CityConfig, horizon: f64) -> f64 {
         events += visits.links.iter().sum::<f64>();
     }
     if let Some(trips) = &config.trips {
-        events += trips.trips.iter().filter(|t| t.depart <= horizon).map(|t| t.path.len() as f64 + 1.0).sum::<f64>();
+        events += trips
+            .trips
+            .iter()
+            .filter(|t| t.depart <= horizon)
+            .map(|t| t.path.len() as f64 + 1.0)
+            .sum::<f64>();
     }
     let signalised = config.network.nodes.iter().filter(|n| n.control.is_some()).count();
     events + signalised as f64 * horizon / DECISION_STEP
@@ -228,4 +233,83 @@ fn webster_warning(
             number(WEBSTER_Y)
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::kinds::fixtures::{cross, flow, plugin};
+    use super::*;
+    use crate::time::{SimTime, TimeUnit};
+
+    fn run(horizon: f64) -> RunShape {
+        RunShape { horizon: SimTime::new(horizon).unwrap(), time_unit: TimeUnit::Second }
+    }
+
+    /// The cross timed by `signal`, north → south at `ns` and east → west at `ew` veh/h.
+    fn config(plugin_name: &str, params: &str, ns: f64, ew: f64) -> CityConfig {
+        let mut config = cross(plugin(plugin_name, params));
+        config.flows = vec![flow("ns", &[0, 5], ns), flow("ew", &[2, 7], ew)];
+        config
+    }
+
+    const SPLITS: &str = r#"{"cycle":60.0,"greens":[27.0,23.0]}"#;
+
+    #[test]
+    fn events_count_a_departure_a_crossing_per_junction_an_exit_and_decisions() {
+        let p = preflight(&config("fixed_time", SPLITS, 588.0, 420.0), run(3600.0));
+        // (588 + 420) vehicles × 3 entries + 1 node × 3600 / 5 decisions.
+        assert_eq!(p.events_per_replication, 1008.0 * 3.0 + 720.0);
+        let mut c = config("fixed_time", SPLITS, 588.0, 420.0);
+        c.flows[1].arrivals = Arrivals::Deterministic { headway: 6.0, offset: 0.0 };
+        // Departures at 0, 6, …, 3600: 601.
+        assert_eq!(preflight(&c, run(3600.0)).events_per_replication, (588.0 + 601.0) * 3.0 + 720.0);
+    }
+
+    #[test]
+    fn fixed_splits_below_the_demand_are_flagged() {
+        // g = 27 + 3 + 2 − 4 = 28 of 60 s: 840 veh/h for north-south, 720 for east-west.
+        let fine = preflight(&config("fixed_time", SPLITS, 588.0, 420.0), run(3600.0));
+        assert_eq!(fine.warnings, []);
+        let p = preflight(&config("fixed_time", SPLITS, 900.0, 720.0), run(3600.0));
+        assert_eq!(p.warnings.len(), 1);
+        let w = &p.warnings[0];
+        assert_eq!(w.code, OVER_CAPACITY);
+        assert_eq!(
+            w.message,
+            "node `x`: movement `north-in>south-out` gets 900 veh/h of demand but its fixed timing (cycle 60 s) \
+             serves at most 840 veh/h (v/c = 1.07 ≥ 1) (and 1 other movement): its queue grows for as long as \
+             that demand lasts"
+        );
+        // Another controller, or a library's own `fixed_time` name: only the built-in is read.
+        assert_eq!(preflight(&config("actuated", SPLITS, 900.0, 720.0), run(3600.0)).warnings, []);
+        let lib = preflight(&config("xinzhi-signals/fixed_time", SPLITS, 900.0, 720.0), run(3600.0));
+        assert_eq!(lib.warnings.len(), 1);
+    }
+
+    #[test]
+    fn webster_with_critical_ratios_summing_to_0_9_or_more_is_flagged() {
+        let webster = r#"{"mode":"webster"}"#;
+        // y = 900/1800 + 600/1800 = 0.833: no warning.
+        assert_eq!(preflight(&config("fixed_time", webster, 900.0, 600.0), run(3600.0)).warnings, []);
+        // 0.5 + 0.4 = 0.9: C₀ = (1.5·8 + 5)/0.1 = 170 s.
+        let p = preflight(&config("fixed_time", webster, 900.0, 720.0), run(3600.0));
+        assert_eq!(p.warnings.len(), 1);
+        assert_eq!(p.warnings[0].code, WEBSTER_SATURATED);
+        assert!(
+            p.warnings[0]
+                .message
+                .starts_with("node `x`: the critical flow ratios of its phases sum to Y = 0.9 ≥ 0.9")
+        );
+        assert!(p.warnings[0].message.contains("= 170 s (L = 8 s)"), "{}", p.warnings[0].message);
+        let p = preflight(&config("fixed_time", webster, 1200.0, 720.0), run(3600.0));
+        assert!(
+            p.warnings[0].message.contains("Y = 1.07 ≥ 0.9: no cycle can serve"),
+            "{}",
+            p.warnings[0].message
+        );
+        // `flows` per phase replace the design flows.
+        let given = r#"{"flows":[900.0,900.0],"mode":"webster"}"#;
+        let p = preflight(&config("fixed_time", given, 100.0, 100.0), run(3600.0));
+        assert!(p.warnings[0].message.contains("Y = 1 ≥ 0.9"), "{}", p.warnings[0].message);
+    }
 }
