@@ -113,13 +113,13 @@ for case in $CASES; do
 
     if [[ "$SKIP_SUMO" != 1 ]]; then
         for i in $(seq 1 "$RUNS"); do
-            timed "meso-$case-$i" sumo -n "$dir/grid.net.xml" -r "$dir/routes.rou.xml" --mesosim \
+            timed "meso-$case-$i" sumo -n "$dir/grid.net.xml" -r "$dir/fringe.rou.xml" --mesosim \
                 --meso-junction-control --end 36000 --no-step-log --duration-log.statistics \
                 --tripinfo-output "$TMP/meso-$case.xml" --seed 42
             echo "   SUMO meso run $i: $(grep "^meso-$case-$i " "$TMP/times" | cut -d' ' -f2) s"
         done
         if [[ "$MICRO" == 1 && "$case" == A ]]; then
-            timed "micro-$case-1" sumo -n "$dir/grid.net.xml" -r "$dir/routes.rou.xml" \
+            timed "micro-$case-1" sumo -n "$dir/grid.net.xml" -r "$dir/fringe.rou.xml" \
                 --end 36000 --no-step-log --duration-log.statistics \
                 --tripinfo-output "$TMP/micro-$case.xml" --seed 42
             echo "   SUMO micro: $(grep "^micro-$case-1 " "$TMP/times" | cut -d' ' -f2) s"

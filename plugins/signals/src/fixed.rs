@@ -76,8 +76,10 @@ cycle_max: longest Webster cycle (seconds > 0, 180)
 offsets: phase 0's green starts at offsets + k·cycle; the first cycle adapts (seconds, none)";
 
     fn new(config: &Config<'_>, _host: &Host) -> Result<Self, PluginError> {
-        let p =
-            Params::parse(config, &["mode", "cycle", "greens", "flows", "cycle_min", "cycle_max", "offsets"])?;
+        let p = Params::parse(
+            config,
+            &["mode", "cycle", "greens", "flows", "cycle_min", "cycle_max", "offsets"],
+        )?;
         let timing = match p.choice("mode", &["splits", "webster"])?.unwrap_or("splits") {
             "webster" => {
                 if let Some(k) = ["cycle", "greens"].into_iter().find(|k| p.has(k)) {
@@ -479,7 +481,9 @@ mod tests {
             err(r#"{"mode": "websters"}"#),
             r#"`mode` must be "splits" or "webster", found "websters""#
         );
-        assert!(err(r#"{"mode": "webster", "offsets": "x"}"#).starts_with("`offsets` must be a finite number"));
+        assert!(
+            err(r#"{"mode": "webster", "offsets": "x"}"#).starts_with("`offsets` must be a finite number")
+        );
         assert!(err(r#"{"mode": "webster", "ofset": 3}"#).starts_with("unknown parameter `ofset`"));
     }
 

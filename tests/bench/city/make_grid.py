@@ -13,6 +13,7 @@ takes about 100 s CPU, so city.sh caches DIR under target/bench-city/):
                  fringe (--fringe-factor 1e6), at least 900 m apart, routed and validated by
                  duarouter (free-flow shortest paths)
 - trips.csv      the same trips for the city (`depart,route`, sumo_to_csv.py)
+- fringe.rou.xml the fringe-to-fringe trips of routes.rou.xml, which both sides run
 - grid.toml      the city scenario: `[city.network] kind = "grid"` with netgenerate's names, the
                  same fixed plan (cycle 90, displayed greens 42/42, yellow 3, all-red 0,
                  l1 = l2 = 2 s so g = 41 s), lefts permitted at half the saturation flow,
@@ -104,8 +105,10 @@ def main():
              "--min-distance", "900", "-s", str(a.seed), "--validate"], env=env,
             stdout=subprocess.DEVNULL)
         os.replace(routes + ".tmp.xml", routes)
-    if not os.path.exists(trips_csv):
-        rows = sumo_to_csv.convert(routes, trips_csv + ".tmp")
+    fringe = os.path.join(a.out, "fringe.rou.xml")
+    if not os.path.exists(trips_csv) or not os.path.exists(fringe):
+        rows = sumo_to_csv.convert(routes, trips_csv + ".tmp", fringe + ".tmp")
+        os.replace(fringe + ".tmp", fringe)
         os.replace(trips_csv + ".tmp", trips_csv)
         print(f"{trips_csv}: {rows} trips", file=sys.stderr)
     with open(toml, "w") as f:
