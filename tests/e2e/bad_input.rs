@@ -853,11 +853,7 @@ fn city_grid_sizes() {
         )
     };
     let text = grid("rows = 0\ncols = 3\n");
-    check_city(
-        &text,
-        "rows = 0",
-        &["city.network.rows", "`rows` must be an integer from 1 to 1000, found 0"],
-    );
+    check_city(&text, "rows = 0", &["city.network.rows", "`rows` must be an integer from 1 to 300, found 0"]);
     let text = grid("rows = 3\ncols = 3\nblock = -300.0\n");
     check_city(&text, "block", &["city.network.block", "`block` must be a finite number > 0"]);
 }

@@ -26,7 +26,7 @@ use crate::validate::{ScenarioError, ValidationCtx};
 
 /// Most junctions per side: a typo such as `rows = 100000` must be an input error, not an
 /// allocation of 10¹⁰ nodes.
-pub const MAX_SIDE: i64 = 1000;
+pub const MAX_SIDE: i64 = 300;
 
 /// `[city.network]` as written.
 #[derive(Deserialize)]

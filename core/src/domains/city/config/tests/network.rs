@@ -303,7 +303,7 @@ fn column_codes_match_netgenerate() {
 fn grid_errors() {
     let e = grid("rows = 0\ncols = 3\n").unwrap_err();
     assert_eq!(e.key, "city.network.rows");
-    assert!(e.message.contains("`rows` must be an integer from 1 to 1000, found 0"), "{e}");
+    assert!(e.message.contains("`rows` must be an integer from 1 to 300, found 0"), "{e}");
     let e = grid("rows = 2\ncols = 3\nblock = -300.0\n").unwrap_err();
     assert_eq!(e.key, "city.network.block");
     assert!(e.message.contains("`block` must be a finite number > 0"), "{e}");
