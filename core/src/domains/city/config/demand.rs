@@ -22,7 +22,7 @@ use toml::Spanned;
 
 use super::network::{Net, Router};
 use super::parse::{at_least_zero, positive, unique, word};
-use super::{Arrivals, FlowConfig, FreightConfig, PathSpec, Profile, TurnConfig};
+use super::{Arrivals, FlowConfig, FreightConfig, PathSpec, Profile, TripsConfig, TurnConfig};
 use crate::util::suggest::{list, nearest};
 use crate::validate::{ScenarioError, ValidationCtx};
 
@@ -665,4 +665,50 @@ pub(super) fn freight(
         ));
     }
     Ok(FreightConfig { from, per_vehicle, to, period })
+}
+
+/// Which movements some vehicle can take (by movement index): those on fixed paths and trips,
+/// those with a positive turning ratio, and those on freight's shortest paths from its origin
+/// to every boundary node.
+pub(super) fn used_movements(
+    net: &Net,
+    flows: &[FlowConfig],
+    turns: &[TurnConfig],
+    trips: Option<&TripsConfig>,
+    freight: Option<&FreightConfig>,
+) -> Vec<bool> {
+    let mut used = vec![false; net.config.movements.len()];
+    let mut mark = |path: &[u32]| {
+        for pair in path.windows(2) {
+            if let Some(m) = net.moves[pair[0] as usize].clone().find(|&m| net.config.movements[m as usize].to == pair[1]) {
+                used[m as usize] = true;
+            }
+        }
+    };
+    for f in flows {
+        if let PathSpec::Fixed(path) = &f.path {
+            mark(path);
+        }
+    }
+    for t in trips.iter().flat_map(|t| t.trips.iter()) {
+        mark(&t.path);
+    }
+    if let Some(f) = freight {
+        for (to, node) in net.config.nodes.iter().enumerate() {
+            if node.control.is_none()
+                && to as u32 != f.from
+                && let Some(path) = super::shortest_path(&net.config, f.from, to as u32)
+            {
+                mark(&path);
+            }
+        }
+    }
+    for t in turns {
+        for &(to, p) in &t.ratios {
+            if p > 0.0 {
+                mark(&[t.from, to]);
+            }
+        }
+    }
+    used
 }

@@ -139,7 +139,7 @@ pub(crate) fn parse(
         Some(g) => grid::layout(ctx, g, &raw)?,
         None => network::layout(ctx, &whole, &raw)?,
     };
-    signal::controls(ctx, &mut layout, &defaults, &default_signal, permitted_left_factor)?;
+    let checks = signal::controls(ctx, &mut layout, &defaults, &default_signal, permitted_left_factor)?;
     let net = layout.finish();
 
     let flows: Vec<&Spanned<RawFlow>> = raw.flow.iter().flat_map(|f| f.get_ref()).collect();
@@ -148,6 +148,8 @@ pub(crate) fn parse(
     let flow_configs = demand::flows(ctx, &net, &flows, &turn_configs, day_start)?;
     let trips = raw.trips.as_ref().map(|t| trips::read(ctx, &net, t)).transpose()?;
     let freight = raw.freight.as_ref().map(|f| demand::freight(ctx, &net, f)).transpose()?;
+    let used = demand::used_movements(&net, &flow_configs, &turn_configs, trips.as_ref(), freight.as_ref());
+    signal::check_conflicts(ctx, &net.config, &checks, &used)?;
     if flow_configs.is_empty() && trips.is_none() && freight.is_none() {
         return Err(ctx.error_with_key(
             &whole,

@@ -63,15 +63,51 @@ impl NodeErr<'_, '_> {
     }
 }
 
-/// Resolves every junction's phases, permitted lefts, timing and controller, checks phases
-/// for conflicts and sets `permitted_factor` on permitted lefts.
+/// The conflict check of one junction's phases, done once the demand is known: only movements
+/// some vehicle can take are checked (a phase naming an in-link gives green to all its
+/// movements, and movements no traffic uses cannot conflict).
+pub(super) struct PhaseCheck {
+    node_name: String,
+    geometry: Option<Geometry>,
+    permitted: Vec<u32>,
+    phases: Vec<Vec<u32>>,
+    spans: Vec<Range<usize>>,
+}
+
+/// Checks the phases of every junction for conflicts between movements that carry traffic
+/// (`used`, by movement index).
+pub(super) fn check_conflicts(
+    ctx: &ValidationCtx<'_>,
+    net: &super::NetworkConfig,
+    checks: &[PhaseCheck],
+    used: &[bool],
+) -> Result<(), ScenarioError> {
+    let layout = Layout {
+        nodes: net.nodes.clone(),
+        junctions: checks.len(),
+        links: net.links.clone(),
+        movements: net.movements.clone(),
+        signals: Signals::Explicit(Vec::new()),
+    };
+    for c in checks {
+        for (p, phase) in c.phases.iter().enumerate() {
+            let phase: Vec<u32> = phase.iter().copied().filter(|&m| used[m as usize]).collect();
+            check_phase(ctx, &layout, c.geometry.as_ref(), &c.permitted, p, &phase, &c.node_name, &c.spans[p])?;
+        }
+    }
+    Ok(())
+}
+
+/// Resolves every junction's phases, permitted lefts, timing and controller and sets
+/// `permitted_factor` on permitted lefts; returns the conflict checks to make once the demand
+/// is known ([`check_conflicts`]).
 pub(super) fn controls(
     ctx: &ValidationCtx<'_>,
     layout: &mut Layout<'_>,
     defaults: &TimingKeys<'_>,
     default_signal: &PluginRef,
     permitted_left_factor: f64,
-) -> Result<(), ScenarioError> {
+) -> Result<Vec<PhaseCheck>, ScenarioError> {
     let names: std::collections::HashMap<&str, u32> =
         layout.links.iter().enumerate().map(|(i, l)| (l.name.as_str(), i as u32)).collect();
     let mut ranges = vec![0..0; layout.links.len()];
@@ -83,6 +119,7 @@ pub(super) fn controls(
         r.end = m as u32 + 1;
     }
     let mut controls = Vec::with_capacity(layout.junctions);
+    let mut checks = Vec::with_capacity(layout.junctions);
     let mut permitted_all = Vec::new();
     for node in 0..layout.junctions {
         let node_name = layout.nodes[node].name.clone();
@@ -139,11 +176,9 @@ pub(super) fn controls(
                 }
             }
         }
-        for (p, phase) in phases.iter().enumerate() {
-            check_phase(ctx, layout, geometry.as_ref(), &permitted, p, phase, &node_name, &phase_spans[p])?;
-        }
         check_fixed_time(&signal, &node_name, &phases, &timing)?;
-        permitted_all.extend(permitted);
+        permitted_all.extend(permitted.iter().copied());
+        checks.push(PhaseCheck { node_name, geometry, permitted, phases: phases.clone(), spans: phase_spans });
         controls.push(NodeControl { phases, signal, timing });
     }
     for (node, control) in controls.into_iter().enumerate() {
@@ -152,7 +187,7 @@ pub(super) fn controls(
     for m in permitted_all {
         layout.movements[m as usize].permitted_factor = permitted_left_factor;
     }
-    Ok(())
+    Ok(checks)
 }
 
 /// "in>out" of a movement.
@@ -415,6 +450,7 @@ fn check_fixed_time(
 }
 
 /// The arms of a junction whose node and neighbours all have coordinates.
+#[derive(Clone)]
 struct Geometry {
     /// Angle [rad, 0..2π) of each node seen from the junction (NaN for nodes not adjacent).
     angle: Vec<f64>,
