@@ -702,7 +702,10 @@ fn city_from_to_without_a_path() {
 
 #[test]
 fn city_merging_movements_in_one_phase() {
-    let text = city_with("\"north-in>east-out\", ", "");
+    // Phases are checked among the movements traffic uses: a left and the opposing right.
+    let turning = "\n[[city.flow]]\nname = \"ne\"\nroute = [\"north-in\", \"east-out\"]\nrate = 60.0\n\
+                   \n[[city.flow]]\nname = \"se\"\nroute = [\"south-in\", \"east-out\"]\nrate = 60.0\n";
+    let text = format!("{}{turning}", city_with("\"north-in>east-out\", ", ""));
     check_city(
         &text,
         "phases",

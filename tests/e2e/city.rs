@@ -58,7 +58,8 @@ fn link(name: &str, from: &str, to: &str, length: f64) -> String {
 /// `signal` the node's controller table, `rest` flows, trips and variants.
 fn two_approaches(head: &str, city: &str, signal: &str, rest: &str) -> String {
     let mut s = format!("{head}[city]\npoint_queue = true\n{city}\n\n");
-    let _ = write!(s, "[[city.node]]\nname = \"x\"\nphases = [[\"a-in\"], [\"b-in\"]]\nsignal = {signal}\n\n");
+    let _ =
+        write!(s, "[[city.node]]\nname = \"x\"\nphases = [[\"a-in\"], [\"b-in\"]]\nsignal = {signal}\n\n");
     s += &link("a-in", "a", "x", 7.5);
     s += &link("b-in", "b", "x", 7.5);
     s += &link("out", "x", "end", 7.5);
@@ -120,8 +121,7 @@ fn run_text(file: &str, text: &str, extra: &[&str]) -> (tempfile::TempDir, tempf
 /// The summary row of `variant`/`metric`, or a panic listing the city metrics there are.
 fn row<'a>(s: &'a BTreeMap<(String, String), Row>, variant: &str, metric: &str) -> &'a Row {
     s.get(&(variant.to_owned(), metric.to_owned())).unwrap_or_else(|| {
-        let known: Vec<&str> =
-            s.keys().filter(|(v, _)| v == variant).map(|(_, m)| m.as_str()).collect();
+        let known: Vec<&str> = s.keys().filter(|(v, _)| v == variant).map(|(_, m)| m.as_str()).collect();
         panic!("no {variant}/{metric}; metrics: {known:?}")
     })
 }
@@ -135,11 +135,7 @@ fn mean(s: &BTreeMap<(String, String), Row>, variant: &str, metric: &str) -> f64
 /// replication (sd 0).
 fn assert_exact(s: &BTreeMap<(String, String), Row>, variant: &str, metric: &str, expected: f64, tol: f64) {
     let r = row(s, variant, metric);
-    assert!(
-        (r.mean - expected).abs() <= tol,
-        "{variant}/{metric}: {} (expected {expected} ± {tol})",
-        r.mean
-    );
+    assert!((r.mean - expected).abs() <= tol, "{variant}/{metric}: {} (expected {expected} ± {tol})", r.mean);
     assert!(r.sd.abs() <= tol, "{variant}/{metric}: sd {} for a deterministic run", r.sd);
 }
 
@@ -161,7 +157,10 @@ fn assert_matches_sim_ref(
     let (a, b) = (r.sd * r.sd / r.n, ref_sd * ref_sd / ref_runs);
     let df = (a + b).powi(2) / (a * a / (r.n - 1.0) + b * b / (ref_runs - 1.0));
     let half = t_quantile(0.9995, df) * (a + b).sqrt();
-    println!("{variant}/{metric}: {:.3} (sd {:.3}, n {}) vs sim-ref {reference} ± {half:.3}", r.mean, r.sd, r.n);
+    println!(
+        "{variant}/{metric}: {:.3} (sd {:.3}, n {}) vs sim-ref {reference} ± {half:.3}",
+        r.mean, r.sd, r.n
+    );
     assert!(
         (r.mean - reference).abs() <= half,
         "{variant}/{metric}: {:.4} (sd {:.4}, n {}) vs reference simulation {reference} (sd {ref_sd}, \
@@ -219,9 +218,8 @@ fn fctl_slotted_delay(cycle: f64, green: f64, q_vph: f64, states: usize) -> f64 
         next[states - 1] += lost;
         (post, next)
     };
-    let cycle_map = |v: &[f64]| -> Vec<f64> {
-        (0..slots).fold(v.to_vec(), |u, k| slot(&u, k >= red_slots).1)
-    };
+    let cycle_map =
+        |v: &[f64]| -> Vec<f64> { (0..slots).fold(v.to_vec(), |u, k| slot(&u, k >= red_slots).1) };
     let mut pi = vec![0.0; states];
     pi[0] = 1.0;
     for _ in 0..100_000 {
@@ -427,7 +425,8 @@ fn discharge_helpers_follow_the_conventions() {
 #[test]
 fn capacity_and_conventions() {
     let head = header("capacity", 719.0, 119.0, 2);
-    let city = "discharge = \"slotted\"\nyellow = 3.0\nall_red = 2.0\nstartup_lost = 2.0\nclearance_lost = 2.0";
+    let city =
+        "discharge = \"slotted\"\nyellow = 3.0\nall_red = 2.0\nstartup_lost = 2.0\nclearance_lost = 2.0";
     let signal = "{ plugin = \"fixed_time\", cycle = 60.0, greens = [27.0, 23.0] }";
     let rest = deterministic_flow("a", "a-in", 1.0, 0.0)
         + &deterministic_flow("b", "b-in", 1.0, 0.0)
@@ -563,7 +562,8 @@ fn dd1_uniform_delay() {
     assert_eq!(cycle2, waits);
 
     let head = header("dd1", 3119.0, 119.0, 2);
-    let city = "discharge = \"continuous\"\nyellow = 3.0\nall_red = 2.0\nstartup_lost = 2.0\nclearance_lost = 2.0";
+    let city =
+        "discharge = \"continuous\"\nyellow = 3.0\nall_red = 2.0\nstartup_lost = 2.0\nclearance_lost = 2.0";
     let signal = "{ plugin = \"fixed_time\", cycle = 60.0, greens = [26.0, 24.0] }";
     let rest = deterministic_flow("a", "a-in", 6.0, 0.5);
     let (_keep, dir) = run_text("dd1.toml", &two_approaches(&head, city, signal, &rest), &[]);
@@ -585,7 +585,8 @@ fn dd1_uniform_delay() {
 #[test]
 fn webster_delay_within_band() {
     let head = header("webster", 6000.0 + 2000.0 * 60.0, 6000.0, 10);
-    let city = "discharge = \"continuous\"\nyellow = 3.0\nall_red = 2.0\nstartup_lost = 2.0\nclearance_lost = 2.0";
+    let city =
+        "discharge = \"continuous\"\nyellow = 3.0\nall_red = 2.0\nstartup_lost = 2.0\nclearance_lost = 2.0";
     let signal = "{ plugin = \"fixed_time\", cycle = 60.0, greens = [26.0, 24.0] }";
     let rest = poisson_flow("a", "a-in", 600.0);
     let (_keep, dir) = run_text("webster.toml", &two_approaches(&head, city, signal, &rest), &[]);
@@ -623,7 +624,8 @@ fn actuated_gap_out_trace_is_exact() {
     assert_eq!((greens.len(), changes), (289, 288));
 
     let head = header("actuated-trace", 3600.0, 0.0, 2);
-    let city = "discharge = \"continuous\"\nyellow = 3.0\nall_red = 1.0\nstartup_lost = 0.0\nclearance_lost = 4.0";
+    let city =
+        "discharge = \"continuous\"\nyellow = 3.0\nall_red = 1.0\nstartup_lost = 0.0\nclearance_lost = 4.0";
     let signal = "{ plugin = \"actuated\", min_green = 5.0, max_green = 40.0, gap = 3.0 }";
     let rest = deterministic_flow("A", "a-in", 5.0, 2.0) + &deterministic_flow("B", "b-in", 10.0, 0.5);
     let (_keep, dir) = run_text("actuated.toml", &two_approaches(&head, city, signal, &rest), &[]);
@@ -639,8 +641,7 @@ fn actuated_gap_out_trace_is_exact() {
 }
 
 /// Variants of the §3.5 intersection: the controllers of city.md §3.5 on one node.
-const ACTUATED: &str =
-    "{ plugin = \"actuated\", min_green = 5.0, max_green = 45.0, gap = 3.0 }";
+const ACTUATED: &str = "{ plugin = \"actuated\", min_green = 5.0, max_green = 45.0, gap = 3.0 }";
 const MAX_PRESSURE: &str = "{ plugin = \"max_pressure\", min_green = 5.0, step = 5.0, threshold = 8.0 }";
 const NAIVE_MAX_PRESSURE: &str =
     "{ plugin = \"max_pressure\", min_green = 5.0, step = 5.0, threshold = 0.0 }";
@@ -648,7 +649,8 @@ const NAIVE_MAX_PRESSURE: &str =
 /// `[[variant]]` tables setting node x's controller.
 fn controller_variants(variants: &[(&str, &str)]) -> String {
     variants.iter().fold(String::new(), |mut s, (name, signal)| {
-        let _ = write!(s, "[[variant]]\nname = \"{name}\"\nset = {{ \"city.node.x.signal\" = {signal} }}\n\n");
+        let _ =
+            write!(s, "[[variant]]\nname = \"{name}\"\nset = {{ \"city.node.x.signal\" = {signal} }}\n\n");
         s
     })
 }
@@ -670,7 +672,10 @@ fn equal_split_is_unstable() {
     let left = mean(&s, "baseline", "city.unfinished");
     let fluid = 2.0 * (900.0 - SATURATION * 26.0 / 60.0) * 3.5;
     assert_eq!(fluid, 840.0);
-    println!("left after 3.5 h: {left:.1} (fluid 840, sim-ref 836.4); growth {:.1} veh/h per N/S approach", left / 7.0);
+    println!(
+        "left after 3.5 h: {left:.1} (fluid 840, sim-ref 836.4); growth {:.1} veh/h per N/S approach",
+        left / 7.0
+    );
     assert!((left - fluid).abs() <= 0.1 * fluid, "{left} vehicles left, fluid model 840 (±10 %)");
     assert!(mean(&s, "baseline", "city.delay_mean") > 300.0, "an unstable approach has huge delays");
 }
@@ -887,7 +892,9 @@ fn time_varying_overflow() {
     assert!((clear_h * 60.0 - 20.0).abs() < 1e-9 && (overflow - 100.0 / 3.0).abs() < 1e-9);
 
     let departures = |with_peak: bool| -> Vec<f64> {
-        let mut d: Vec<f64> = if with_peak { (0..500).map(|k| 3.6 * f64::from(k)).collect() } else {
+        let mut d: Vec<f64> = if with_peak {
+            (0..500).map(|k| 3.6 * f64::from(k)).collect()
+        } else {
             (0..300).map(|k| 6.0 * f64::from(k)).collect()
         };
         d.extend((0..534).map(|k| 1800.0 + 6.0 * f64::from(k)));
@@ -901,7 +908,8 @@ fn time_varying_overflow() {
         }
         std::fs::write(dir.path().join("trips.csv"), csv).expect("trips written");
         let head = header("overflow", 5400.0, 0.0, 1);
-        let city = "discharge = \"slotted\"\nyellow = 3.0\nall_red = 2.0\nstartup_lost = 2.0\nclearance_lost = 2.0";
+        let city =
+            "discharge = \"slotted\"\nyellow = 3.0\nall_red = 2.0\nstartup_lost = 2.0\nclearance_lost = 2.0";
         let signal = "{ plugin = \"fixed_time\", cycle = 60.0, greens = [27.0, 23.0] }";
         let text = two_approaches(&head, city, signal, "[city.trips]\nfile = \"trips.csv\"\n");
         let path = dir.path().join("overflow.toml");
@@ -997,7 +1005,10 @@ fn paired_and_unpaired(dir: &Path, variant: &str, metric: &str) -> (f64, f64) {
     let d: Vec<f64> = b.iter().zip(&x).map(|(b, x)| x - b).collect();
     let n = d.len() as f64;
     let recomputed = t_quantile(0.5 + CONFIDENCE / 2.0, n - 1.0) * (var(&d) / n).sqrt();
-    assert!((recomputed - paired).abs() <= 1e-6 * paired.max(1e-12), "{metric}: csv {paired} vs {recomputed}");
+    assert!(
+        (recomputed - paired).abs() <= 1e-6 * paired.max(1e-12),
+        "{metric}: csv {paired} vs {recomputed}"
+    );
     (paired, unpaired)
 }
 
@@ -1011,9 +1022,17 @@ fn paired_cis_are_narrower() {
     let (dir, _) = run_ok("scenarios/intersection.toml", &["--replications", "20"]);
     for metric in ["city.delay_mean", "city.throughput", "city.travel_time_mean"] {
         let (paired, unpaired) = paired_and_unpaired(dir.path(), "actuated", metric);
-        println!("{metric}: paired ± {paired:.4}, unpaired ± {unpaired:.4} ({:.1}× narrower)", unpaired / paired);
+        println!(
+            "{metric}: paired ± {paired:.4}, unpaired ± {unpaired:.4} ({:.1}× narrower)",
+            unpaired / paired
+        );
         assert!(paired < unpaired, "{metric}: paired ± {paired} vs unpaired ± {unpaired}");
     }
     let s = summary(dir.path());
-    assert_matches_theory(&s, "baseline", "city.delay_mean.north-south", fctl_slotted_delay(60.0, 28.0, 588.0, 400));
+    assert_matches_theory(
+        &s,
+        "baseline",
+        "city.delay_mean.north-south",
+        fctl_slotted_delay(60.0, 28.0, 588.0, 400),
+    );
 }

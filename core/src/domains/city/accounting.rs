@@ -208,7 +208,14 @@ impl Accounting {
 
     /// A trip of demand source `flow` ended at `ctx.now()`: travel time and free-flow time
     /// [s], stops. Records its delay, travel time and stops.
-    pub(crate) fn trip_done<R>(&mut self, ctx: &mut Ctx<R>, flow: u32, travel: f64, free_flow: f64, stops: u32) {
+    pub(crate) fn trip_done<R>(
+        &mut self,
+        ctx: &mut Ctx<R>,
+        flow: u32,
+        travel: f64,
+        free_flow: f64,
+        stops: u32,
+    ) {
         let now = ctx.now().as_f64();
         let delay = travel - free_flow;
         let subject = if self.kinds.per_source { flow } else { SYSTEM };
@@ -457,7 +464,14 @@ mod tests {
         let (link, system) = (kinds.link_blocked.0, kinds.spillback.0);
         assert_eq!(
             seen,
-            [(link, 4, 1.0), (system, 0, 1.0), (link, 5, 1.0), (link, 4, 0.0), (link, 5, 0.0), (system, 0, 0.0)]
+            [
+                (link, 4, 1.0),
+                (system, 0, 1.0),
+                (link, 5, 1.0),
+                (link, 4, 0.0),
+                (link, 5, 0.0),
+                (system, 0, 0.0)
+            ]
         );
     }
 

@@ -76,7 +76,9 @@ impl Departures {
     pub(crate) fn new(flow: &FlowConfig, rng: StreamRng) -> Self {
         let process = match flow.arrivals {
             Arrivals::Poisson => Process::Poisson(flow.profile.clone()),
-            Arrivals::Deterministic { headway, offset } => Process::Deterministic { headway, offset, next: 0 },
+            Arrivals::Deterministic { headway, offset } => {
+                Process::Deterministic { headway, offset, next: 0 }
+            }
         };
         Departures { rng, process }
     }
@@ -176,7 +178,8 @@ impl TurnTable {
                 *slot = Some(&turn.ratios);
             }
         }
-        let mut table = TurnTable { first: vec![0], outs: Vec::new(), cumulative: Vec::new(), ratios: Vec::new() };
+        let mut table =
+            TurnTable { first: vec![0], outs: Vec::new(), cumulative: Vec::new(), ratios: Vec::new() };
         for ratios in by_link {
             let ratios = ratios.unwrap_or(&[]);
             let mut sum = 0.0;
@@ -240,7 +243,8 @@ const MAX_ROUNDS: usize = 100_000;
 pub(crate) fn propagate(config: &CityConfig, table: &TurnTable, start: &[(u32, f64)]) -> Propagation {
     let net = &config.network;
     let movement = movement_index(config);
-    let mut out = Propagation { movements: vec![0.0; net.movements.len()], links: vec![0.0; net.links.len()] };
+    let mut out =
+        Propagation { movements: vec![0.0; net.movements.len()], links: vec![0.0; net.links.len()] };
     let mut pending = vec![0.0; net.links.len()];
     let mut initial = 0.0;
     for &(link, mass) in start {

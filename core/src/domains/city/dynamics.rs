@@ -110,7 +110,12 @@ pub(crate) struct Traffic {
 }
 
 impl Traffic {
-    pub(crate) fn new(net: &Network, turns: TurnTable, discharge: Discharge, stop_threshold: Option<f64>) -> Self {
+    pub(crate) fn new(
+        net: &Network,
+        turns: TurnTable,
+        discharge: Discharge,
+        stop_threshold: Option<f64>,
+    ) -> Self {
         let n = net.links.len();
         Traffic {
             vehicles: Vehicles::default(),
@@ -119,7 +124,12 @@ impl Traffic {
             queues: net
                 .movements
                 .iter()
-                .map(|_| Queue { fifo: VecDeque::new(), last_cross: f64::NEG_INFINITY, crossed: 0, blocked: false })
+                .map(|_| Queue {
+                    fifo: VecDeque::new(),
+                    last_cross: f64::NEG_INFINITY,
+                    crossed: 0,
+                    blocked: false,
+                })
                 .collect(),
             approaches: vec![
                 Approach {
@@ -213,7 +223,12 @@ impl Traffic {
 
     /// Vehicle `id` enters `link` at `now`: it joins its movement's FIFO (or the exit queue)
     /// with its stop-line time.
-    fn enter<R: From<CityEvent>>(&mut self, w: &mut Env<'_, '_, R>, link: u32, id: VehId) -> Result<(), ModelError> {
+    fn enter<R: From<CityEvent>>(
+        &mut self,
+        w: &mut Env<'_, '_, R>,
+        link: u32,
+        id: VehId,
+    ) -> Result<(), ModelError> {
         let now = w.now();
         let l = &w.net.links[link as usize];
         self.links[link as usize].n += 1;
@@ -237,7 +252,9 @@ impl Traffic {
         };
         v.next = next;
         let m = w.net.movement(link, next).ok_or_else(|| {
-            ModelError::Invalid(format!("a vehicle on link {link} is bound for link {next}, which does not leave its end"))
+            ModelError::Invalid(format!(
+                "a vehicle on link {link} is bound for link {next}, which does not leave its end"
+            ))
         })?;
         let q = &mut self.queues[m as usize];
         q.fifo.push_back((id, reached));
@@ -298,13 +315,18 @@ impl Traffic {
     }
 
     /// (Re)schedules approach `link`'s next crossing if it is earlier than the live one.
-    pub(crate) fn arm<R: From<CityEvent>>(&mut self, w: &mut Env<'_, '_, R>, link: u32) -> Result<(), ModelError> {
+    pub(crate) fn arm<R: From<CityEvent>>(
+        &mut self,
+        w: &mut Env<'_, '_, R>,
+        link: u32,
+    ) -> Result<(), ModelError> {
         let Some(c) = self.best(w.net, w.lights, link, w.now()) else { return Ok(()) };
         let a = &mut self.approaches[link as usize];
         if c.time < a.pending {
             a.generation = a.generation.wrapping_add(1);
             a.pending = c.time;
-            w.ctx.schedule_at(time(c.time)?, CityEvent::Cross { approach: link, generation: a.generation })?;
+            w.ctx
+                .schedule_at(time(c.time)?, CityEvent::Cross { approach: link, generation: a.generation })?;
         }
         Ok(())
     }
@@ -349,7 +371,11 @@ impl Traffic {
         let now = w.now();
         let mv = &w.net.movements[c.movement as usize];
         let (link, out) = (mv.from, mv.to);
-        let queued: u32 = w.net.links[link as usize].movements.clone().map(|m| self.queues[m as usize].at_stop_line(now)).sum();
+        let queued: u32 = w.net.links[link as usize]
+            .movements
+            .clone()
+            .map(|m| self.queues[m as usize].at_stop_line(now))
+            .sum();
         let q = &mut self.queues[c.movement as usize];
         let Some((id, reached)) = q.fifo.pop_front() else { return Ok(()) };
         q.last_cross = now;
@@ -373,7 +399,11 @@ impl Traffic {
     }
 
     /// The head of exit link `link` reaches its end: its trip is over.
-    pub(crate) fn on_exit<R: From<CityEvent>>(&mut self, w: &mut Env<'_, '_, R>, link: u32) -> Result<(), ModelError> {
+    pub(crate) fn on_exit<R: From<CityEvent>>(
+        &mut self,
+        w: &mut Env<'_, '_, R>,
+        link: u32,
+    ) -> Result<(), ModelError> {
         let now = w.now();
         let exits = &mut self.exits[link as usize];
         let Some((id, _)) = exits.pop_front() else { return Ok(()) };
@@ -388,7 +418,11 @@ impl Traffic {
     }
 
     /// One vehicle left `link`: wake whoever waits for its storage.
-    fn storage_freed<R: From<CityEvent>>(&mut self, w: &mut Env<'_, '_, R>, link: u32) -> Result<(), ModelError> {
+    fn storage_freed<R: From<CityEvent>>(
+        &mut self,
+        w: &mut Env<'_, '_, R>,
+        link: u32,
+    ) -> Result<(), ModelError> {
         if self.links[link as usize].waiters.is_empty() {
             return Ok(());
         }
@@ -436,7 +470,10 @@ impl Traffic {
     pub(crate) fn release<R: From<CityEvent>>(&mut self, w: &mut Env<'_, '_, R>) -> Result<u32, ModelError> {
         let now = w.now();
         let blocked: Vec<u32> = (0..self.queues.len() as u32)
-            .filter(|&m| self.queues[m as usize].blocked && self.queues[m as usize].fifo.front().is_some_and(|&(_, t)| t <= now))
+            .filter(|&m| {
+                self.queues[m as usize].blocked
+                    && self.queues[m as usize].fifo.front().is_some_and(|&(_, t)| t <= now)
+            })
             .collect();
         for &m in &blocked {
             let out = w.net.movements[m as usize].to;

@@ -70,7 +70,15 @@ impl Entities {
             .iter()
             .enumerate()
             .map(|(i, m)| {
-                world.spawn(MovementStatus { movement: i as u32, from: m.from, to: m.to, bound: 0, crossed: 0 }).id()
+                world
+                    .spawn(MovementStatus {
+                        movement: i as u32,
+                        from: m.from,
+                        to: m.to,
+                        bound: 0,
+                        crossed: 0,
+                    })
+                    .id()
             })
             .collect();
         Entities { junctions, links, movements }

@@ -28,7 +28,11 @@ impl Stuck {
     }
 
     /// The check is due: a gridlock if nothing crossed for `stuck_time` and someone waits.
-    pub(crate) fn check<R: From<CityEvent>>(&mut self, traffic: &mut Traffic, env: &mut Env<'_, '_, R>) -> Result<(), ModelError> {
+    pub(crate) fn check<R: From<CityEvent>>(
+        &mut self,
+        traffic: &mut Traffic,
+        env: &mut Env<'_, '_, R>,
+    ) -> Result<(), ModelError> {
         let now = env.now();
         let quiet_since = traffic.last_cross;
         if quiet_since + self.stuck_time > now {

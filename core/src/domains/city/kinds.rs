@@ -155,7 +155,10 @@ pub(crate) fn declare_kinds(config: &CityConfig, kinds: &mut Kinds<'_>) -> CityK
         Aggregate::Sample,
         delay_report,
         delay_subjects,
-        ("s", "a trip's travel time minus its free-flow time (time lost at stop lines and behind full links)"),
+        (
+            "s",
+            "a trip's travel time minus its free-flow time (time lost at stop lines and behind full links)",
+        ),
         nonnegative,
     );
     let travel_time = kind(
@@ -292,7 +295,11 @@ pub(crate) fn declare_kinds(config: &CityConfig, kinds: &mut Kinds<'_>) -> CityK
             "vehicles still on a link or waiting to enter at the horizon (grows with the horizon when unstable)",
         ),
         spawned_total: once("spawned_total", "veh", "vehicles generated in the replication"),
-        arrived_total: once("arrived_total", "veh", "vehicles that reached their destination in the replication"),
+        arrived_total: once(
+            "arrived_total",
+            "veh",
+            "vehicles that reached their destination in the replication",
+        ),
         in_network: once("in_network", "veh", "vehicles on links at the horizon"),
         in_buffers: once("in_buffers", "veh", "vehicles waiting at their origin to enter at the horizon"),
         in_network_mean: once("in_network_mean", "veh", "the time-average number of vehicles on links"),
@@ -333,7 +340,16 @@ pub(crate) mod fixtures {
 
     /// A one-lane link of 150 m at 15 m/s, 1800 veh/h, storage 20.
     pub(crate) fn link(name: &str, from: u32, to: u32) -> LinkConfig {
-        LinkConfig { name: name.to_owned(), from, to, length: 150.0, lanes: 1, speed: 15.0, saturation: 1800.0, storage: 20 }
+        LinkConfig {
+            name: name.to_owned(),
+            from,
+            to,
+            length: 150.0,
+            lanes: 1,
+            speed: 15.0,
+            saturation: 1800.0,
+            storage: 20,
+        }
     }
 
     /// A boundary node.

@@ -155,7 +155,11 @@ impl CityModel {
     }
 
     /// Schedules source `source`'s next departure, if it has one.
-    fn schedule_source<R: From<CityEvent>>(&mut self, ctx: &mut Ctx<R>, source: u32) -> Result<(), ModelError> {
+    fn schedule_source<R: From<CityEvent>>(
+        &mut self,
+        ctx: &mut Ctx<R>,
+        source: u32,
+    ) -> Result<(), ModelError> {
         let s = &mut self.sources[source as usize];
         if let Some(t) = s.departures.next(s.last) {
             s.last = Some(t);
@@ -189,7 +193,11 @@ impl CityModel {
         let env = &mut Self::env(&self.net, &self.signals, &mut self.acct, ctx);
         self.traffic.depart(env, vehicle, first)?;
         self.signals.calls(ctx, &mut self.traffic.calls)?;
-        if (source as usize) < self.sources.len() { self.schedule_source(ctx, source) } else { self.schedule_trip(ctx) }
+        if (source as usize) < self.sources.len() {
+            self.schedule_source(ctx, source)
+        } else {
+            self.schedule_trip(ctx)
+        }
     }
 
     /// Start of trip `k`'s path in the arena.
@@ -223,12 +231,16 @@ impl Domain for CityModel {
         preflight::preflight(config, run)
     }
 
-    fn build<R: From<CityEvent> + 'static>(config: &CityConfig, setup: &mut Setup<'_, R>) -> Result<Self, ModelError> {
+    fn build<R: From<CityEvent> + 'static>(
+        config: &CityConfig,
+        setup: &mut Setup<'_, R>,
+    ) -> Result<Self, ModelError> {
         let config = Arc::new(config.clone());
         let kinds = kinds::declare_kinds(&config, &mut setup.kinds());
         let (warmup, horizon) = (setup.ctx.warmup().as_f64(), setup.ctx.horizon().as_f64());
         let net = Network::new(&config);
-        let mut traffic = Traffic::new(&net, TurnTable::new(&config), config.discharge, config.stop_threshold);
+        let mut traffic =
+            Traffic::new(&net, TurnTable::new(&config), config.discharge, config.stop_threshold);
         let mut sources = Vec::with_capacity(config.flows.len());
         for f in &config.flows {
             let identity = format!("flow:{}", f.name);
@@ -396,7 +408,8 @@ impl Domain for CityModel {
             for _ in 0..trucks {
                 let seed = rand::Rng::next_u64(&mut f.seeds);
                 let v = Vehicle { source, path: start, seed, desired: now, ..Vehicle::default() };
-                let env = &mut Env { net: &self.net, lights: &self.signals.lights, acct: &mut self.acct, ctx };
+                let env =
+                    &mut Env { net: &self.net, lights: &self.signals.lights, acct: &mut self.acct, ctx };
                 self.traffic.depart(env, v, first)?;
             }
         }
@@ -405,8 +418,10 @@ impl Domain for CityModel {
 
     fn describe(&self, event: &CityEvent) -> String {
         let names = &self.config.network;
-        let link = |l: u32| names.links.get(l as usize).map_or_else(|| l.to_string(), |x| format!("`{}`", x.name));
-        let node = |n: u32| names.nodes.get(n as usize).map_or_else(|| n.to_string(), |x| format!("`{}`", x.name));
+        let link =
+            |l: u32| names.links.get(l as usize).map_or_else(|| l.to_string(), |x| format!("`{}`", x.name));
+        let node =
+            |n: u32| names.nodes.get(n as usize).map_or_else(|| n.to_string(), |x| format!("`{}`", x.name));
         match *event {
             CityEvent::Depart { source } => match self.config.flows.get(source as usize) {
                 Some(f) => format!("a departure of flow `{}`", f.name),

@@ -72,7 +72,12 @@ fn events_per_replication(config: &CityConfig, horizon: f64) -> f64 {
         events += visits.links.iter().sum::<f64>();
     }
     if let Some(trips) = &config.trips {
-        events += trips.trips.iter().filter(|t| t.depart <= horizon).map(|t| t.path.len() as f64 + 1.0).sum::<f64>();
+        events += trips
+            .trips
+            .iter()
+            .filter(|t| t.depart <= horizon)
+            .map(|t| t.path.len() as f64 + 1.0)
+            .sum::<f64>();
     }
     let signalised = config.network.nodes.iter().filter(|n| n.control.is_some()).count();
     events + signalised as f64 * horizon / DECISION_STEP

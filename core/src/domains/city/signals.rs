@@ -125,7 +125,13 @@ impl Signals {
                 pending_switch: None,
                 next_phase: 0,
             });
-            lights.push(Light { phase: 0, green_start: 0.0, e0: t.startup_lost, e1: f64::INFINITY, resting: false });
+            lights.push(Light {
+                phase: 0,
+                green_start: 0.0,
+                e0: t.startup_lost,
+                e1: f64::INFINITY,
+                resting: false,
+            });
         }
         let mut signals = Signals {
             lights,
@@ -266,7 +272,8 @@ impl Signals {
                 };
                 let out = &net.links[mv.to as usize];
                 let on_out = traffic.on_link(mv.to);
-                let down_free = if out.storage == UNLIMITED { UNLIMITED } else { out.storage.saturating_sub(on_out) };
+                let down_free =
+                    if out.storage == UNLIMITED { UNLIMITED } else { out.storage.saturating_sub(on_out) };
                 self.ms.push(MovementObs {
                     in_link: mv.from,
                     out_link: mv.to,
@@ -322,7 +329,12 @@ impl Signals {
             if elapsed < timing.min_green {
                 acct.clamped();
                 self.nodes[node as usize].pending_switch = Some(answer.phase);
-                return self.request(ctx, node, light.green_start + timing.min_green, IntersectionObs::REQUESTED);
+                return self.request(
+                    ctx,
+                    node,
+                    light.green_start + timing.min_green,
+                    IntersectionObs::REQUESTED,
+                );
             }
             return self.switch(net, acct, ctx, node, answer.phase);
         }
@@ -362,11 +374,16 @@ impl Signals {
     }
 
     /// The intergreen of `node` is over: its next phase's displayed green starts now.
-    pub(crate) fn on_phase_start<R: From<CityEvent>>(&mut self, ctx: &mut Ctx<R>, node: u32) -> Result<(), ModelError> {
+    pub(crate) fn on_phase_start<R: From<CityEvent>>(
+        &mut self,
+        ctx: &mut Ctx<R>,
+        node: u32,
+    ) -> Result<(), ModelError> {
         let now = ctx.now().as_f64();
         let n = &self.nodes[node as usize];
         let (phase, l1) = (n.next_phase, n.timing.startup_lost);
-        self.lights[node as usize] = Light { phase, green_start: now, e0: now + l1, e1: f64::INFINITY, resting: false };
+        self.lights[node as usize] =
+            Light { phase, green_start: now, e0: now + l1, e1: f64::INFINITY, resting: false };
         self.request(ctx, node, now, IntersectionObs::GREEN_START)
     }
 

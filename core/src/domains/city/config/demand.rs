@@ -680,7 +680,9 @@ pub(super) fn used_movements(
     let mut used = vec![false; net.config.movements.len()];
     let mut mark = |path: &[u32]| {
         for pair in path.windows(2) {
-            if let Some(m) = net.moves[pair[0] as usize].clone().find(|&m| net.config.movements[m as usize].to == pair[1]) {
+            if let Some(m) =
+                net.moves[pair[0] as usize].clone().find(|&m| net.config.movements[m as usize].to == pair[1])
+            {
                 used[m as usize] = true;
             }
         }

@@ -92,7 +92,16 @@ pub(super) fn check_conflicts(
     for c in checks {
         for (p, phase) in c.phases.iter().enumerate() {
             let phase: Vec<u32> = phase.iter().copied().filter(|&m| used[m as usize]).collect();
-            check_phase(ctx, &layout, c.geometry.as_ref(), &c.permitted, p, &phase, &c.node_name, &c.spans[p])?;
+            check_phase(
+                ctx,
+                &layout,
+                c.geometry.as_ref(),
+                &c.permitted,
+                p,
+                &phase,
+                &c.node_name,
+                &c.spans[p],
+            )?;
         }
     }
     Ok(())
@@ -178,7 +187,13 @@ pub(super) fn controls(
         }
         check_fixed_time(&signal, &node_name, &phases, &timing)?;
         permitted_all.extend(permitted.iter().copied());
-        checks.push(PhaseCheck { node_name, geometry, permitted, phases: phases.clone(), spans: phase_spans });
+        checks.push(PhaseCheck {
+            node_name,
+            geometry,
+            permitted,
+            phases: phases.clone(),
+            spans: phase_spans,
+        });
         controls.push(NodeControl { phases, signal, timing });
     }
     for (node, control) in controls.into_iter().enumerate() {

@@ -102,7 +102,8 @@ fn capacity_and_conventions() {
         let crossed = crossings(&r, subject);
         for cycle in 1..9 {
             let start = 60.0 * f64::from(cycle);
-            let mine: Vec<f64> = crossed.iter().copied().filter(|&t| t >= start && t < start + 60.0).collect();
+            let mine: Vec<f64> =
+                crossed.iter().copied().filter(|&t| t >= start && t < start + 60.0).collect();
             let expected: Vec<f64> = (0..count).map(|k| start + first + 2.0 * f64::from(k)).collect();
             assert_eq!(mine.len(), count as usize, "approach {subject}, cycle {cycle}: {mine:?}");
             for (t, e) in mine.iter().zip(&expected) {
@@ -125,7 +126,10 @@ fn slotted_waits_for_the_next_slot_continuous_does_not() {
         let r = run(&city(&text), 30.0, 1);
         let crossed = crossings(&r, 0);
         assert_eq!(crossed.len(), 2, "{discharge}: {crossed:?}");
-        assert!((crossed[0] - first).abs() < 1e-9 && (crossed[1] - second).abs() < 1e-9, "{discharge}: {crossed:?}");
+        assert!(
+            (crossed[0] - first).abs() < 1e-9 && (crossed[1] - second).abs() < 1e-9,
+            "{discharge}: {crossed:?}"
+        );
     }
 }
 
@@ -136,7 +140,8 @@ fn a_queue_formed_in_red_discharges_at_saturation_headway() {
     let signal = r#"{ plugin = "fixed_time", cycle = 60.0, greens = [27.0, 23.0] }"#;
     let timing = "yellow = 3.0\nall_red = 2.0\nstartup_lost = 2.0\nclearance_lost = 2.0";
     // Three vehicles, one per flow, departing at 30, 31, 32 (τ = 1 s).
-    let flows: String = (0..3).map(|i| flow(&format!("a{i}"), r#"["a-in", "a-out"]"#, 1000.0, 30.0 + f64::from(i))).collect();
+    let flows: String =
+        (0..3).map(|i| flow(&format!("a{i}"), r#"["a-in", "a-out"]"#, 1000.0, 30.0 + f64::from(i))).collect();
     for discharge in ["slotted", "continuous"] {
         let text = junction(&format!("discharge = \"{discharge}\"\n{timing}"), signal, &flows, SHORT_EXIT);
         let r = run(&city(&text), 100.0, 1);
@@ -160,7 +165,10 @@ fn a_full_out_link_blocks_crossings_and_its_blocked_time_is_counted() {
     let text = junction(timing, signal, &a_flow(1.0, 0.0), out);
     let r = run(&city(&text), 300.0, 1);
     let ends: Vec<f64> = r.timed("city.trip_delay").iter().map(|x| x.0).collect();
-    let expected: Vec<f64> = (0..15).flat_map(|i| [22.0 + 20.0 * f64::from(i), 24.0 + 20.0 * f64::from(i)]).filter(|&t| t <= 300.0).collect();
+    let expected: Vec<f64> = (0..15)
+        .flat_map(|i| [22.0 + 20.0 * f64::from(i), 24.0 + 20.0 * f64::from(i)])
+        .filter(|&t| t <= 300.0)
+        .collect();
     assert_eq!(ends, expected);
     let blocked = r.timed("city.link_blocked");
     let changes: Vec<(f64, f64)> = blocked.iter().filter(|b| b.1 == 2).map(|b| (b.0, b.2)).collect();

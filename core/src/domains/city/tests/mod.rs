@@ -55,7 +55,12 @@ impl Model for Traced {
     fn catalogue(&self) -> &Catalogue {
         &self.catalogue
     }
-    fn handle(&mut self, world: &mut World, ctx: &mut Ctx<CityEvent>, e: CityEvent) -> Result<(), ModelError> {
+    fn handle(
+        &mut self,
+        world: &mut World,
+        ctx: &mut Ctx<CityEvent>,
+        e: CityEvent,
+    ) -> Result<(), ModelError> {
         self.city.handle(world, ctx, e)?;
         let mut greens = self.greens.lock().unwrap();
         for (node, light) in self.city.signals.lights.iter().enumerate() {

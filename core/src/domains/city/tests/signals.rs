@@ -90,7 +90,8 @@ offset = 0.0
     assert_eq!(&starts[..8], &expected, "greens");
     assert_eq!(starts.len(), 289, "greens in 3600 s");
     for (subject, served, mean, max) in [(0, 720, 6.4944, 13.0), (1, 359, 10.4443, 18.5)] {
-        let delays: Vec<f64> = r.timed("city.trip_delay").iter().filter(|x| x.1 == subject).map(|x| x.2).collect();
+        let delays: Vec<f64> =
+            r.timed("city.trip_delay").iter().filter(|x| x.1 == subject).map(|x| x.2).collect();
         assert_eq!(delays.len(), served, "approach {subject} served");
         let m = delays.iter().sum::<f64>() / delays.len() as f64;
         assert!((m - mean).abs() < 5e-5, "approach {subject}: mean delay {m} vs {mean}");

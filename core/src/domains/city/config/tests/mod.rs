@@ -70,6 +70,11 @@ fn intersection(extra_city: &str, node_extra: &str, flows: &str) -> String {
 
 const NS: &str = "[[city.flow]]\nname = \"ns\"\nroute = [\"north-in\", \"south-out\"]\nrate = 588.0\n";
 
+/// A flow of 60 veh/h along `route`.
+fn flow(name: &str, from: &str, to: &str) -> String {
+    format!("[[city.flow]]\nname = \"{name}\"\nroute = [\"{from}\", \"{to}\"]\nrate = 60.0\n")
+}
+
 fn base() -> String {
     intersection("", "", NS)
 }

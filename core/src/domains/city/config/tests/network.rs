@@ -111,7 +111,9 @@ fn duplicate_names() {
 
 #[test]
 fn crossing_movements_in_one_phase() {
-    let text = format!("{}{POINTS}", intersection("", "at = [0.0, 0.0]\n", NS).replace("[[\"north-in\", \"south-in\"], [\"east-in\", \"west-in\"]]", "[[\"north-in>south-out\", \"east-in>west-out\"], [\"south-in\", \"west-in\"], [\"north-in\", \"east-in\"]]"));
+    // Conflicts are checked among the movements that carry traffic.
+    let flows = format!("{NS}{}", flow("ew", "east-in", "west-out"));
+    let text = format!("{}{POINTS}", intersection("", "at = [0.0, 0.0]\n", &flows).replace("cycle = 60.0, greens = [25.0, 25.0]", "mode = \"webster\"").replace("[[\"north-in\", \"south-in\"], [\"east-in\", \"west-in\"]]", "[[\"north-in>south-out\", \"east-in>west-out\"], [\"south-in\", \"west-in\"], [\"north-in\", \"east-in\"]]"));
     fails(
         &text,
         "phases",
@@ -121,7 +123,12 @@ fn crossing_movements_in_one_phase() {
     // An opposing left not marked permitted.
     let text = format!(
         "{}{POINTS}",
-        intersection("", "at = [0.0, 0.0]\n", NS).replace("\"north-in>east-out\", ", "")
+        intersection(
+            "",
+            "at = [0.0, 0.0]\n",
+            &format!("{NS}{}{}", flow("ne", "north-in", "east-out"), flow("sn", "south-in", "north-out"))
+        )
+        .replace("\"north-in>east-out\", ", "")
     );
     fails(
         &text,
@@ -148,8 +155,16 @@ fn crossing_movements_in_one_phase() {
 }
 
 #[test]
+fn movements_no_traffic_uses_are_not_checked() {
+    // The example: whole approaches per phase, through traffic only, no `permitted`.
+    let text = intersection("", "", NS).replace("permitted = [\"north-in>east-out\", \"south-in>west-out\", \"east-in>south-out\", \"west-in>north-out\"]\n", "");
+    assert!(city(&text).is_ok());
+}
+
+#[test]
 fn merging_movements_without_coordinates() {
-    let text = intersection("", "", NS).replace("\"north-in>east-out\", ", "");
+    let flows = format!("{NS}{}{}", flow("ne", "north-in", "east-out"), flow("se", "south-in", "east-out"));
+    let text = intersection("", "", &flows).replace("\"north-in>east-out\", ", "");
     fails(
         &text,
         "phases",
