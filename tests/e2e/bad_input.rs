@@ -702,10 +702,10 @@ fn city_from_to_without_a_path() {
 
 #[test]
 fn city_merging_movements_in_one_phase() {
-    // Only movements that carry traffic are checked: two flows use the merging movements.
-    let turning = "\n[[city.flow]]\nname = \"ne\"\nroute = [\"north-in\", \"east-out\"]\nrate = 100.0\n\
-                   \n[[city.flow]]\nname = \"se\"\nroute = [\"south-in\", \"east-out\"]\nrate = 100.0\n";
-    let text = city_with("\"north-in>east-out\", ", "") + turning;
+    // Phases are checked among the movements traffic uses: a left and the opposing right.
+    let turning = "\n[[city.flow]]\nname = \"ne\"\nroute = [\"north-in\", \"east-out\"]\nrate = 60.0\n\
+                   \n[[city.flow]]\nname = \"se\"\nroute = [\"south-in\", \"east-out\"]\nrate = 60.0\n";
+    let text = format!("{}{turning}", city_with("\"north-in>east-out\", ", ""));
     check_city(
         &text,
         "phases",
@@ -856,11 +856,7 @@ fn city_grid_sizes() {
         )
     };
     let text = grid("rows = 0\ncols = 3\n");
-    check_city(
-        &text,
-        "rows = 0",
-        &["city.network.rows", "`rows` must be an integer from 1 to 1000, found 0"],
-    );
+    check_city(&text, "rows = 0", &["city.network.rows", "`rows` must be an integer from 1 to 300, found 0"]);
     let text = grid("rows = 3\ncols = 3\nblock = -300.0\n");
     check_city(&text, "block", &["city.network.block", "`block` must be a finite number > 0"]);
 }

@@ -26,7 +26,7 @@ use super::{Arrivals, FlowConfig, FreightConfig, PathSpec, Profile, TripsConfig,
 use crate::util::suggest::{list, nearest};
 use crate::validate::{ScenarioError, ValidationCtx};
 
-/// A day [s]: a profile this long repeats.
+/// A day \[s\]: a profile this long repeats.
 const DAY: f64 = 86_400.0;
 
 /// Turning ratios must sum to 1 within this.

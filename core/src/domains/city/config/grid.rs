@@ -5,7 +5,7 @@
 //! - Junction `(c, r)` (column c from the west, row r from the south) is named by the column's
 //!   letters and the row's number: `A0`, `B0`, …, `J9`. With more than 26 columns every column
 //!   gets as many letters as the largest needs (`AA0` … `BD0` for 30), as netgenerate does.
-//!   It stands at x = fringe + c·block, y = fringe + r·block [m].
+//!   It stands at x = fringe + c·block, y = fringe + r·block \[m\].
 //! - Fringe (boundary) nodes: `left<r>` at x = 0, `right<r>` at x = 2·fringe + (cols − 1)·block,
 //!   `bottom<c>` at y = 0, `top<c>` at y = 2·fringe + (rows − 1)·block.
 //! - A link is named by its ends: `A0B0`, `left0A0`, `A0left0`; a street between junctions is
@@ -26,7 +26,7 @@ use crate::validate::{ScenarioError, ValidationCtx};
 
 /// Most junctions per side: a typo such as `rows = 100000` must be an input error, not an
 /// allocation of 10¹⁰ nodes.
-pub const MAX_SIDE: i64 = 1000;
+pub const MAX_SIDE: i64 = 300;
 
 /// `[city.network]` as written.
 #[derive(Deserialize)]
@@ -80,7 +80,7 @@ pub(super) fn column_code(i: usize, cols: usize) -> String {
     String::from_utf8(letters).unwrap_or_default()
 }
 
-/// A fringe node's name and coordinates [m].
+/// A fringe node's name and coordinates \[m\].
 type Fringe = (String, [f64; 2]);
 
 /// Compass direction of a neighbour seen from a junction.

@@ -14,7 +14,7 @@ use super::{DOMAIN, LinkConfig, MovementConfig, NetworkConfig, NodeConfig};
 use crate::util::suggest::nearest;
 use crate::validate::{RawPluginTable, ScenarioError, ValidationCtx};
 
-/// Length of road one vehicle occupies in a queue [m]: storage = ⌊lanes·length/7.5⌋.
+/// Length of road one vehicle occupies in a queue \[m\]: storage = ⌊lanes·length/7.5⌋.
 pub const VEHICLE_SPACE: f64 = 7.5;
 
 /// A `[[city.node]]` as written.

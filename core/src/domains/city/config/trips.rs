@@ -1,6 +1,6 @@
 //! `[city.trips] file = "trips.csv"`: explicit trips, one per row, read at load.
 //!
-//! The file (relative to the scenario) has a header row naming the columns `depart` [s] and
+//! The file (relative to the scenario) has a header row naming the columns `depart` \[s\] and
 //! `route` (link names separated by spaces; other columns are ignored), rows sorted by
 //! `depart`. Each route must be drivable boundary to boundary. Benchmarks load 10⁵ rows, so
 //! rows are read with a hand loop, and each link after the first is matched among the
