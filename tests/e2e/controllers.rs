@@ -66,6 +66,7 @@ fn batch(rng: &mut Lcg) -> Batch {
             since_departure_s: if rng.next() < 0.2 { f64::INFINITY } else { 10.0 * rng.next() },
             down_weighted_queue: 8.0 * rng.next(),
             design_flow_vph: 100.0 + 300.0 * rng.next(),
+            down_weighted_on_link: 4.0 * rng.next(),
         });
     }
     let mut node = |node, first_movement, n_movements, first_phase| IntersectionObs {

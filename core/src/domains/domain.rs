@@ -58,6 +58,14 @@ pub trait Domain: Sized + 'static {
         Vec::new()
     }
 
+    /// The metrics worth a headline (the terminal's and the report's key metrics), in the
+    /// domain's own names (`delay_mean`, not `city.delay_mean`). Empty: every metric without a
+    /// `.` qualifier is a headline.
+    fn key_metrics(config: &Self::Config) -> Vec<&'static str> {
+        let _ = config;
+        Vec::new()
+    }
+
     /// Declares the record kinds the config will report, from the config alone (collectors
     /// declare their metrics from it before anything runs). `build` must declare the same.
     fn declare(config: &Self::Config, kinds: &mut Kinds<'_>);

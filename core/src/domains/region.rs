@@ -166,6 +166,20 @@ macro_rules! register {
                 }
             }
 
+            /// The domain's headline metrics, named as the outputs name them (scoped for a
+            /// scoped domain); empty when the domain names none.
+            pub fn key_metrics(&self) -> Vec<String> {
+                fn scoped<D: Domain>(names: Vec<&str>) -> Vec<String> {
+                    names
+                        .into_iter()
+                        .map(|n| if D::UNSCOPED { n.to_owned() } else { format!("{}.{n}", D::NAME) })
+                        .collect()
+                }
+                match self {
+                    $( $(#[$attr])* DomainConfig::$variant(c) => scoped::<$domain>(<$domain as Domain>::key_metrics(c)), )+
+                }
+            }
+
             /// What the domain reads from the exchange.
             pub fn reads(&self) -> Vec<$crate::domains::exchange::Topic> {
                 match self { $( $(#[$attr])* DomainConfig::$variant(c) => <$domain as Domain>::reads(c), )+ }

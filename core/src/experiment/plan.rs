@@ -148,6 +148,7 @@ pub fn run(
         replications: Vec::new(),
         shard: config.shard,
         precision: None,
+        headlines: file.baseline.domains.iter().flat_map(|d| d.key_metrics()).collect(),
     };
     let batch = Batch {
         scenarios: &scenarios,

@@ -52,6 +52,8 @@ pub struct ExperimentResults {
     pub shard: Option<Shard>,
     /// How the precision target was met, when the scenario sets one.
     pub precision: Option<PrecisionReport>,
+    /// The headline metrics the scenario's domains name, in order (empty: none named).
+    pub headlines: Vec<String>,
 }
 
 /// Per-variant, per-metric summary over the successful replications.
@@ -272,12 +274,22 @@ impl ExperimentResults {
         out
     }
 
-    /// The metrics worth a headline: the precision target's first, then every metric whose name
-    /// has no `.` qualifier (totals rather than per-entity breakdowns), in name order.
+    /// The metrics worth a headline: the precision target's first, then the domains' headlines
+    /// ([`ExperimentResults::headlines`]) the baseline reports or, when the domains name none,
+    /// every metric whose name has no `.` qualifier (totals rather than per-entity breakdowns),
+    /// in name order.
     pub fn key_metrics(&self, target: Option<&str>) -> Vec<String> {
         let metrics = self.values(self.baseline);
         let mut out: Vec<String> =
             target.filter(|t| metrics.contains_key(t)).map(str::to_owned).into_iter().collect();
+        if !self.headlines.is_empty() {
+            for metric in &self.headlines {
+                if metrics.contains_key(metric.as_str()) && !out.contains(metric) {
+                    out.push(metric.clone());
+                }
+            }
+            return out;
+        }
         for metric in metrics.into_keys() {
             if !metric.contains('.') && !out.iter().any(|m| m == metric) {
                 out.push(metric.to_owned());

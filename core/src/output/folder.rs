@@ -228,6 +228,8 @@ pub fn read_run(dir: &Path) -> Result<RunFolder, OutputError> {
         replications,
         shard: manifest.shard,
         precision: manifest.precision.clone(),
+        // The key metrics written are the headlines again (same order, same filter).
+        headlines: manifest.key_metrics.clone(),
     };
     Ok(RunFolder { dir: dir.to_path_buf(), manifest, results })
 }

@@ -421,7 +421,7 @@ mod tests {
         assert_eq!(offset_of!(CollectorVTable, declare), COLLECTOR_VTABLE_SIZE_1_0);
 
         // 1.2, the signal kind. Array elements (`MovementObs`, `IntersectionObs`): stride frozen.
-        assert_eq!((size_of::<MovementObs>(), align_of::<MovementObs>()), (56, 8));
+        assert_eq!((size_of::<MovementObs>(), align_of::<MovementObs>()), (64, 8));
         assert_eq!(
             [
                 offset_of!(MovementObs, in_link),
@@ -434,8 +434,9 @@ mod tests {
                 offset_of!(MovementObs, since_departure_s),
                 offset_of!(MovementObs, down_weighted_queue),
                 offset_of!(MovementObs, design_flow_vph),
+                offset_of!(MovementObs, down_weighted_on_link),
             ],
-            [0, 4, 8, 12, 16, 20, 24, 32, 40, 48]
+            [0, 4, 8, 12, 16, 20, 24, 32, 40, 48, 56]
         );
         assert_eq!((size_of::<IntersectionObs>(), align_of::<IntersectionObs>()), (72, 8));
         assert_eq!(

@@ -2,8 +2,9 @@
 //! switching threshold, and `mp_cycle`, a fixed cycle split by pressure.
 //!
 //! The weight of movement `m = (l → j)` is `w_m = x_m − Σ_p r(m,p)·x(m,p)`: its own vehicles
-//! minus the turn-ratio-weighted vehicles downstream (the host's `down_weighted_queue`, 0 when
-//! `j` leaves the network). A phase's (stage's) pressure is `P_p = Σ_{m∈p} c_m·w_m`.
+//! minus the turn-ratio-weighted vehicles downstream, counted the same way (the host's
+//! `down_weighted_queue` or `down_weighted_on_link`, 0 when `j` leaves the network). A phase's
+//! (stage's) pressure is `P_p = Σ_{m∈p} c_m·w_m`.
 //!
 //! [`Weights::Varaiya`] (the default): `x_m` = vehicles on the in-link bound for `m`
 //! (`on_link`), `c_m = s_m·lanes_m/3600` \[veh/s\], so `P` is in veh²/s — and so is the threshold
@@ -43,7 +44,7 @@ impl Weights {
     fn movement(self, m: &MovementObs) -> f64 {
         match self {
             Weights::Varaiya => {
-                m.sat_flow_vph * f64::from(m.lanes) / 3600.0 * (f64::from(m.on_link) - m.down_weighted_queue)
+                m.sat_flow_vph * f64::from(m.lanes) / 3600.0 * (f64::from(m.on_link) - m.down_weighted_on_link)
             }
             Weights::Queue => f64::from(m.queue) - m.down_weighted_queue,
         }
@@ -229,7 +230,7 @@ mod tests {
     /// A movement with `x` vehicles on its link (all at the stop line), saturation `vph` and
     /// downstream weighted vehicles `down`.
     fn m(x: u32, vph: f64, down: f64) -> MovementObs {
-        MovementObs { sat_flow_vph: vph, down_weighted_queue: down, ..mov(x) }
+        MovementObs { sat_flow_vph: vph, down_weighted_queue: down, down_weighted_on_link: down, ..mov(x) }
     }
 
     /// city.md §3.5 (city_control.py `mp_example`): downstream Σ r·x = S_out 8.4, N_out 2.4,

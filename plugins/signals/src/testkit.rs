@@ -25,6 +25,7 @@ pub(crate) fn mov(queue: u32) -> MovementObs {
         since_departure_s: f64::INFINITY,
         down_weighted_queue: 0.0,
         design_flow_vph: f64::NAN,
+        down_weighted_on_link: 0.0,
     }
 }
 

@@ -223,6 +223,19 @@ impl Domain for CityModel {
         if config.freight.is_some() { vec![Topic::Shipments] } else { Vec::new() }
     }
 
+    fn key_metrics(_: &CityConfig) -> Vec<&'static str> {
+        vec![
+            "vehicle_hours_delay",
+            "delay_mean",
+            "delay_p95",
+            "travel_time_mean",
+            "stops_mean",
+            "throughput",
+            "phase_changes_per_hour",
+            "unfinished",
+        ]
+    }
+
     fn declare(config: &CityConfig, kinds: &mut Kinds<'_>) {
         kinds::declare_kinds(config, kinds);
     }

@@ -271,6 +271,7 @@ impl Signals {
                     (false, false) => f64::INFINITY,
                 };
                 let out = &net.links[mv.to as usize];
+                let (down_queue, down_on_link) = downstream(net, traffic, mv.to, now);
                 let on_out = traffic.on_link(mv.to);
                 let down_free =
                     if out.storage == UNLIMITED { UNLIMITED } else { out.storage.saturating_sub(on_out) };
@@ -283,8 +284,9 @@ impl Signals {
                     lanes: mv.lanes,
                     sat_flow_vph: mv.saturation,
                     since_departure_s: since,
-                    down_weighted_queue: downstream(net, traffic, mv.to),
+                    down_weighted_queue: down_queue,
                     design_flow_vph: self.design.get(m as usize).copied().unwrap_or(f64::NAN),
+                    down_weighted_on_link: down_on_link,
                 });
             }
             let first_phase = self.starts.len() as u32;
@@ -398,19 +400,22 @@ impl Signals {
     }
 }
 
-/// Σ over the movements p leaving `link`'s end of r(p)·x(p): x(p) vehicles on `link` bound for
-/// p, r(p) their share of the link's vehicles (Varaiya's turning ratios, estimated from the
-/// vehicles there now); 0 for an exit link (its vehicles leave the network).
-fn downstream(net: &Network, traffic: &Traffic, link: u32) -> f64 {
+/// Σ over the movements p leaving `link`'s end of r(p)·x(p), with x(p) the vehicles waiting at
+/// p's stop line and, second, all vehicles on `link` bound for p; r(p) is p's share of the
+/// link's vehicles (Varaiya's turning ratios, estimated from the vehicles there now). Both 0 for
+/// an exit link (its vehicles leave the network).
+fn downstream(net: &Network, traffic: &Traffic, link: u32, now: f64) -> (f64, f64) {
     let l = &net.links[link as usize];
     if l.exit {
-        return 0.0;
+        return (0.0, 0.0);
     }
-    let (mut sum, mut squares) = (0.0, 0.0);
+    let (mut total, mut queued, mut squares) = (0.0, 0.0, 0.0);
     for m in l.movements.clone() {
-        let x = traffic.queues[m as usize].fifo.len() as f64;
-        sum += x;
+        let q = &traffic.queues[m as usize];
+        let x = q.fifo.len() as f64;
+        total += x;
+        queued += x * f64::from(q.at_stop_line(now));
         squares += x * x;
     }
-    if sum > 0.0 { squares / sum } else { 0.0 }
+    if total > 0.0 { (queued / total, squares / total) } else { (0.0, 0.0) }
 }

@@ -62,12 +62,15 @@ pub struct MovementObs {
     /// `now − max(its last crossing, start of its current green)` \[s\]; `+∞` if no vehicle of it
     /// ever crossed and it is not green.
     pub since_departure_s: f64,
-    /// `Σ_p r(m,p)·x(p)` over the movements `p` leaving its out-link: the turn-ratio-weighted
-    /// downstream vehicles of max-pressure control, computed by the host (0 for an exit
-    /// link) \[veh\].
+    /// `Σ_p r(m,p)·queue(p)` over the movements `p` leaving its out-link: the turn-ratio-weighted
+    /// vehicles waiting at the downstream stop line, computed by the host (0 for an exit link)
+    /// \[veh\]. `r(m,p)` is the share of the out-link's vehicles bound for `p`.
     pub down_weighted_queue: f64,
     /// Design flow from the demand \[veh/h\]; NaN if unknown.
     pub design_flow_vph: f64,
+    /// `Σ_p r(m,p)·on_link(p)`: as `down_weighted_queue`, counting every vehicle on the
+    /// out-link (moving or queued) \[veh\].
+    pub down_weighted_on_link: f64,
 }
 
 /// One node of the batch: where its signal stands and why it is being asked.
@@ -388,6 +391,7 @@ mod tests {
             since_departure_s: f64::INFINITY,
             down_weighted_queue: 0.0,
             design_flow_vph: f64::NAN,
+            down_weighted_on_link: 0.0,
         }
     }
 
