@@ -40,8 +40,13 @@ impl Weights {
         })
     }
 
-    /// `c_m·w_m`.
+    /// `c_m·w_m`; 0 for a movement whose out-link is full: it can carry no flow now, so green
+    /// for it only holds up the others (with finite storage this is what keeps max pressure from
+    /// feeding a spillback).
     fn movement(self, m: &MovementObs) -> f64 {
+        if m.down_free == 0 {
+            return 0.0;
+        }
         match self {
             Weights::Varaiya => {
                 m.sat_flow_vph * f64::from(m.lanes) / 3600.0 * (f64::from(m.on_link) - m.down_weighted_on_link)
