@@ -523,6 +523,7 @@ mod tests {
                 .collect(),
             shard: None,
             precision: None,
+            headlines: Vec::new(),
         };
         assert_eq!(
             replication_count(&results),

@@ -49,7 +49,8 @@ impl Weights {
         }
         match self {
             Weights::Varaiya => {
-                m.sat_flow_vph * f64::from(m.lanes) / 3600.0 * (f64::from(m.on_link) - m.down_weighted_on_link)
+                m.sat_flow_vph * f64::from(m.lanes) / 3600.0
+                    * (f64::from(m.on_link) - m.down_weighted_on_link)
             }
             Weights::Queue => f64::from(m.queue) - m.down_weighted_queue,
         }
