@@ -177,6 +177,26 @@ fn builtins_loaded_from_their_own_so_give_byte_identical_results() {
     assert!(text.contains("tardiness_mean") && text.contains("lateness_max"), "{text}");
 }
 
+/// The signal controllers loaded from `libxinzhi_signals.so` time the intersection scenario's
+/// every variant exactly as the linked-in ones do (fixed, Webster, actuated, max-pressure).
+#[test]
+fn signal_controllers_loaded_from_their_so_give_byte_identical_city_results() {
+    let so = build_so("xinzhi-signals");
+    let text = std::fs::read_to_string(root().join("scenarios/intersection.toml")).expect("scenario");
+    let loaded = format!("[plugins]\nload = [{{ path = {}, name = \"s\" }}]\n\n{}", quoted(&so), text)
+        .replace("plugin = \"", "plugin = \"s/");
+    assert!(loaded.matches("plugin = \"s/").count() >= 4, "{loaded}");
+    let (_a, file_a) = scenario("a.toml", &text);
+    let (_b, file_b) = scenario("b.toml", &loaded);
+    let (a, _) = run_ok(&file_a, &["--replications", "2"]);
+    let (b, _) = run_ok(&file_b, &["--replications", "2"]);
+    for f in ["replications.csv", "summary.csv", "comparison.csv"] {
+        let x = std::fs::read(a.path().join("out").join(f)).expect("static output");
+        let y = std::fs::read(b.path().join("out").join(f)).expect("dynamic output");
+        assert!(x == y, "{f} differs between the static and the dynamically loaded controllers");
+    }
+}
+
 /// Issue 9, defect 1: a scenario loading a library could have no variant nor sweep ("variant
 /// `…` changes [plugins]") although none touched `[plugins]`; comparing one's own rule against
 /// `fifo` is the point of writing one.

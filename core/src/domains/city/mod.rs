@@ -141,7 +141,9 @@ pub struct CityModel {
     trip_paths: Vec<u32>,
     freight: Option<Freight>,
     stuck: Stuck,
-    entities: Option<Entities>,
+    /// Junctions, links and movements in the World; their status components are brought up to
+    /// date in `publish`, which the engine calls only when someone can look.
+    entities: Entities,
 }
 
 impl CityModel {
@@ -309,7 +311,7 @@ impl Domain for CityModel {
             }
         };
         let signals = Signals::build(&config, &net, design_flows(&config), setup)?;
-        let entities = setup.observed.then(|| Entities::spawn(setup.world, &net));
+        let entities = Entities::spawn(setup.world, &net);
         let stuck = Stuck::new(config.stuck_time, config.gridlock);
         stuck.start(setup.ctx)?;
         setup.ctx.schedule_at_with(setup.ctx.horizon(), CLOSE, CityEvent::Close)?;
@@ -379,9 +381,7 @@ impl Domain for CityModel {
     }
 
     fn publish(&mut self, world: &mut World) {
-        if let Some(e) = &self.entities {
-            e.publish(world, &self.net, &self.traffic, &self.signals);
-        }
+        self.entities.publish(world, &self.traffic, &self.signals);
     }
 
     fn stepped<R: From<CityEvent>>(&mut self, world: &mut World, ctx: &mut Ctx<R>) -> Result<(), ModelError> {

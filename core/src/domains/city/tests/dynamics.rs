@@ -5,7 +5,7 @@ use super::{city, run};
 
 /// A junction `x` with approaches `a-in` and `b-in` (phase 0 and 1) and exits `a-out`,
 /// `b-out`. `city` adds keys to `[city]`, `links` overrides link keys as `name = "keys"`.
-fn junction(city_keys: &str, signal: &str, flows: &str, a_out: &str) -> String {
+pub(super) fn junction(city_keys: &str, signal: &str, flows: &str, a_out: &str) -> String {
     format!(
         r#"
 [scenario]

@@ -20,6 +20,7 @@ use crate::scenario;
 use crate::time::SimTime;
 
 mod dynamics;
+mod entities;
 mod signals;
 
 /// A scenario's city config.

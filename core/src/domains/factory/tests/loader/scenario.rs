@@ -95,7 +95,10 @@ fn unknown_time_unit() {
 fn domain_not_available_or_unknown() {
     let e = check(&with_line(3, r#"domain = "finance""#), 3, 10, "scenario.domain");
     // Test builds also register the `probe` domain.
-    assert!(e.message.starts_with("domain `finance` is not available yet (available: `factory`, `city`"), "{e}");
+    assert!(
+        e.message.starts_with("domain `finance` is not available yet (available: `factory`, `city`"),
+        "{e}"
+    );
     let e = check(&with_line(3, r#"domain = "factroy""#), 3, 10, "scenario.domain");
     assert_eq!(e.suggestion.as_deref(), Some("factory"));
     let e = check(&format!("{BASE}[finance]\nx = 1\n"), 21, 2, "finance");
