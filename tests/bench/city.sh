@@ -13,8 +13,8 @@
 #                       STRICT=1      exit 1 if a target is missed
 #                       CACHE=DIR     generated inputs (default $CARGO_TARGET_DIR/bench-city or
 #                                     target/bench-city): B's route generation takes ≈ 100 s
-# Option:               --theory      instead, run the slow (#[ignore]d) city theory tests in
-#                                     release mode
+# Option:               --theory      instead, run the slow (#[ignore]d) city theory tests
+#                                     (tests/e2e/city.rs; ≈ 1–2 min)
 #
 # Every time is CPU time (user + sys from /usr/bin/time), not wall time: the machine is shared.
 # The script never installs anything (SUMO: apt-get install sumo sumo-tools; CI does not run it).
@@ -24,7 +24,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROOT=$(pwd)
 
 if [[ "${1:-}" == "--theory" ]]; then
-    exec cargo test --release -p xinzhi-tests --test e2e city:: -- --ignored --test-threads 1
+    exec cargo test -p xinzhi-tests --test e2e city:: -- --ignored --test-threads 1
 fi
 
 CASES=${CASES:-A B}
