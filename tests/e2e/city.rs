@@ -501,6 +501,10 @@ fn fixed_cycle_slotted_matches_markov_chain() {
 #[ignore = "≈ 1.5·10⁷ events: run with `tests/bench/city.sh --theory`"]
 fn fixed_cycle_slotted_matches_markov_chain_near_capacity() {
     let rates = [756.0, 798.0];
+    for (q, exact) in rates.into_iter().zip([30.4097, 51.7660]) {
+        let d = fctl_slotted_delay(60.0, 28.0, q, 400);
+        assert!((d - exact).abs() < 5e-5, "q = {q}: {d} vs city.md {exact}");
+    }
     let text = fctl_scenario("fctl-slotted-high", "slotted", 1000.0, 20_000.0, &rates);
     let (_keep, dir) = run_text("fctl-high.toml", &text, &[]);
     let s = summary(dir.path());
