@@ -81,6 +81,7 @@ pub(crate) const TEMPLATES: &[Template] = &[
     Template { kind: ComponentKind::SCHEDULER, body: SCHEDULER },
     Template { kind: ComponentKind::PREDICTOR, body: PREDICTOR },
     Template { kind: ComponentKind::COLLECTOR, body: COLLECTOR },
+    Template { kind: ComponentKind::SIGNAL, body: SIGNAL },
 ];
 
 fn write(dir: &Path, files: &[(&str, String)]) -> anyhow::Result<()> {
@@ -410,6 +411,145 @@ impl Collector for __TYPE__ {
 
 xinzhi_plugin::export_plugins! {
     collectors: [__TYPE__],
+}
+"##;
+
+const SIGNAL: &str = r##"//! `__NAME__`: a Xinzhi signal-controller plugin — serve a green while its queues last.
+//!
+//! Every `step` seconds the green phase keeps its green while a vehicle waits at one of its
+//! stop lines; when none does and another phase has a call (a vehicle waiting), the next such
+//! phase in cyclic order gets green. The host enforces min and max green, inserts the yellow
+//! and all-red, and at max green asks for a switch.
+//!
+//! Use it in a scenario:
+//!
+//! ```toml
+//! [plugins]
+//! load = ["/path/to/__NAME__/target/release/lib__LIB__.so"]  # absolute, or relative to this scenario file
+//!
+//! [city]
+//! signal = { plugin = "__NAME__", step = 2.0 }
+//! ```
+
+use serde::Deserialize;
+use xinzhi_plugin::{
+    Component, Config, Host, IntersectionObs, PluginError, SignalController, SignalDecision, SignalView,
+};
+
+/// Parameters, checked strictly: a misspelt key is an error naming it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(default = "two")]
+    step: f64,
+}
+
+fn two() -> f64 {
+    2.0
+}
+
+/// Serves the green phase until its queues are empty.
+pub struct __TYPE__ {
+    step: f64,
+}
+
+impl Component for __TYPE__ {
+    const NAME: &'static str = "__NAME__";
+    const DESCRIPTION: &'static str = "keeps a green while its queues last, then serves the next phase with a call";
+    const PARAMETERS: &'static str = "step: seconds between checks during a green (number > 0, 2)";
+
+    fn new(config: &Config<'_>, _host: &Host) -> Result<Self, PluginError> {
+        let p: Params = config.parse()?;
+        if !(p.step.is_finite() && p.step > 0.0) {
+            return Err(PluginError::invalid_config(format!("`step` must be a number > 0, found {}", p.step)));
+        }
+        Ok(__TYPE__ { step: p.step })
+    }
+}
+
+impl __TYPE__ {
+    fn waiting(s: &SignalView<'_>, x: &IntersectionObs, phase: u32) -> bool {
+        s.phase(x, phase).any(|m| m.queue > 0)
+    }
+}
+
+impl SignalController for __TYPE__ {
+    fn decide(&mut self, s: &SignalView<'_>, out: &mut [SignalDecision]) -> Result<(), PluginError> {
+        for (x, d) in s.intersections().iter().zip(out) {
+            let next = (1..x.n_phases).map(|k| (x.phase + k) % x.n_phases).find(|&p| Self::waiting(s, x, p));
+            let must_switch = x.reason == IntersectionObs::MAX_GREEN;
+            *d = match next {
+                Some(p) if must_switch || !Self::waiting(s, x, x.phase) => SignalDecision::switch(p),
+                _ => SignalDecision::extend(self.step),
+            };
+        }
+        Ok(())
+    }
+}
+
+xinzhi_plugin::export_plugins! {
+    signals: [__TYPE__],
+}
+
+#[cfg(test)]
+mod tests {
+    use xinzhi_plugin::MovementObs;
+
+    use super::*;
+
+    fn movement(queue: u32) -> MovementObs {
+        MovementObs {
+            in_link: 0,
+            out_link: 0,
+            queue,
+            on_link: queue,
+            down_free: 10,
+            lanes: 1,
+            sat_flow_vph: 1800.0,
+            since_departure_s: f64::INFINITY,
+            down_weighted_queue: 0.0,
+            design_flow_vph: f64::NAN,
+        }
+    }
+
+    /// One node in phase 0 of two, one movement per phase, with these queues.
+    fn decide(queues: [u32; 2], reason: u32) -> SignalDecision {
+        let node = IntersectionObs {
+            node: 0,
+            phase: 0,
+            n_phases: 2,
+            reason,
+            elapsed_green_s: 10.0,
+            min_green_s: 5.0,
+            max_green_s: 40.0,
+            intergreen_s: 4.0,
+            lost_per_phase_s: 4.0,
+            first_movement: 0,
+            n_movements: 2,
+            first_phase: 0,
+            _reserved: 0,
+        };
+        let movements = queues.map(movement);
+        let view = SignalView::new(10.0, &[node], &movements, &[0, 1, 2], &[0, 1]).unwrap();
+        let mut rule = __TYPE__::new(&Config::new("{}"), &Host::detached(1)).unwrap();
+        let mut out = [SignalDecision::extend(0.0)];
+        rule.decide(&view, &mut out).unwrap();
+        out[0]
+    }
+
+    #[test]
+    fn serves_the_green_while_it_has_a_queue() {
+        assert_eq!(decide([3, 5], IntersectionObs::REQUESTED), SignalDecision::extend(2.0));
+        assert_eq!(decide([0, 5], IntersectionObs::REQUESTED), SignalDecision::switch(1));
+        assert_eq!(decide([0, 0], IntersectionObs::REQUESTED), SignalDecision::extend(2.0));
+        assert_eq!(decide([3, 5], IntersectionObs::MAX_GREEN), SignalDecision::switch(1));
+    }
+
+    #[test]
+    fn misspelt_parameter_is_named() {
+        let e = __TYPE__::new(&Config::new(r#"{"stp": 1}"#), &Host::detached(1)).err().unwrap();
+        assert!(e.message.contains("stp"), "{}", e.message);
+    }
 }
 "##;
 

@@ -15,6 +15,7 @@ pub(crate) fn builtins() -> Result<Registry, Failure> {
         xinzhi_dispatch::plugin_library(),
         xinzhi_predict::plugin_library(),
         xinzhi_metrics::plugin_library(),
+        xinzhi_signals::plugin_library(),
     ])
     .map_err(|e| Failure::Run(anyhow!("built-in plugins: {e}")))
 }

@@ -486,3 +486,399 @@ fn a_training_file_with_a_bad_value_names_its_line() {
         &["factory.station[press].maintenance.train", "history.csv` line 3, column `rate`", "\"fast\""],
     );
 }
+
+// ---- The city (issue 12, plan §3.3): one test per row of the validation table ----------------
+
+/// A valid one-intersection city (the issue's block with the other approaches and exits).
+fn city_base() -> String {
+    let mut t = String::from(
+        r#"[scenario]
+name = "bad-city"
+domain = "city"
+time_unit = "second"
+horizon = 600.0
+
+[city]
+discharge = "slotted"
+yellow = 3.0
+all_red = 2.0
+startup_lost = 2.0
+clearance_lost = 2.0
+signal = { plugin = "fixed_time", mode = "webster" }
+
+[[city.node]]
+name = "x"
+phases = [["north-in", "south-in"], ["east-in", "west-in"]]
+permitted = ["north-in>east-out", "south-in>west-out", "east-in>south-out", "west-in>north-out"]
+signal = { plugin = "fixed_time", cycle = 60.0, greens = [25.0, 25.0] }
+"#,
+    );
+    for (name, from, to) in [
+        ("north-in", "north", "x"),
+        ("south-in", "south", "x"),
+        ("east-in", "east", "x"),
+        ("west-in", "west", "x"),
+        ("north-out", "x", "north"),
+        ("south-out", "x", "south"),
+        ("east-out", "x", "east"),
+        ("west-out", "x", "west"),
+    ] {
+        t.push_str(&format!(
+            "\n[[city.link]]\nname = \"{name}\"\nfrom = \"{from}\"\nto = \"{to}\"\nlength = 150.0\nlanes = 1\nspeed = 15.0\nsaturation = 1800.0\n"
+        ));
+    }
+    t.push_str(
+        "\n[[city.flow]]\nname = \"ns\"\nroute = [\"north-in\", \"south-out\"]\nrate = 588.0\narrivals = \"poisson\"\n\
+         \n[[city.flow]]\nname = \"ew\"\nroute = [\"east-in\", \"west-out\"]\nrate = 420.0\n",
+    );
+    t
+}
+
+/// `city_base()` with the first occurrence of `from` replaced by `to`.
+fn city_with(from: &str, to: &str) -> String {
+    let base = city_base();
+    assert!(base.contains(from), "`{from}` not in the base city");
+    base.replacen(from, to, 1)
+}
+
+/// 1-based line of the first occurrence of `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> usize {
+    let at = text.find(needle).unwrap_or_else(|| panic!("`{needle}` not in:\n{text}"));
+    text[..at].matches('\n').count() + 1
+}
+
+/// [`check_text`] on `text`, expecting the error on the line of `needle`.
+fn check_city(text: &str, needle: &str, expected: &[&str]) {
+    check_text(text, &[], line_of(text, needle), expected);
+}
+
+#[test]
+fn city_base_is_valid() {
+    let (_dir, file) = crate::common::scenario_file("city.toml", &city_base());
+    let (code, err) = exit_code(&["validate", file.to_str().expect("utf-8")]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn city_link_from_a_node_to_itself() {
+    let text = city_with("from = \"x\"\nto = \"north\"", "from = \"x\"\nto = \"x\"");
+    let line = line_of(&text, "name = \"north-out\"") + 2;
+    check_text(
+        &text,
+        &[],
+        line,
+        &["city.link[north-out].to", "link `north-out` starts and ends at node `x`"],
+    );
+}
+
+#[test]
+fn city_link_joining_two_boundary_nodes() {
+    let text = city_with("from = \"north\"\nto = \"x\"", "from = \"north\"\nto = \"xx\"");
+    check_city(
+        &text,
+        "to = \"xx\"",
+        &[
+            "city.link[north-in].to",
+            "link `north-in` joins `north` and `xx`, neither of which is a [[city.node]]",
+            "(did you mean `x`?)",
+        ],
+    );
+}
+
+#[test]
+fn city_phase_naming_an_unknown_link() {
+    let text = city_with("[\"east-in\", \"west-in\"]]", "[\"east-in\", \"foo\"]]");
+    check_city(
+        &text,
+        "phases",
+        &["city.node[x].phases[1][1]", "phase 1 of node `x` names link `foo`, which does not exist"],
+    );
+}
+
+#[test]
+fn city_phase_naming_a_link_that_leaves_the_node() {
+    let text = city_with("[\"east-in\", \"west-in\"]]", "[\"east-in\", \"south-out\"]]");
+    check_city(
+        &text,
+        "phases",
+        &[
+            "city.node[x].phases[1][1]",
+            "phase 1 of node `x` names `south-out`, which leaves `x` (phases list in-links)",
+        ],
+    );
+}
+
+#[test]
+fn city_link_numbers_must_be_finite_and_positive() {
+    for (new, key, message) in [
+        ("length = -150.0", "length", "`length` must be a finite number > 0, found -150"),
+        ("length = nan", "length", "`length` must be a finite number > 0, found NaN"),
+        ("lanes = 0", "lanes", "`lanes` must be an integer >= 1, found 0"),
+        ("speed = 0.0", "speed", "`speed` must be a finite number > 0, found 0"),
+        ("saturation = -1.0", "saturation", "`saturation` must be a finite number > 0"),
+    ] {
+        let old = match key {
+            "length" => "length = 150.0",
+            "lanes" => "lanes = 1",
+            "speed" => "speed = 15.0",
+            _ => "saturation = 1800.0",
+        };
+        let text = city_with(old, new);
+        check_city(&text, new, &[&format!("city.link[north-in].{key}"), message]);
+    }
+}
+
+#[test]
+fn city_link_too_short_to_hold_a_vehicle() {
+    let text = city_with("length = 150.0", "length = 5.0");
+    check_city(
+        &text,
+        "length = 5.0",
+        &[
+            "city.link[north-in].length",
+            "link `north-in` holds ⌊1·5/7.5⌋ = 0 vehicles: give `storage` >= 1 or a longer link",
+        ],
+    );
+}
+
+#[test]
+fn city_duplicate_names() {
+    let base = city_base();
+    let first = line_of(&base, "name = \"north-in\"");
+    let text = format!(
+        "{base}\n[[city.link]]\nname = \"north-in\"\nfrom = \"north\"\nto = \"x\"\nlength = 1.0\nlanes = 1\nspeed = 1.0\nsaturation = 1.0\n"
+    );
+    let line = text.matches('\n').count() - 6;
+    check_text(
+        &text,
+        &[],
+        line,
+        &["city.link[north-in].name", &format!("link `north-in` is defined twice (first at line {first})")],
+    );
+    let text =
+        format!("{base}\n[[city.flow]]\nname = \"ns\"\nroute = [\"south-in\", \"north-out\"]\nrate = 1.0\n");
+    let line = text.matches('\n').count() - 2;
+    check_text(&text, &[], line, &["flow `ns` is defined twice"]);
+}
+
+#[test]
+fn city_route_not_connected() {
+    let text = city_with("route = [\"north-in\", \"south-out\"]", "route = [\"north-in\", \"east-in\"]");
+    check_city(
+        &text,
+        "route = [\"north-in\", \"east-in\"]",
+        &["city.flow[ns].route", "route of flow `ns`: `north-in` ends at `x` but `east-in` starts at `east`"],
+    );
+}
+
+#[test]
+fn city_route_not_from_a_boundary() {
+    let text = city_with("route = [\"north-in\", \"south-out\"]", "route = [\"south-out\"]");
+    check_city(
+        &text,
+        "route = [\"south-out\"]",
+        &["city.flow[ns].route", "route of flow `ns` must start at a boundary node; `x` is signalised"],
+    );
+    let text = city_with("route = [\"north-in\", \"south-out\"]", "route = [\"north-in\"]");
+    check_city(
+        &text,
+        "route = [\"north-in\"]",
+        &["city.flow[ns].route", "route of flow `ns` must end at a boundary node; `x` is signalised"],
+    );
+}
+
+#[test]
+fn city_from_to_without_a_path() {
+    // No phase serves the east approach, so nothing from `east` ever crosses.
+    let text = city_with("[\"east-in\", \"west-in\"]]", "[\"west-in\"]]")
+        .replacen("\"east-in>south-out\", ", "", 1)
+        .replacen("route = [\"east-in\", \"west-out\"]", "from = \"east\"\nto = \"south\"", 1);
+    check_city(
+        &text,
+        "to = \"south\"\nrate",
+        &["city.flow[ew].to", "no path from `east` to `south` (links from `east`: `east-in`)"],
+    );
+}
+
+#[test]
+fn city_merging_movements_in_one_phase() {
+    // Phases are checked among the movements traffic uses: a left and the opposing right.
+    let turning = "\n[[city.flow]]\nname = \"ne\"\nroute = [\"north-in\", \"east-out\"]\nrate = 60.0\n\
+                   \n[[city.flow]]\nname = \"se\"\nroute = [\"south-in\", \"east-out\"]\nrate = 60.0\n";
+    let text = format!("{}{turning}", city_with("\"north-in>east-out\", ", ""));
+    check_city(
+        &text,
+        "phases",
+        &[
+            "city.node[x].phases[0]",
+            "phase 0 of node `x` gives green to `north-in>east-out` and `south-in>east-out`, which merge onto `east-out`",
+        ],
+    );
+}
+
+#[test]
+fn city_crossing_movements_in_one_phase() {
+    let points = "\n[[city.point]]\nname = \"north\"\nat = [0.0, 150.0]\n[[city.point]]\nname = \"south\"\nat = [0.0, -150.0]\n\
+                  [[city.point]]\nname = \"east\"\nat = [150.0, 0.0]\n[[city.point]]\nname = \"west\"\nat = [-150.0, 0.0]\n";
+    let text = format!(
+        "{}{points}",
+        city_with(
+            "phases = [[\"north-in\", \"south-in\"], [\"east-in\", \"west-in\"]]",
+            "at = [0.0, 0.0]\nphases = [[\"north-in>south-out\", \"east-in>west-out\"], [\"south-in\", \"west-in\"]]"
+        )
+    );
+    check_city(
+        &text,
+        "phases",
+        &[
+            "city.node[x].phases[0]",
+            "phase 0 of node `x` gives green to `north-in>south-out` and `east-in>west-out`, which cross",
+        ],
+    );
+}
+
+#[test]
+fn city_in_link_in_no_phase_used_by_a_flow() {
+    let text = city_with("[[\"north-in\", \"south-in\"]", "[[\"south-in\"]").replacen(
+        "\"north-in>east-out\", ",
+        "",
+        1,
+    );
+    check_city(
+        &text,
+        "route = [\"north-in\", \"south-out\"]",
+        &[
+            "city.flow[ns].route",
+            "turns from `north-in` into `south-out` at `x`, which no phase of `x` gives green",
+        ],
+    );
+}
+
+#[test]
+fn city_timing_conventions() {
+    let text = city_with("yellow = 3.0\nall_red = 2.0", "yellow = 0.5\nall_red = 0.5");
+    check_city(
+        &text,
+        "clearance_lost = 2.0",
+        &["city.clearance_lost", "`clearance_lost` (2) exceeds `yellow` + `all_red` (1)"],
+    );
+    let text = city_with("name = \"x\"\n", "name = \"x\"\nmin_green = 0.0\n");
+    check_city(
+        &text,
+        "min_green = 0.0",
+        &["city.node[x].min_green", "`min_green` must be a finite number > 0"],
+    );
+    let text = city_with("name = \"x\"\n", "name = \"x\"\nmin_green = 10.0\nmax_green = 8.0\n");
+    check_city(
+        &text,
+        "max_green = 8.0",
+        &["city.node[x].max_green", "`max_green` must be a finite number >= `min_green` (10), found 8"],
+    );
+}
+
+#[test]
+fn city_greens_that_do_not_fit() {
+    let text = city_with("greens = [25.0, 25.0]", "greens = [25.0, 20.0, 5.0]");
+    check_city(
+        &text,
+        "greens",
+        &["city.node[x].signal.greens", "`greens` gives 3 displayed greens but node `x` has 2 phases"],
+    );
+    let text = city_with("greens = [25.0, 25.0]", "greens = [27.0, 25.0]");
+    check_city(&text, "greens", &["city.node[x].signal.greens", "`greens`", "but `cycle` is 60 s"]);
+}
+
+#[test]
+fn city_unknown_words() {
+    let text = city_with("discharge = \"slotted\"", "discharge = \"slot\"");
+    check_city(
+        &text,
+        "discharge",
+        &["city.discharge", "expected slotted or continuous, found `slot`", "(did you mean `slotted`?)"],
+    );
+    let text = city_with("arrivals = \"poisson\"", "arrivals = \"poison\"");
+    check_city(
+        &text,
+        "arrivals",
+        &["city.flow[ns].arrivals", "expected poisson or deterministic, found `poison`"],
+    );
+}
+
+#[test]
+fn city_rate_profile_and_headway() {
+    let text = city_with("rate = 588.0", "rate = 588.0\nprofile = [100.0, 200.0]");
+    check_city(&text, "profile", &["city.flow[ns].profile", "has both `rate` and `profile`"]);
+    let text = city_with("rate = 588.0\n", "");
+    check_city(&text, "[[city.flow]]", &["city.flow[ns]", "flow `ns` needs `rate` [veh/h] or `profile`"]);
+    let text =
+        city_with("rate = 588.0\narrivals = \"poisson\"", "arrivals = \"deterministic\"\nheadway = -2.0");
+    check_city(&text, "headway", &["city.flow[ns].headway", "`headway` must be a finite number > 0"]);
+}
+
+#[test]
+fn city_turn_ratios() {
+    let flow = "\n[[city.flow]]\nname = \"tr\"\nroute = \"turn_ratios\"\nfrom = \"north-in\"\nrate = 100.0\n";
+    let turn = "\n[[city.turn]]\nat = \"x\"\nfrom = \"north-in\"\nratios = { \"south-out\" = 0.7, \"east-out\" = 0.2 }\n";
+    let text = format!("{}{flow}{turn}", city_base());
+    check_city(
+        &text,
+        "ratios = {",
+        &["city.turn[0].ratios", "`ratios` of vehicles from `north-in` at `x` sum to 0.9, not 1"],
+    );
+    let turn = "\n[[city.turn]]\nat = \"x\"\nfrom = \"north-in\"\nratios = { \"south-out\" = 0.7, \"east-in\" = 0.3 }\n";
+    let text = format!("{}{flow}{turn}", city_base());
+    check_city(
+        &text,
+        "\"east-in\" = 0.3",
+        &["city.turn[0].ratios", "`ratios` names `east-in`, which does not leave `x`"],
+    );
+}
+
+#[test]
+fn city_signal_plugin_that_is_not_a_signal_controller() {
+    let text = city_with("signal = { plugin = \"fixed_time\", cycle", "signal = { plugin = \"fifo\", cycle");
+    check_city(&text, "\"fifo\"", &["city.node[x].signal.plugin", "`fifo` is a scheduler, not a"]);
+}
+
+#[test]
+fn city_unknown_parameter_of_a_built_in_controller() {
+    // The node's own controller: the `[city]` default is used by no node here.
+    let text = city_with("greens = [25.0, 25.0] }", "greens = [25.0, 25.0], cylce = 60.0 }");
+    check_city(&text, "cylce", &["cylce"]);
+}
+
+#[test]
+fn city_grid_sizes() {
+    let grid = |keys: &str| {
+        format!(
+            "[scenario]\nname = \"g\"\ndomain = \"city\"\ntime_unit = \"second\"\nhorizon = 600.0\n\n[city.network]\nkind = \"grid\"\n{keys}\n\
+             [[city.flow]]\nname = \"f\"\nfrom = \"left0\"\nto = \"right0\"\nrate = 100.0\n"
+        )
+    };
+    let text = grid("rows = 0\ncols = 3\n");
+    check_city(&text, "rows = 0", &["city.network.rows", "`rows` must be an integer from 1 to 300, found 0"]);
+    let text = grid("rows = 3\ncols = 3\nblock = -300.0\n");
+    check_city(&text, "block", &["city.network.block", "`block` must be a finite number > 0"]);
+}
+
+#[test]
+fn city_time_unit_must_be_second() {
+    let text = city_with("time_unit = \"second\"", "time_unit = \"minute\"");
+    check_city(
+        &text,
+        "time_unit",
+        &["scenario.time_unit", "`time_unit` must be \"second\", found \"minute\""],
+    );
+}
+
+#[test]
+fn city_trips_file_unsorted() {
+    let text = format!("{}\n[city.trips]\nfile = \"trips.csv\"\n", city_base());
+    let csv = "depart,route\n5.0,north-in south-out\n4.0,east-in west-out\n";
+    check_text(
+        &text,
+        &[("trips.csv", csv)],
+        line_of(&text, "file = \"trips.csv\""),
+        &["city.trips.file", "trips.csv` line 3: `depart` 4 is before the previous row's 5"],
+    );
+}

@@ -1045,3 +1045,102 @@ fn paired_cis_are_narrower() {
         fctl_slotted_delay(60.0, 28.0, 588.0, 400),
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// A region: the factory's shipments become the city's freight trips
+// ---------------------------------------------------------------------------------------------
+
+/// The factory of the freight region: an order every 100 s, 10 s of work, shipped to `east`.
+const FREIGHT_FACTORY: &str = r#"
+[[factory.source]]
+name = "orders"
+product = "crate"
+interarrival = 100.0
+
+[[factory.product]]
+name = "crate"
+route = ["press"]
+destination = "east"
+
+[[factory.station]]
+name = "press"
+machines = 1
+process = 10.0
+"#;
+
+/// A factory and a city in one region: every shipment becomes exactly one truck (per_vehicle =
+/// 1) leaving `gate` for the shipment's destination, read every 60 s. Orders arrive at 100k
+/// (k ≥ 1: the first interarrival gap ends at 100) and ship at 100k + 10, so by the horizon 3600
+/// 35 shipments were made (the last at 3510, read at 3540): 35 trucks departed, exactly once
+/// each. The factory's own numbers are those it gives alone (its streams and kinds come first
+/// and are unscoped).
+#[test]
+fn factory_shipments_become_freight_trips_exactly_once() {
+    let city = r#"
+[city]
+signal = { plugin = "fixed_time", cycle = 60.0, greens = [25.0, 25.0] }
+
+[[city.node]]
+name = "x"
+phases = [["gate-in"], ["west-in"]]
+
+[[city.link]]
+name = "gate-in"
+from = "gate"
+to = "x"
+length = 150.0
+lanes = 1
+speed = 15.0
+saturation = 1800.0
+
+[[city.link]]
+name = "west-in"
+from = "west"
+to = "x"
+length = 150.0
+lanes = 1
+speed = 15.0
+saturation = 1800.0
+
+[[city.link]]
+name = "x-east"
+from = "x"
+to = "east"
+length = 150.0
+lanes = 1
+speed = 15.0
+saturation = 1800.0
+
+[city.freight]
+from = "gate"
+per_vehicle = 1.0
+to = "east"
+period = 60.0
+"#;
+    let head = |domains: &str| {
+        format!(
+            "[scenario]\nname = \"freight\"\n{domains}\ntime_unit = \"second\"\nhorizon = 3600.0\n\n\
+             [experiment]\nreplications = 2\n"
+        )
+    };
+    let region = format!("{}{FREIGHT_FACTORY}{city}", head("domains = [\"factory\", \"city\"]"));
+    let alone = format!("{}{FREIGHT_FACTORY}", head("domain = \"factory\""));
+    let (_k1, region_dir) = run_text("region.toml", &region, &[]);
+    let (_k2, alone_dir) = run_text("alone.toml", &alone, &[]);
+    let s = summary(region_dir.path());
+    assert_exact(&s, "baseline", "city.spawned_total", 35.0, 0.0);
+    // Every truck finished its 300 m trip well before the horizon.
+    assert_exact(&s, "baseline", "city.arrived_total", 35.0, 0.0);
+    assert_exact(&s, "baseline", "city.throughput", 35.0, 1e-9);
+    let (region_reps, alone_reps) = (replications(region_dir.path()), replications(alone_dir.path()));
+    for (key, alone_metrics) in &alone_reps {
+        let region_metrics = &region_reps[key];
+        for (metric, value) in alone_metrics {
+            assert_eq!(
+                region_metrics.get(metric),
+                Some(value),
+                "{key:?} {metric}: the city moved a factory number"
+            );
+        }
+    }
+}

@@ -46,7 +46,11 @@ fn defect_7_docs_quote_the_plugin_listing_verbatim() {
     let docs = std::fs::read_to_string(root().join("docs/plugins.md")).expect("docs/plugins.md");
     let quoted: Vec<&str> = docs
         .lines()
-        .filter(|l| ["  scheduler  ", "  predictor  ", "  collector  "].iter().any(|k| l.starts_with(k)))
+        .filter(|l| {
+            ["  scheduler  ", "  predictor  ", "  collector  ", "  signal     "]
+                .iter()
+                .any(|k| l.starts_with(k))
+        })
         .collect();
     assert!(!quoted.is_empty(), "docs/plugins.md quotes no listing line?");
     for line in quoted {

@@ -4,6 +4,7 @@ mod bad_input;
 mod city;
 mod cli;
 mod common;
+mod controllers;
 mod determinism;
 mod docs;
 mod loader;

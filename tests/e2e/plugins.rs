@@ -15,6 +15,7 @@ const LIBRARIES: &[&str] = &[
     "xinzhi-dispatch",
     "xinzhi-metrics",
     "xinzhi-predict",
+    "xinzhi-signals",
 ];
 
 /// Returns the `.so` of workspace package `package` (one of [`LIBRARIES`]). The first call
@@ -232,8 +233,8 @@ fn refusals_name_the_problem_and_exit_2() {
         (copy_as(libs.path(), "wrong_magic"), vec!["not a Xinzhi plugin", "NOTXINZH"]),
         (
             copy_as(libs.path(), "abi_v2"),
-            // The fixture's minor is the current one (1 since collectors declare metrics).
-            vec!["plugin ABI v2.1", "this host speaks plugin ABI v1", "rebuild"],
+            // The fixture's minor is the current one (2 since the signal kind).
+            vec!["plugin ABI v2.2", "this host speaks plugin ABI v1", "rebuild"],
         ),
         (copy_as(libs.path(), "no_entry"), vec!["does not export `xinzhi_plugin_entry__no_entry`"]),
         (junk.clone(), vec!["cannot load plugin library", "libjunk.so"]),
@@ -378,7 +379,7 @@ fn plugins_lists_every_component_with_origin_versions_and_parameters() {
         );
     }
     assert!(text.contains("origin: built-in") && text.contains("libfaulty_plugin.so (sha256 "), "{text}");
-    assert!(text.contains("xinzhi-dispatch 0.1.0, xinzhi-plugin 0.1.0, ABI 1.1, rustc "), "{text}");
+    assert!(text.contains("xinzhi-dispatch 0.1.0, xinzhi-plugin 0.1.0, ABI 1.2, rustc "), "{text}");
     assert!(text.contains("k: "), "ATC's parameter doc is shown:\n{text}");
 }
 
@@ -391,6 +392,7 @@ fn new_plugin_crates_build_as_is_and_load() {
         ("demo-sched", "scheduler", "scheduler  demo-sched"),
         ("demo-pred", "predictor", "predictor  demo-pred"),
         ("demo-coll", "collector", "collector  demo-coll"),
+        ("demo-signal", "signal", "signal     demo-signal"),
     ] {
         let crate_dir = dir.path().join(name);
         let o = xinzhi(&["new", "plugin", name, "--kind", kind, "--dir", crate_dir.to_str().expect("utf-8")]);

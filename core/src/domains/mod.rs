@@ -10,9 +10,9 @@
 
 #![allow(clippy::result_large_err, reason = "ScenarioError is a fixed public type; errors are cold")]
 
+pub mod city;
 mod domain;
 pub mod exchange;
-pub mod city;
 pub mod factory;
 #[cfg(test)]
 pub mod probe;
@@ -30,12 +30,13 @@ use crate::time::SimTime;
 // entries run) in a region.
 region::register! {
     Factory(factory): factory::FactoryModel,
+    City(city): city::CityModel,
     #[cfg(test)]
     Probe(probe): probe::Probe,
 }
 
 /// Domains the product plans but does not model yet: a scenario naming one is told so.
-pub const PLANNED: &[&str] = &["city", "finance"];
+pub const PLANNED: &[&str] = &["finance"];
 
 /// The expected work of one replication of a scenario's domains and the cautions their rates
 /// imply, from the validated configs alone (nothing runs).

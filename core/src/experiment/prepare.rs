@@ -63,6 +63,7 @@ pub fn prepare(
             let created = match kind {
                 ComponentKind::SCHEDULER => component.scheduler(&r.params, services).map(drop),
                 ComponentKind::PREDICTOR => component.predictor(&r.params, services).map(drop),
+                ComponentKind::SIGNAL => component.signal(&r.params, services).map(drop),
                 _ => component.collector(&r.params, services).map(drop),
             };
             created.map_err(|e| {

@@ -14,6 +14,7 @@ use xinzhi_plugin::abi::{CreateFn, DestroyFn, ErrorOut, HostServices, Status, St
 pub use super::kinds::collect::CollectorInstance;
 pub use super::kinds::dispatch::{Decision, SchedulerInstance};
 pub use super::kinds::predict::PredictorInstance;
+pub use super::kinds::signal::SignalInstance;
 use super::library::PluginLib;
 use super::{CallError, Component};
 

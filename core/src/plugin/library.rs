@@ -326,7 +326,7 @@ mod tests {
 
     #[test]
     fn abi_versions_are_this_hosts() {
-        assert_eq!((ABI_MAJOR, xinzhi_plugin::abi::ABI_MINOR), (1, 1));
+        assert_eq!((ABI_MAJOR, xinzhi_plugin::abi::ABI_MINOR), (1, 2));
     }
 
     #[test]

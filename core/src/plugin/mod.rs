@@ -6,7 +6,7 @@
 //! - [`registry`]: every library of a run; components by name or `library/component`.
 //! - [`instance`]: what every live instance shares: it keeps its library alive, turns statuses
 //!   into errors and poisons itself after a panic.
-//! - [`kinds`]: one file per kind of component (dispatch, predict, collect): how its vtable is
+//! - [`kinds`]: one file per kind of component (dispatch, predict, collect, signal): how its vtable is
 //!   read, and its instance, which validates every output (indices in range, no duplicates,
 //!   finite numbers, lengths). [`kinds`] holds the one table of kinds the host reads.
 //!
@@ -18,10 +18,12 @@ pub mod kinds;
 pub mod library;
 pub mod registry;
 
-pub use instance::{CollectorInstance, Decision, PredictorInstance, SchedulerInstance, Services};
+pub use instance::{
+    CollectorInstance, Decision, PredictorInstance, SchedulerInstance, Services, SignalInstance,
+};
 pub use library::{ComponentInfo, FileProblem, Origin, PluginLib};
 pub use registry::{Component, Registry};
-pub use xinzhi_plugin::abi::{ComponentKind, Status};
+pub use xinzhi_plugin::abi::{ComponentKind, IntersectionObs, MovementObs, SignalDecision, Status};
 
 use std::path::PathBuf;
 
@@ -155,7 +157,8 @@ pub enum LookupError {
 pub struct CallError {
     /// Qualified component name.
     pub plugin: String,
-    /// The call: `create`, `schedule`, `fit`, `predict`, `start`, `batch`, `finish`, `declare`.
+    /// The call: `create`, `schedule`, `fit`, `predict`, `start`, `batch`, `finish`, `declare`,
+    /// `decide`.
     pub call: &'static str,
     /// The plugin's status; `None` when the host rejected its output.
     pub status: Option<Status>,

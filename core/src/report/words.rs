@@ -29,7 +29,7 @@ pub const MAX_RELATIVE_CHANGE: f64 = 10.0;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Better {
     /// Lower is better (times, queues, work in process, losses, costs, lateness, tardiness,
-    /// failures, downtime).
+    /// failures, downtime, delays, stops, spillback, gridlocks, saturation).
     Lower,
     /// Higher is better (throughput, output, availability, a predictor's precision, recall, F1
     /// and accuracy).
@@ -42,7 +42,7 @@ pub enum Better {
 /// wins). A metric that matches none is [`Better::Neither`]: the report then says "changes",
 /// never "improves". Utilization is deliberately neutral: higher means better use of capacity
 /// but longer queues; so is maintenance, which is worth its downtime only if it prevents more.
-pub const DIRECTIONS: [(&str, Better); 24] = [
+pub const DIRECTIONS: [(&str, Better); 33] = [
     ("throughput", Better::Higher),
     ("output", Better::Higher),
     ("completed", Better::Higher),
@@ -67,10 +67,29 @@ pub const DIRECTIONS: [(&str, Better); 24] = [
     ("recall", Better::Higher),
     ("f1", Better::Higher),
     ("accuracy", Better::Higher),
+    ("delay", Better::Lower),
+    ("vehicle_hours", Better::Lower),
+    ("travel_time", Better::Lower),
+    ("stops", Better::Lower),
+    ("insertion", Better::Lower),
+    ("spillback", Better::Lower),
+    ("gridlock", Better::Lower),
+    ("degree_of_saturation", Better::Lower),
+    ("unfinished", Better::Lower),
 ];
+
+/// `metric` without its domain's scope: a scoped domain's metrics are named
+/// `<domain>.<metric>` (`city.delay_mean`), an unscoped domain's `<metric>[.<subject>]`.
+fn unscoped(metric: &str) -> &str {
+    match metric.split_once('.') {
+        Some((scope, rest)) if crate::domains::NAMES.contains(&scope) => rest,
+        _ => metric,
+    }
+}
 
 /// Which way `metric` is better ([`DIRECTIONS`]).
 pub fn better(metric: &str) -> Better {
+    let metric = unscoped(metric);
     DIRECTIONS.iter().find(|(prefix, _)| metric.starts_with(prefix)).map_or(Better::Neither, |(_, b)| *b)
 }
 
@@ -82,6 +101,7 @@ pub fn metric_info<'a>(metric: &str, glossary: &'a [MetricInfo]) -> Option<&'a M
 /// A metric's name in words: `cycle_time_mean` → "cycle time", `lateness_max` → "maximum
 /// lateness", `wip_mean` → "work in process", `utilization.cell` → "utilization of cell".
 pub fn metric_words(metric: &str) -> String {
+    let metric = unscoped(metric);
     let (base, qualifier) = metric.split_once('.').map_or((metric, None), |(b, q)| (b, Some(q)));
     let (base, prefix) = if let Some(b) = base.strip_suffix("_mean") {
         (b, "")
@@ -648,6 +668,12 @@ mod tests {
         assert_eq!(better("availability.press"), Better::Higher);
         assert_eq!(better("f1.press"), Better::Higher);
         assert_eq!(better("maintenance"), Better::Neither);
+        assert_eq!(better("city.delay_mean"), Better::Lower);
+        assert_eq!(better("city.vehicle_hours_delay"), Better::Lower);
+        assert_eq!(better("city.queue_mean.north-in"), Better::Lower);
+        assert_eq!(better("city.throughput"), Better::Higher);
+        assert_eq!(better("city.phase_changes_per_hour"), Better::Neither);
+        assert_eq!(metric_words("city.delay_mean.north-south"), "delay of north-south");
     }
 
     #[test]

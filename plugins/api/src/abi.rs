@@ -25,6 +25,7 @@ pub use crate::kinds::dispatch::{
     JobRecord, MachineRecord, OperationRecord, SchedulerVTable, SchedulingSnapshot,
 };
 pub use crate::kinds::predict::{MatrixRef, PredictorVTable};
+pub use crate::kinds::signal::{IntersectionObs, MovementObs, SignalDecision, SignalSnapshot, SignalVTable};
 
 /// First eight bytes of every Xinzhi plugin descriptor.
 pub const MAGIC: [u8; 8] = *b"XINZHIPL";
@@ -37,7 +38,9 @@ pub const ABI_MAJOR: u32 = 1;
 ///   [`CollectorVTable::declare`] (a collector says which metrics it will produce, before any
 ///   run). A 1.0 plugin keeps loading and running: the host reads `declare` only inside the
 ///   vtable's `struct_size`, and a 1.0 collector never reads past the 1.0 `CollectorStart`.
-pub const ABI_MINOR: u32 = 1;
+/// - 1.2: the signal kind ([`ComponentKind::SIGNAL`], [`SignalVTable`]). Nothing existing
+///   changed layout: 1.0 and 1.1 plugins load as before, and a 1.1 host skips signal components.
+pub const ABI_MINOR: u32 = 2;
 /// Prefix of the one exported entry symbol; the plugin crate's name (with `-` as `_`) follows.
 pub const ENTRY_PREFIX: &str = "xinzhi_plugin_entry__";
 /// [`AbiHeader::flags`] bit: the plugin was built with `panic = "unwind"`, so its panics can be
@@ -88,7 +91,7 @@ impl Status {
 /// What a component is. A `u32`: hosts skip kinds they do not know.
 ///
 /// The codes are defined next to their kinds, in [`crate::kinds`]: `SCHEDULER = 1`,
-/// `PREDICTOR = 2`, `COLLECTOR = 3`. A new kind takes the next code, in a new minor version.
+/// `PREDICTOR = 2`, `COLLECTOR = 3`, `SIGNAL = 4` (since 1.2). A new kind takes the next code, in a new minor version.
 #[repr(transparent)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ComponentKind(pub u32);
@@ -231,8 +234,8 @@ pub struct ComponentDescriptor {
     pub description: StrRef,
     /// The accepted parameters, one per line: `name: meaning (type, default)`.
     pub parameters: StrRef,
-    /// The vtable of `kind`: `*const SchedulerVTable`, `*const PredictorVTable` or
-    /// `*const CollectorVTable`.
+    /// The vtable of `kind`: `*const SchedulerVTable`, `*const PredictorVTable`,
+    /// `*const CollectorVTable` or `*const SignalVTable`.
     pub vtable: *const c_void,
 }
 
@@ -417,6 +420,74 @@ mod tests {
         );
         assert_eq!(offset_of!(CollectorVTable, declare), COLLECTOR_VTABLE_SIZE_1_0);
 
+        // 1.2, the signal kind. Array elements (`MovementObs`, `IntersectionObs`): stride frozen.
+        assert_eq!((size_of::<MovementObs>(), align_of::<MovementObs>()), (56, 8));
+        assert_eq!(
+            [
+                offset_of!(MovementObs, in_link),
+                offset_of!(MovementObs, out_link),
+                offset_of!(MovementObs, queue),
+                offset_of!(MovementObs, on_link),
+                offset_of!(MovementObs, down_free),
+                offset_of!(MovementObs, lanes),
+                offset_of!(MovementObs, sat_flow_vph),
+                offset_of!(MovementObs, since_departure_s),
+                offset_of!(MovementObs, down_weighted_queue),
+                offset_of!(MovementObs, design_flow_vph),
+            ],
+            [0, 4, 8, 12, 16, 20, 24, 32, 40, 48]
+        );
+        assert_eq!((size_of::<IntersectionObs>(), align_of::<IntersectionObs>()), (72, 8));
+        assert_eq!(
+            [
+                offset_of!(IntersectionObs, node),
+                offset_of!(IntersectionObs, phase),
+                offset_of!(IntersectionObs, n_phases),
+                offset_of!(IntersectionObs, reason),
+                offset_of!(IntersectionObs, elapsed_green_s),
+                offset_of!(IntersectionObs, min_green_s),
+                offset_of!(IntersectionObs, max_green_s),
+                offset_of!(IntersectionObs, intergreen_s),
+                offset_of!(IntersectionObs, lost_per_phase_s),
+                offset_of!(IntersectionObs, first_movement),
+                offset_of!(IntersectionObs, n_movements),
+                offset_of!(IntersectionObs, first_phase),
+                offset_of!(IntersectionObs, _reserved),
+            ],
+            [0, 4, 8, 12, 16, 24, 32, 40, 48, 56, 60, 64, 68]
+        );
+        assert_eq!((size_of::<SignalSnapshot>(), align_of::<SignalSnapshot>()), (80, 8));
+        assert_eq!(
+            [
+                offset_of!(SignalSnapshot, struct_size),
+                offset_of!(SignalSnapshot, _reserved),
+                offset_of!(SignalSnapshot, now),
+                offset_of!(SignalSnapshot, intersections),
+                offset_of!(SignalSnapshot, movements),
+                offset_of!(SignalSnapshot, phase_starts),
+                offset_of!(SignalSnapshot, phase_movements),
+            ],
+            [0, 4, 8, 16, 32, 48, 64]
+        );
+        assert_eq!((size_of::<SignalDecision>(), align_of::<SignalDecision>()), (16, 8));
+        assert_eq!(
+            [
+                offset_of!(SignalDecision, kind),
+                offset_of!(SignalDecision, phase),
+                offset_of!(SignalDecision, seconds)
+            ],
+            [0, 4, 8]
+        );
+        assert_eq!((size_of::<SignalVTable>(), align_of::<SignalVTable>()), (32, 8));
+        assert_eq!(
+            [
+                offset_of!(SignalVTable, create),
+                offset_of!(SignalVTable, destroy),
+                offset_of!(SignalVTable, decide)
+            ],
+            [8, 16, 24]
+        );
+
         assert_eq!(size_of::<ComponentDescriptor>(), 64);
         assert_eq!(
             [
@@ -468,6 +539,7 @@ mod tests {
         assert_eq!(Status(99).name(), "unknown_status");
         assert_eq!(Status::UNSUPPORTED.name(), "unsupported");
         assert_eq!(ComponentKind(7).name(), "unknown");
+        assert_eq!(ComponentKind::SIGNAL.name(), "signal");
         assert_eq!(Status::PANICKED.name(), "panicked");
     }
 }

@@ -16,6 +16,7 @@ use crate::abi::{ComponentDescriptor, ComponentKind, ErrorOut, HostServices, Sta
 pub use crate::kinds::collect::{CollectorGlue, with_catalogue};
 pub use crate::kinds::dispatch::SchedulerGlue;
 pub use crate::kinds::predict::PredictorGlue;
+pub use crate::kinds::signal::SignalGlue;
 use crate::traits::{Component, Config, Host, PluginError};
 
 /// A plugin-side instance: the component and whether it panicked.

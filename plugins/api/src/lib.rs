@@ -1,7 +1,7 @@
 //! # xinzhi-plugin
 //!
-//! What a Xinzhi plugin author depends on: three safe traits ([`Scheduler`], [`Predictor`],
-//! [`Collector`], each a [`Component`]) and one macro, [`export_plugins!`], that generates a
+//! What a Xinzhi plugin author depends on: four safe traits ([`Scheduler`], [`Predictor`],
+//! [`Collector`], [`SignalController`], each a [`Component`]) and one macro, [`export_plugins!`], that generates a
 //! small, stable C ABI ([`abi`]) around them. Authors write no `unsafe`.
 //!
 //! A plugin crate is `crate-type = ["cdylib"]` (or `["cdylib", "rlib"]` to be linked into a host
@@ -61,10 +61,13 @@ pub mod glue;
 pub mod kinds;
 mod traits;
 
-pub use abi::{JobRecord, MachineRecord, OperationRecord, Record, Status};
+pub use abi::{
+    IntersectionObs, JobRecord, MachineRecord, MovementObs, OperationRecord, Record, SignalDecision, Status,
+};
 pub use kinds::collect::{Aggregate, Catalogue, Collector, KindInfo, MetricDecl, Output, Report, Window};
 pub use kinds::dispatch::{Order, Scheduler, Snapshot};
 pub use kinds::predict::{Matrix, Predictor};
+pub use kinds::signal::{SignalController, SignalView};
 pub use traits::{Component, Config, Host, LogLevel, PluginError};
 
 /// Version of this crate, recorded in every plugin's header.
@@ -84,6 +87,7 @@ pub const RUSTC_VERSION: &str = env!("XINZHI_PLUGIN_RUSTC_VERSION");
 ///     schedulers: [Spt, Edd],
 ///     predictors: [Linear],
 ///     collectors: [Kpi],
+///     signals: [FixedTime],
 /// }
 /// ```
 ///

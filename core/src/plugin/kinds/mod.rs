@@ -9,6 +9,7 @@
 pub mod collect;
 pub mod dispatch;
 pub mod predict;
+pub mod signal;
 
 use std::any::Any;
 use std::ffi::c_void;
@@ -31,7 +32,7 @@ pub(crate) struct HostKind {
 }
 
 /// Every kind this host can call, by ABI code: adding a kind is one entry here.
-pub(crate) const KINDS: &[HostKind] = &[dispatch::KIND, predict::KIND, collect::KIND];
+pub(crate) const KINDS: &[HostKind] = &[dispatch::KIND, predict::KIND, collect::KIND, signal::KIND];
 
 /// A component's checked vtable, as its kind's [`HostKind::read`] stored it; that kind's
 /// instance constructor takes it back out with [`VTable::get`]. Type-erased so that the library
@@ -94,5 +95,20 @@ mod tests {
         let host: Vec<u32> = KINDS.iter().map(|k| k.kind.0).collect();
         let api: Vec<u32> = xinzhi_plugin::kinds::KINDS.iter().map(|k| k.kind.0).collect();
         assert_eq!(host, api);
+    }
+
+    /// A kind appended by a later minor version (here code 99) is skipped without reading its
+    /// vtable; a vtable smaller than its kind's is refused; a null one too.
+    #[test]
+    fn unknown_kinds_are_skipped_and_short_vtables_refused() {
+        // A vtable whose `struct_size` says 8 bytes: shorter than any kind's.
+        static SHORT: usize = 8;
+        let ptr: *const c_void = (&raw const SHORT).cast();
+        // SAFETY: non-null, static, starting with a `struct_size: usize`; an unknown kind is not read.
+        let (unknown, signal) = unsafe { (read(ComponentKind(99), ptr), read(ComponentKind::SIGNAL, ptr)) };
+        assert!(matches!(unknown, Ok(None)));
+        assert_eq!(signal.unwrap_err(), "vtable of 8 bytes, expected at least 32");
+        // SAFETY: null is refused before anything is read.
+        assert_eq!(unsafe { read(ComponentKind::SIGNAL, std::ptr::null()) }.unwrap_err(), "null vtable");
     }
 }

@@ -11,6 +11,7 @@
 pub mod collect;
 pub mod dispatch;
 pub mod predict;
+pub mod signal;
 
 use crate::abi::ComponentKind;
 
@@ -28,7 +29,7 @@ pub struct KindSpec {
 }
 
 /// Every kind this crate knows, by ABI code.
-pub const KINDS: &[KindSpec] = &[dispatch::SPEC, predict::SPEC, collect::SPEC];
+pub const KINDS: &[KindSpec] = &[dispatch::SPEC, predict::SPEC, collect::SPEC, signal::SPEC];
 
 /// The sections of [`crate::export_plugins!`]: `schedulers: [T, …]` calls `schedulers::<T>()`.
 #[doc(hidden)]
@@ -36,6 +37,7 @@ pub mod sections {
     pub use super::collect::collectors;
     pub use super::dispatch::schedulers;
     pub use super::predict::predictors;
+    pub use super::signal::signals;
 }
 
 #[cfg(test)]
@@ -52,7 +54,7 @@ mod tests {
         }
         assert_eq!(
             KINDS.iter().map(|k| (k.kind.0, k.name)).collect::<Vec<_>>(),
-            [(1, "scheduler"), (2, "predictor"), (3, "collector")]
+            [(1, "scheduler"), (2, "predictor"), (3, "collector"), (4, "signal")]
         );
     }
 }

@@ -5,10 +5,10 @@
 //! ```toml
 //! [city]
 //! discharge = "slotted"            # slotted (default) | continuous
-//! yellow = 3.0                     # defaults for every signal [s]
+//! yellow = 3.0                     # defaults for every signal \[s\]
 //! all_red = 2.0
-//! startup_lost = 2.0               # l₁ [s]
-//! clearance_lost = 2.0             # l₂ [s]
+//! startup_lost = 2.0               # l₁ \[s\]
+//! clearance_lost = 2.0             # l₂ \[s\]
 //! signal = { plugin = "fixed_time", mode = "webster" }   # default controller of every node
 //!
 //! [[city.node]]                    # a signalised junction
@@ -20,7 +20,7 @@
 //! name = "north-in"                # boundary (origin or destination)
 //! from = "north"
 //! to = "x"
-//! length = 150.0                   # [m]
+//! length = 150.0                   # \[m\]
 //! lanes = 1
 //! speed = 15.0                     # free speed [m/s]
 //! saturation = 1800.0              # [veh/h/lane]
@@ -50,14 +50,14 @@ pub const DOMAIN: &str = "city";
 pub struct CityConfig {
     /// When queued vehicles may cross the stop line.
     pub discharge: Discharge,
-    /// A stop-line wait longer than this is a stop [s]; `None`: the approach's saturation
+    /// A stop-line wait longer than this is a stop \[s\]; `None`: the approach's saturation
     /// headway (so that waiting for the next slot alone is not a stop).
     pub stop_threshold: Option<f64>,
-    /// No crossing anywhere for this long while vehicles wait is a gridlock [s].
+    /// No crossing anywhere for this long while vehicles wait is a gridlock \[s\].
     pub stuck_time: f64,
     /// What a detected gridlock does.
     pub gridlock: Gridlock,
-    /// Hour of the day at t = 0 (for daily profiles) [h].
+    /// Hour of the day at t = 0 (for daily profiles) \[h\].
     pub day_start: f64,
     /// Test mode: links have unlimited storage (no spillback), city.md §2.1.
     pub point_queue: bool,
@@ -121,7 +121,7 @@ pub struct NetworkConfig {
 pub struct NodeConfig {
     /// Unique among nodes.
     pub name: String,
-    /// Coordinates [m], if given (or generated): used to check phases for conflicts.
+    /// Coordinates \[m\], if given (or generated): used to check phases for conflicts.
     pub at: Option<[f64; 2]>,
     /// Its signal; `None` for a boundary node.
     pub control: Option<NodeControl>,
@@ -143,18 +143,18 @@ pub struct NodeControl {
 /// g = G + Y + AR − l₁ − l₂, starting l₁ after the displayed green G starts.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Timing {
-    /// Yellow Y [s], ≥ 0.
+    /// Yellow Y \[s\], ≥ 0.
     pub yellow: f64,
-    /// All-red AR [s], ≥ 0.
+    /// All-red AR \[s\], ≥ 0.
     pub all_red: f64,
-    /// Start-up lost time l₁ [s], ≥ 0.
+    /// Start-up lost time l₁ \[s\], ≥ 0.
     pub startup_lost: f64,
-    /// Clearance lost time l₂ [s], ≥ 0 and ≤ Y + AR.
+    /// Clearance lost time l₂ \[s\], ≥ 0 and ≤ Y + AR.
     pub clearance_lost: f64,
-    /// Least displayed green the host grants before a switch [s], > 0, with a positive
+    /// Least displayed green the host grants before a switch \[s\], > 0, with a positive
     /// effective green (min_green + Y + AR > l₁ + l₂).
     pub min_green: f64,
-    /// Most displayed green while a conflicting phase has a call [s]; `+∞` for none.
+    /// Most displayed green while a conflicting phase has a call \[s\]; `+∞` for none.
     pub max_green: f64,
 }
 
@@ -167,7 +167,7 @@ pub struct LinkConfig {
     pub from: u32,
     /// Index of its downstream node.
     pub to: u32,
-    /// Length [m], > 0.
+    /// Length \[m\], > 0.
     pub length: f64,
     /// Lanes, ≥ 1.
     pub lanes: u32,
@@ -225,7 +225,7 @@ pub enum PathSpec {
 /// profile starts over: a daily profile).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Profile {
-    /// Length of one step [s]; `+∞` for a constant rate.
+    /// Length of one step \[s\]; `+∞` for a constant rate.
     pub step: f64,
     /// Rate of each step [veh/h], finite and ≥ 0, not all 0.
     pub rates: Vec<f64>,
@@ -238,11 +238,11 @@ pub struct Profile {
 pub enum Arrivals {
     /// A (non-homogeneous) Poisson process with the profile's rate.
     Poisson,
-    /// One vehicle every `headway` from `offset` on [s].
+    /// One vehicle every `headway` from `offset` on \[s\].
     Deterministic {
-        /// Time between departures [s], > 0.
+        /// Time between departures \[s\], > 0.
         headway: f64,
-        /// First departure [s], ≥ 0.
+        /// First departure \[s\], ≥ 0.
         offset: f64,
     },
 }
@@ -269,7 +269,7 @@ pub struct TripsConfig {
 /// One explicit trip.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trip {
-    /// Desired departure [s].
+    /// Desired departure \[s\].
     pub depart: f64,
     /// Link indices, connected, boundary to boundary.
     pub path: Vec<u32>,
@@ -284,13 +284,21 @@ pub struct FreightConfig {
     pub per_vehicle: f64,
     /// Destination node (index) of shipments that name none known to the city.
     pub to: u32,
-    /// How often new shipments are picked up [s], > 0.
+    /// How often new shipments are picked up \[s\], > 0.
     pub period: f64,
 }
 
+mod demand;
+mod grid;
 mod network;
 mod parse;
+mod signal;
+#[cfg(test)]
+mod tests;
+mod trips;
 
-pub use network::shortest_path;
+pub use grid::MAX_SIDE;
+pub use network::{VEHICLE_SPACE, shortest_path};
 #[allow(unused_imports, reason = "skeleton: CityModel calls it")]
 pub(crate) use parse::parse;
+pub use parse::{DEFAULT_SIGNAL, DEFAULT_SIGNAL_PARAMS};

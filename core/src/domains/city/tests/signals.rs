@@ -1,0 +1,101 @@
+//! The signal host with a real controller: the actuated gap-out trace of city.md §3.3, exact.
+
+use super::{city, run};
+
+/// city.md §3.3: two conflicting one-lane approaches, 4 s all-lost intergreen (Y = 3, AR = 1,
+/// l₁ = 0, l₂ = 4: effective = displayed green), minG 5, maxG 40, gap 3, continuous discharge,
+/// h = 2; A reaches the stop line at 2.5 + 5i, B at 1 + 10i. After minG the green ends at the
+/// first instant the time since the last crossing (or green start) is ≥ 3 s; only a crossing
+/// strictly before it extends the green. Exact trace: A 0–5.5, B 9.5–14.5, A 18.5–27.5,
+/// B 31.5–36.5, A 40.5–51.5, B 55.5–60.5, A 64.5–75.5, B 79.5–86.5, …; 289 greens in 3600 s;
+/// 720 A and 359 B served; mean delay A 6.4944 s, B 10.4443 s (max 13.00 / 18.50).
+#[test]
+fn actuated_gap_out_trace_is_exact() {
+    let text = r#"
+[scenario]
+name = "actuated"
+domain = "city"
+time_unit = "second"
+horizon = 3600.0
+
+[city]
+discharge = "continuous"
+yellow = 3.0
+all_red = 1.0
+startup_lost = 0.0
+clearance_lost = 4.0
+
+[[city.node]]
+name = "x"
+phases = [["a-in"], ["b-in"]]
+signal = { plugin = "actuated", min_green = 5.0, max_green = 40.0, gap = 3.0 }
+
+[[city.link]]
+name = "a-in"
+from = "a"
+to = "x"
+length = 15.0
+lanes = 1
+speed = 15.0
+saturation = 1800.0
+storage = 1000
+
+[[city.link]]
+name = "b-in"
+from = "b"
+to = "x"
+length = 15.0
+lanes = 1
+speed = 15.0
+saturation = 1800.0
+storage = 1000
+
+[[city.link]]
+name = "a-out"
+from = "x"
+to = "a2"
+length = 0.15
+lanes = 1
+speed = 15.0
+saturation = 1800.0
+storage = 1000
+
+[[city.link]]
+name = "b-out"
+from = "x"
+to = "b2"
+length = 0.15
+lanes = 1
+speed = 15.0
+saturation = 1800.0
+storage = 1000
+
+[[city.flow]]
+name = "a"
+route = ["a-in", "a-out"]
+arrivals = "deterministic"
+headway = 5.0
+offset = 1.5
+
+[[city.flow]]
+name = "b"
+route = ["b-in", "b-out"]
+arrivals = "deterministic"
+headway = 10.0
+offset = 0.0
+"#;
+    let r = run(&city(text), 3600.0, 1);
+    let starts: Vec<(u32, f64)> = r.greens.iter().map(|g| (g.1, g.2)).collect();
+    let expected = [(0, 0.0), (1, 9.5), (0, 18.5), (1, 31.5), (0, 40.5), (1, 55.5), (0, 64.5), (1, 79.5)];
+    assert_eq!(&starts[..8], &expected, "greens");
+    assert_eq!(starts.len(), 289, "greens in 3600 s");
+    for (subject, served, mean, max) in [(0, 720, 6.4944, 13.0), (1, 359, 10.4443, 18.5)] {
+        let delays: Vec<f64> =
+            r.timed("city.trip_delay").iter().filter(|x| x.1 == subject).map(|x| x.2).collect();
+        assert_eq!(delays.len(), served, "approach {subject} served");
+        let m = delays.iter().sum::<f64>() / delays.len() as f64;
+        assert!((m - mean).abs() < 5e-5, "approach {subject}: mean delay {m} vs {mean}");
+        let top = delays.iter().copied().fold(0.0, f64::max);
+        assert!((top - max).abs() < 1e-9, "approach {subject}: max delay {top} vs {max}");
+    }
+}
