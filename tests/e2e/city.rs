@@ -1075,11 +1075,11 @@ machines = 1
 process = 10.0
 "#;
 
-/// A factory and a city in one region: every shipment becomes exactly one truck (per_vehicle =
-/// 1) leaving `gate` for the shipment's destination, read every 60 s. Orders arrive at 100k
-/// (k ≥ 1: the first interarrival gap ends at 100) and ship at 100k + 10, so by the horizon 3600
-/// 35 shipments were made (the last at 3510, read at 3540): 35 trucks departed, exactly once
-/// each. The factory's own numbers are those it gives alone (its streams and kinds come first
+/// A factory and a city in one region: every shipment becomes exactly one truck
+/// (`per_vehicle = 1`) leaving `gate` for the shipment's destination, read every 60 s. Orders
+/// arrive at 100k (k ≥ 1: the first interarrival gap ends at 100) and ship at 100k + 10, so by
+/// the horizon 3600 there were 35 shipments (the last at 3510, read at 3540): 35 trucks
+/// departed, exactly once each. The factory's own numbers are those it gives alone (its streams and kinds come first
 /// and are unscoped).
 #[test]
 fn factory_shipments_become_freight_trips_exactly_once() {
