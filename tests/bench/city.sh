@@ -14,7 +14,7 @@
 #                       CACHE=DIR     generated inputs (default $CARGO_TARGET_DIR/bench-city or
 #                                     target/bench-city): B's route generation takes ≈ 100 s
 # Option:               --theory      instead, run the slow (#[ignore]d) city theory tests
-#                                     (tests/e2e/city.rs; ≈ 1–2 min)
+#                                     (tests/e2e/city.rs; ≈ 20 s)
 #
 # Every time is CPU time (user + sys from /usr/bin/time), not wall time: the machine is shared.
 # The script never installs anything (SUMO: apt-get install sumo sumo-tools; CI does not run it).
