@@ -13,8 +13,8 @@
 #                       STRICT=1      exit 1 if a target is missed
 #                       CACHE=DIR     generated inputs (default $CARGO_TARGET_DIR/bench-city or
 #                                     target/bench-city): B's route generation takes ≈ 100 s
-# Option:               --theory      instead, run the slow (#[ignore]d) city theory tests in
-#                                     release mode
+# Option:               --theory      instead, run the slow (#[ignore]d) city theory tests
+#                                     (tests/e2e/city.rs; ≈ 20 s)
 #
 # Every time is CPU time (user + sys from /usr/bin/time), not wall time: the machine is shared.
 # The script never installs anything (SUMO: apt-get install sumo sumo-tools; CI does not run it).
@@ -24,7 +24,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROOT=$(pwd)
 
 if [[ "${1:-}" == "--theory" ]]; then
-    exec cargo test --release -p xinzhi-tests --test e2e city:: -- --ignored --test-threads 1
+    exec cargo test -p xinzhi-tests --test e2e city:: -- --ignored --test-threads 1
 fi
 
 CASES=${CASES:-A B}
@@ -200,7 +200,8 @@ for case in cases:
         s = sumo_stats(f"meso-{case}-1")
         print(f"  {'SUMO meso':18} {meso[0]:8.3f} {meso[1]:8.1f} {'':>10} {'':>7} "
               f"{s.get('TimeLoss', float('nan')):9.1f} {s.get('DepartDelay', float('nan')):9.1f}")
-        print(f"  {'':18} simulation-only 'Duration' {s.get('sim_s', float('nan')):.2f} s; "
+        print(f"  {'':18} SUMO's own 'Duration' (wall clock of its simulation loop, first run) "
+              f"{s.get('sim_s', float('nan')):.2f} s; "
               f"inserted {s.get('Inserted')}, still running {s.get('Running')}, waiting "
               f"{s.get('Waiting')}; mean route {s.get('RouteLength', float('nan')):.0f} m; "
               f"teleports {s['teleports']} (delay = TimeLoss, insert = DepartDelay)")

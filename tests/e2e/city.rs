@@ -398,9 +398,12 @@ fn actuated_reference_reproduces_the_published_trace() {
 /// The two discharge helpers on a hand example: C = 60, effective green [2, 30).
 #[test]
 fn discharge_helpers_follow_the_conventions() {
-    // Continuous: 1 → 2 (green starts), 2.5 → 4 (headway), 29.9 → 29.9 (still inside the
-    // half-open green, 25.9 s after the previous crossing), 61 → 62 (red until the next green).
-    assert_eq!(continuous_crossings(&[1.0, 2.5, 29.9, 61.0], 60.0, 2.0, 30.0), [2.0, 4.0, 29.9, 62.0]);
+    // Continuous: 1 → 2 (green starts), 2.5 → 4 (headway), 29.9 → 29.9 (still green), 30 → 62
+    // (the green is half-open), 61 → 64 (headway after 62).
+    assert_eq!(
+        continuous_crossings(&[1.0, 2.5, 29.9, 30.0, 61.0], 60.0, 2.0, 30.0),
+        [2.0, 4.0, 29.9, 62.0, 64.0]
+    );
     // Slotted: strictly after the arrival: 2.0 → 4, 3 → 6 (slot 4 is taken), 28.5 → 62 (slot 30
     // is outside the half-open green), 62 → 64.
     assert_eq!(slotted_crossings(&[2.0, 3.0, 28.5, 62.0], 60.0, 2.0, 30.0), [4.0, 6.0, 62.0, 64.0]);
@@ -459,9 +462,14 @@ fn capacity_and_conventions() {
 /// The FCTL scenario of city.md §3.2: one approach, C = 60 s, effective green g = 28 s (G = 27,
 /// Y = 3, AR = 2, l₁ = l₂ = 2; the other phase serves an empty approach), so phase 0 is red for
 /// 32 s and then has 14 green slots. Poisson arrivals at x = 0.5, 0.7, 0.8 (q = 420, 588, 672).
-fn fctl_scenario(name: &str, discharge: &str, warmup_cycles: f64, cycles: f64, rates: &[f64]) -> String {
+fn fctl_scenario(
+    name: &str,
+    discharge: &str,
+    (warmup_cycles, cycles, replications): (f64, f64, u32),
+    rates: &[f64],
+) -> String {
     let warmup = warmup_cycles * 60.0;
-    let head = header(name, warmup + cycles * 60.0, warmup, 10);
+    let head = header(name, warmup + cycles * 60.0, warmup, replications);
     let city = format!(
         "discharge = \"{discharge}\"\nyellow = 3.0\nall_red = 2.0\nstartup_lost = 2.0\nclearance_lost = 2.0"
     );
@@ -482,7 +490,7 @@ fn fctl_scenario(name: &str, discharge: &str, warmup_cycles: f64, cycles: f64, r
 #[test]
 fn fixed_cycle_slotted_matches_markov_chain() {
     let rates = [420.0, 588.0, 672.0];
-    let text = fctl_scenario("fctl-slotted", "slotted", 100.0, 2000.0, &rates);
+    let text = fctl_scenario("fctl-slotted", "slotted", (100.0, 2000.0, 10), &rates);
     let (_keep, dir) = run_text("fctl.toml", &text, &[]);
     let s = summary(dir.path());
     for (variant, q) in ["baseline", "q1", "q2"].into_iter().zip(rates) {
@@ -492,13 +500,19 @@ fn fixed_cycle_slotted_matches_markov_chain() {
     }
 }
 
-/// x = 0.9 and 0.95 (30.4097, 51.7660 s): longer memory (the chain needs ≈ 250 cycles to mix
-/// at x = 0.9), so a 1000-cycle warm-up and 20 000 cycles per replication.
+/// x = 0.9 and 0.95 (30.4097, 51.7660 s): longer memory (the chain needs ≈ 250 and ≈ 1000
+/// cycles to mix from empty), so a 1000-cycle warm-up and 40 000 cycles per replication, R = 20:
+/// at x = 0.95 the single-run sd is ≈ 3 s at 20 000 cycles (city.md's 1.3 is a 3-run estimate),
+/// which 10 replications of 20 000 cycles leave too wide (± 4.6 s) for the 5 % guard.
 #[test]
-#[ignore = "≈ 1.5·10⁷ events: run with `tests/bench/city.sh --theory` (release)"]
+#[ignore = "≈ 7·10⁷ events (≈ 15 s): run with `tests/bench/city.sh --theory`"]
 fn fixed_cycle_slotted_matches_markov_chain_near_capacity() {
     let rates = [756.0, 798.0];
-    let text = fctl_scenario("fctl-slotted-high", "slotted", 1000.0, 20_000.0, &rates);
+    for (q, exact) in rates.into_iter().zip([30.4097, 51.7660]) {
+        let d = fctl_slotted_delay(60.0, 28.0, q, 400);
+        assert!((d - exact).abs() < 5e-5, "q = {q}: {d} vs city.md {exact}");
+    }
+    let text = fctl_scenario("fctl-slotted-high", "slotted", (1000.0, 40_000.0, 20), &rates);
     let (_keep, dir) = run_text("fctl-high.toml", &text, &[]);
     let s = summary(dir.path());
     for (variant, q) in ["baseline", "q1"].into_iter().zip(rates) {
@@ -508,13 +522,15 @@ fn fixed_cycle_slotted_matches_markov_chain_near_capacity() {
 
 /// Continuous discharge on the same light against the reference simulation of city.md §3.2
 /// (`continuous_sim`, 3 × 20 000 cycles): 11.699, 14.446, 18.137 s, within ±2 %. No closed
-/// form: the tolerance is the plan's, and it is ≥ 4 standard errors of both estimates (our sd
-/// of the mean at R = 10 × 2000 cycles ≈ 0.02–0.06 s, the reference's 0.01–0.04 s).
+/// form: the tolerance is the plan's. The references carry their own noise (at x = 0.8 the city
+/// gives 18.00 ± 0.05 over 20 × 20 000 cycles, and 20 runs of the reference's own algorithm
+/// 17.93 ± 0.08: 18.137 is 0.7 % high); the city's mean here has a standard error of
+/// 0.02–0.1 s, so ±2 % leaves ≥ 2.5 of them after that offset.
 /// Continuous discharge is faster than slotted (no wait for the next slot): by 1.6–1.9 s.
 #[test]
 fn fixed_cycle_continuous_matches_sim_ref() {
     let rates = [420.0, 588.0, 672.0];
-    let text = fctl_scenario("fctl-continuous", "continuous", 100.0, 2000.0, &rates);
+    let text = fctl_scenario("fctl-continuous", "continuous", (100.0, 2000.0, 10), &rates);
     let (_keep, dir) = run_text("fctl.toml", &text, &[]);
     let s = summary(dir.path());
     for ((variant, reference), q) in
@@ -582,8 +598,9 @@ fn dd1_uniform_delay() {
 /// Webster's formula against the city (validation.md §3.2): Poisson, C = 60, g = 27, q = 600,
 /// s = 1800, continuous discharge. Webster says 17.615 s; it is an approximation fitted to
 /// 1950s simulations, and our point-queue reference simulation (`traffic.py`, 5 × 20 000
-/// cycles, sd 0.051) gives 15.62 s. Acceptance: ±15 % of Webster, ±2 % of the reference (≥ 5
-/// standard errors of both means here).
+/// cycles, sd 0.051) gives 15.62 s. Acceptance: ±15 % of Webster, ±2 % of the reference. The
+/// city's long-run value is 15.69 (20 × 20 000 cycles), 0.5 % from the reference; the mean here
+/// (10 × 2000 cycles) has a standard error of ≈ 0.06 s, so the band is ≥ 4 of them wide.
 #[test]
 fn webster_delay_within_band() {
     let head = header("webster", 6000.0 + 2000.0 * 60.0, 6000.0, 10);
@@ -661,12 +678,13 @@ fn controller_variants(variants: &[(&str, &str)]) -> String {
 /// 1800·26/60 = 780 veh/h < 900, so each N/S queue grows by 120 veh/h and the fluid model leaves
 /// 2·120·3.5 = 840 vehicles after 3.5 h (the reference simulation: 836.4 on average over 8
 /// runs; E/W at 450 < 780 stay stable). `unfinished` counts vehicles in the network and the
-/// origin buffers at the horizon. Per run the N/S growth has sd ≈ √(2·900·3.5) ≈ 79 vehicles
-/// (Poisson arrivals against a deterministic, always-busy server), so the mean of 8 runs is
-/// within ±10 % (84 vehicles ≈ 3 sd of the mean) of 840.
+/// origin buffers at the horizon. The fluid value is a little low: in the first cycles the N/S
+/// queues still empty now and then (capacity lost), and E/W hold a few vehicles; the city gives
+/// 866 ± 18 (40 replications, run sd 58). With R = 20 the mean's sd is ≈ 13 vehicles, so the
+/// plan's ±10 % around 840 (756 … 924) is ≥ 4 sd from 866.
 #[test]
 fn equal_split_is_unstable() {
-    let head = header("s1-equal", 12_600.0, 1800.0, 8);
+    let head = header("s1-equal", 12_600.0, 1800.0, 20);
     let signal = "{ plugin = \"fixed_time\", cycle = 60.0, greens = [26.0, 26.0] }";
     let text = crossroads(&head, [900.0, 900.0, 450.0, 450.0], signal, "");
     let (_keep, dir) = run_text("s1.toml", &text, &[]);
@@ -686,13 +704,16 @@ fn equal_split_is_unstable() {
 /// (1.5·8 + 5)/(1 − 0.75) = 68 s, effective greens (0.5/0.75)·60 = 40 and 20 s), actuated
 /// (min 5, max 45, gap 3), max-pressure with θ = 8 vehicles, all stable; naive max-pressure
 /// (θ = 0) switches ≈ 283 times/h and wastes a third of the hour in lost time. Warm-up 0.5 h,
-/// 3 h measured, R = 8, as the reference simulation (`city_control.py`): delays 24.64 (sd 0.82),
+/// 3 h measured, as the reference simulation (`city_control.py`, R = 8): delays 24.64 (sd 0.82),
 /// 21.22 (0.88), 19.31 (0.40) s; 163.5 (73.0) s naive; changes/h 105.7, 104.5, 114.1, 282.7.
 /// Delays within the 99.9 % bound of [`assert_matches_sim_ref`]; changes/h ±15 %; the ordering
-/// θ-MP < Webster (by 5 s, ≫ the noise) and naive ≫ θ-MP.
+/// θ-MP < Webster (by 5 s, ≫ the noise) and naive ≫ θ-MP. R = 20 here: the reference's sds
+/// are 8-run estimates and low (its own algorithm, rerun 20 times, gives sd 1.33 s for Webster;
+/// the city 1.67 over 40 replications, mean 25.25 s against the rerun's 24.98), and with R = 8
+/// the bound would sometimes be too wide to mean anything.
 #[test]
 fn controllers_are_stable_on_s1() {
-    let head = header("s1", 12_600.0, 1800.0, 8);
+    let head = header("s1", 12_600.0, 1800.0, 20);
     let webster = "{ plugin = \"fixed_time\", mode = \"webster\" }";
     let variants = controller_variants(&[
         ("actuated", ACTUATED),
@@ -732,10 +753,10 @@ fn controllers_are_stable_on_s1() {
 /// S2 of city.md §3.5 (600 veh/h on every approach, Y = 0.667): fixed equal 26/26 (C = 60),
 /// Webster rounded to effective greens 21/21 (C = 50; the exact C₀ = 17/(1/3) = 51), actuated,
 /// max-pressure θ = 8. Reference (`city_control.py`, R = 8): 19.74 (0.73), 17.06 (0.34), 16.48
-/// (0.56), 16.88 (0.39) s.
+/// (0.56), 16.88 (0.39) s. R = 20 here, as in S1.
 #[test]
 fn s2_all_600() {
-    let head = header("s2", 12_600.0, 1800.0, 8);
+    let head = header("s2", 12_600.0, 1800.0, 20);
     let equal = "{ plugin = \"fixed_time\", cycle = 60.0, greens = [26.0, 26.0] }";
     let variants = controller_variants(&[
         ("webster-50", "{ plugin = \"fixed_time\", cycle = 50.0, greens = [21.0, 21.0] }"),
@@ -831,40 +852,44 @@ fn city_scenarios() -> Vec<String> {
 ///   links L = `in_network_mean` equals the rate of completed trips λ = `throughput`/3600 times
 ///   their mean travel time W = `travel_time_mean` (network entry to exit), up to the vehicles
 ///   inside at the two ends of the window. Those contribute at most (N(warmup) + N(horizon))·W_max
-///   vehicle-seconds out of L·T; with tens of vehicles inside, sojourns of about a minute and
-///   T ≥ 3 h that is a few tenths of a percent, so 1 % holds with margin.
-fn check_conservation_and_little(scenario: &str, extra: &[&str]) {
-    let mut args = vec!["--replications", "1"];
-    args.extend_from_slice(extra);
-    let (dir, _) = run_ok(scenario, &args);
+///   vehicle-seconds out of L·T; with tens to thousands of vehicles inside, sojourns of minutes
+///   and windows of hours that is a few tenths of a percent, so 1 % holds with margin — for a run
+///   that ends near a steady state. A run that leaves more than 5 % of its completed trips in the
+///   network (a gridlock, an unstable plan) is far from one and L = λW does not apply; such a run
+///   must have been flagged by the model as a gridlock (`gridlocks_total` > 0).
+fn check_conservation_and_little(scenario: &str) {
+    let (dir, _) = run_ok(scenario, &["--replications", "1"]);
     for ((variant, rep), m) in replications(dir.path()) {
-        let get = |k: &str| *m.get(k).unwrap_or_else(|| panic!("{scenario} {variant}#{rep}: no {k}"));
+        let run = format!("{scenario} {variant}#{rep}");
+        let get = |k: &str| *m.get(k).unwrap_or_else(|| panic!("{run}: no {k}"));
         let (spawned, arrived) = (get("city.spawned_total"), get("city.arrived_total"));
         let (inside, buffered) = (get("city.in_network"), get("city.in_buffers"));
-        assert_eq!(spawned, arrived + inside + buffered, "{scenario} {variant}#{rep}: conservation");
-        assert!(arrived > 0.0, "{scenario} {variant}#{rep}: no trip finished");
+        assert_eq!(spawned, arrived + inside + buffered, "{run}: conservation");
+        assert!(arrived > 0.0, "{run}: no trip finished");
         let (l, lambda, w) =
             (get("city.in_network_mean"), get("city.throughput") / 3600.0, get("city.travel_time_mean"));
+        if get("city.unfinished") > 0.05 * arrived {
+            let gridlocks = get("city.gridlocks_total");
+            println!(
+                "{run}: not near a steady state ({gridlocks} gridlocks; L = {l:.0}, λW = {:.0})",
+                lambda * w
+            );
+            assert!(gridlocks > 0.0, "{run}: {} vehicles left unflagged", get("city.unfinished"));
+            continue;
+        }
         let rel = (l - lambda * w).abs() / l;
-        assert!(rel < 0.01, "{scenario} {variant}#{rep}: L = {l}, λW = {} (rel. error {rel})", lambda * w);
+        println!("{run}: L = {l:.3}, λW = {:.3} (rel. error {rel:.2e})", lambda * w);
+        assert!(rel < 0.01, "{run}: L = {l}, λW = {} (rel. error {rel})", lambda * w);
     }
 }
 
+/// Every city scenario (the grid city's whole day takes ≈ 2 s in the test profile).
 #[test]
 fn conservation_and_littles_law() {
     let scenarios = city_scenarios();
     assert!(scenarios.iter().any(|s| s == "scenarios/intersection.toml"), "{scenarios:?}");
-    // The grid city is a 17-hour, 100-junction day: it runs in the ignored test below.
-    for scenario in scenarios.iter().filter(|s| !s.contains("grid")) {
-        check_conservation_and_little(scenario, &[]);
-    }
-}
-
-#[test]
-#[ignore = "the grid city's full day: run with `tests/bench/city.sh --theory` (release)"]
-fn conservation_and_littles_law_on_every_city_scenario() {
-    for scenario in city_scenarios() {
-        check_conservation_and_little(&scenario, &[]);
+    for scenario in &scenarios {
+        check_conservation_and_little(scenario);
     }
 }
 
@@ -1061,11 +1086,11 @@ machines = 1
 process = 10.0
 "#;
 
-/// A factory and a city in one region: every shipment becomes exactly one truck (one unit per
-/// truck) leaving `gate` for the shipment's destination, read every 60 s. Orders arrive at 100k
-/// (k ≥ 1: the first interarrival gap ends at 100) and ship at 100k + 10, so by the horizon 3600
-/// 35 shipments were made (the last at 3510, read at 3540): 35 trucks departed, exactly once
-/// each. The factory's own numbers are those it gives alone (its streams and kinds come first
+/// A factory and a city in one region: every shipment becomes exactly one truck
+/// (`per_vehicle = 1`) leaving `gate` for the shipment's destination, read every 60 s. Orders
+/// arrive at 100k (k ≥ 1: the first interarrival gap ends at 100) and ship at 100k + 10, so by
+/// the horizon 3600 there were 35 shipments (the last at 3510, read at 3540): 35 trucks
+/// departed, exactly once each. The factory's own numbers are those it gives alone (its streams and kinds come first
 /// and are unscoped).
 #[test]
 fn factory_shipments_become_freight_trips_exactly_once() {

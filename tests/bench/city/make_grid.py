@@ -12,8 +12,10 @@ takes about 100 s CPU, so city.sh caches DIR under target/bench-city/):
 - routes.rou.xml randomTrips.py: T trips departing uniformly over [0, 3600) s, fringe to
                  fringe (--fringe-factor 1e6), at least 900 m apart, routed and validated by
                  duarouter (free-flow shortest paths)
+- fringe.rou.xml the routed trips that run fringe to fringe (a handful of randomTrips' trips
+                 start or end inside the grid: dropped on both sides, see sumo_to_csv.py); SUMO
+                 runs this file
 - trips.csv      the same trips for the city (`depart,route`, sumo_to_csv.py)
-- fringe.rou.xml the fringe-to-fringe trips of routes.rou.xml, which both sides run
 - grid.toml      the city scenario: `[city.network] kind = "grid"` with netgenerate's names, the
                  same fixed plan (cycle 90, displayed greens 42/42, yellow 3, all-red 0,
                  l1 = l2 = 2 s so g = 41 s), lefts permitted at half the saturation flow,
@@ -89,6 +91,7 @@ def main():
     routes = os.path.join(a.out, "routes.rou.xml")
     trips_xml = os.path.join(a.out, "trips.xml")
     trips_csv = os.path.join(a.out, "trips.csv")
+    fringe = os.path.join(a.out, "fringe.rou.xml")
     toml = os.path.join(a.out, "grid.toml")
     env = dict(os.environ, SUMO_HOME=SUMO_HOME)
     if not os.path.exists(net):
@@ -105,12 +108,12 @@ def main():
              "--min-distance", "900", "-s", str(a.seed), "--validate"], env=env,
             stdout=subprocess.DEVNULL)
         os.replace(routes + ".tmp.xml", routes)
-    fringe = os.path.join(a.out, "fringe.rou.xml")
-    if not os.path.exists(trips_csv) or not os.path.exists(fringe):
-        rows = sumo_to_csv.convert(routes, trips_csv + ".tmp", fringe + ".tmp")
+    if not (os.path.exists(trips_csv) and os.path.exists(fringe)):
+        kept, dropped = sumo_to_csv.convert(routes, trips_csv + ".tmp", fringe + ".tmp")
         os.replace(fringe + ".tmp", fringe)
         os.replace(trips_csv + ".tmp", trips_csv)
-        print(f"{trips_csv}: {rows} trips", file=sys.stderr)
+        print(f"{trips_csv}: {kept} trips ({dropped} not fringe to fringe, dropped)",
+              file=sys.stderr)
     with open(toml, "w") as f:
         f.write(scenario(a.size, a.trips))
 
