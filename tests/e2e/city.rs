@@ -1162,3 +1162,33 @@ period = 60.0
         }
     }
 }
+
+/// Little's law per link (validation.md §1.1): the time-average number of vehicles waiting at a
+/// link's stop line, `queue_mean.<link>`, is the rate at which they reach it times their mean
+/// wait there. In the intersection scenario every approach carries one through flow, and a
+/// trip's delay is its stop-line wait (nothing else slows it: the trip starts when it enters
+/// the link), so per replication queue_mean.<in-link> / delay_mean.<flow> estimates the flow's
+/// realised rate [veh/s]; over 20 replications its mean must cover the offered rate q/3600 (a
+/// Poisson count of ≈ 2 000 per replication varies by ≈ 2 %; the window's edges add less).
+#[test]
+fn littles_law_per_link() {
+    let (dir, _) = run_ok("scenarios/intersection.toml", &["--replications", "20"]);
+    let reps = replications(dir.path());
+    for (link, flow, rate) in [("north-in", "north-south", 588.0), ("east-in", "east-west", 420.0)] {
+        let ratios: Vec<f64> = reps
+            .iter()
+            .filter(|((variant, _), _)| variant == "baseline")
+            .map(|(_, m)| m[&format!("city.queue_mean.{link}")] / m[&format!("city.delay_mean.{flow}")])
+            .collect();
+        assert_eq!(ratios.len(), 20);
+        let n = ratios.len() as f64;
+        let mean = ratios.iter().sum::<f64>() / n;
+        let sd = (ratios.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let half = t_quantile(0.9995, n - 1.0) * sd / n.sqrt();
+        let offered = rate / 3600.0;
+        assert!(
+            (mean - offered).abs() <= half && half < 0.03 * offered,
+            "{link}: queue_mean / delay_mean = {mean:.5} ± {half:.5} (99.9 %), offered {offered:.5} veh/s"
+        );
+    }
+}

@@ -4,9 +4,10 @@
 //! The weight of movement `m = (l → j)` is `w_m = x_m − Σ_p r(m,p)·x(m,p)`: its own vehicles
 //! minus the turn-ratio-weighted vehicles downstream, counted the same way (the host's
 //! `down_weighted_queue` or `down_weighted_on_link`, 0 when `j` leaves the network). A phase's
-//! (stage's) pressure is `P_p = Σ_{m∈p} c_m·w_m`.
+//! (stage's) pressure is `P_p = Σ_{m∈p} c_m·w_m`. A movement whose out-link is full weighs 0:
+//! it can carry no flow now (with finite storage, counting it feeds spillback).
 //!
-//! [`Weights::Varaiya`] (the default): `x_m` = vehicles on the in-link bound for `m`
+//! [`Weights::Queue`] is the default; [`Weights::Varaiya`]: `x_m` = vehicles on the in-link bound for `m`
 //! (`on_link`), `c_m = s_m·lanes_m/3600` \[veh/s\], so `P` is in veh²/s — and so is the threshold
 //! θ: with `c = 0.5` veh/s, `θ = 8` asks for 16 more vehicles of weight on a one-lane phase.
 //! [`Weights::Queue`]: `x_m` = vehicles at the stop line (`queue`), `c_m = 1`, so `P` and θ count
