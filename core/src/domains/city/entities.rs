@@ -16,7 +16,7 @@ pub struct JunctionStatus {
     pub node: u32,
     /// The phase whose green runs or is ending.
     pub phase: u32,
-    /// Start of that phase's displayed green [s].
+    /// Start of that phase's displayed green \[s\].
     pub green_start: f64,
 }
 

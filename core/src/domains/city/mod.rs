@@ -8,7 +8,7 @@
 //! Timing conventions (they decide every number): displayed green G, yellow Y and all-red AR
 //! per phase; start-up lost time l₁ and clearance lost time l₂; effective green
 //! g = G + Y + AR − l₁ − l₂ on [G start + l₁, G end + Y + AR − l₂). Saturation headway
-//! h = 3600 / (s · lanes) [s]. `slotted` discharge: crossings only at e₀ + k·h inside effective
+//! h = 3600 / (s · lanes) \[s\]. `slotted` discharge: crossings only at e₀ + k·h inside effective
 //! green, the head at the first such instant strictly after it reached the stop line;
 //! `continuous`: at the first instant ≥ max(its arrival, previous crossing + h). A vehicle's
 //! delay = its travel time (network entry to exit) − its free-flow travel time; the wait

@@ -39,10 +39,13 @@ impl Model for Watched {
     }
 }
 
-/// What the system saw at each step: (time, vehicles on links, vehicles bound through movements,
-/// crossings so far, junctions seen).
+/// One step: (time, vehicles on links, vehicles bound through movements, crossings so far,
+/// junctions seen).
+type Step = (f64, u32, u32, u64, usize);
+
+/// What the system saw at each step.
 #[derive(Resource, Clone, Default)]
-struct Seen(Arc<Mutex<Vec<(f64, u32, u32, u64, usize)>>>);
+struct Seen(Arc<Mutex<Vec<Step>>>);
 
 fn watch(
     clock: Res<SimClock>,
