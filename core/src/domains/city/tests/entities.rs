@@ -6,38 +6,15 @@ use std::sync::{Arc, Mutex};
 
 use bevy_ecs::prelude::*;
 
-use super::super::{CityEvent, CityModel, JunctionStatus, LinkStatus, MovementStatus};
-use super::{city, registry};
+use super::super::{CityModel, JunctionStatus, LinkStatus, MovementStatus};
+use super::{Traced, city, registry};
 use crate::calendar::Priority;
 use crate::collect::Capture;
 use crate::domains::{self, Domain, DomainConfig, Setup};
-use crate::engine::{Ctx, Model, ModelError, Sim, SimClock, SimConfig, StepperConfig};
+use crate::engine::{Sim, SimClock, SimConfig, StepperConfig};
 use crate::record::Catalogue;
 use crate::rng::StreamSeeder;
 use crate::time::{SimDuration, SimTime};
-
-struct Watched {
-    city: CityModel,
-    catalogue: Catalogue,
-}
-
-impl Model for Watched {
-    type Event = CityEvent;
-    fn catalogue(&self) -> &Catalogue {
-        &self.catalogue
-    }
-    fn handle(
-        &mut self,
-        world: &mut World,
-        ctx: &mut Ctx<CityEvent>,
-        e: CityEvent,
-    ) -> Result<(), ModelError> {
-        self.city.handle(world, ctx, e)
-    }
-    fn publish(&mut self, world: &mut World) {
-        self.city.publish(world);
-    }
-}
 
 /// One step: (time, vehicles on links, vehicles bound through movements, crossings so far,
 /// junctions seen).
@@ -100,7 +77,7 @@ fn a_stepped_system_reads_the_network_entities() {
             },
             schedule,
         )?;
-        Ok(Watched { city, catalogue })
+        Ok(Traced { city, catalogue, greens: Arc::default() })
     })
     .expect("builds");
     sim.add_collector(Box::new(Capture(records.clone())));

@@ -45,10 +45,10 @@ type Green = (u32, u32, f64);
 
 /// The city alone, with the greens traced after every entry (shared: the engine drops the
 /// model at the end of the run).
-struct Traced {
-    city: CityModel,
-    catalogue: Catalogue,
-    greens: Arc<Mutex<Vec<Green>>>,
+pub(super) struct Traced {
+    pub(super) city: CityModel,
+    pub(super) catalogue: Catalogue,
+    pub(super) greens: Arc<Mutex<Vec<Green>>>,
 }
 
 impl Model for Traced {
@@ -71,6 +71,9 @@ impl Model for Traced {
             }
         }
         Ok(())
+    }
+    fn publish(&mut self, world: &mut World) {
+        self.city.publish(world);
     }
 }
 

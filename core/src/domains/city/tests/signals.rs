@@ -1,5 +1,6 @@
 //! The signal host with a real controller: the actuated gap-out trace of city.md §3.3, exact.
 
+use super::dynamics::junction;
 use super::{city, run};
 
 /// city.md §3.3: two conflicting one-lane approaches, 4 s all-lost intergreen (Y = 3, AR = 1,
@@ -11,80 +12,17 @@ use super::{city, run};
 /// 720 A and 359 B served; mean delay A 6.4944 s, B 10.4443 s (max 13.00 / 18.50).
 #[test]
 fn actuated_gap_out_trace_is_exact() {
-    let text = r#"
-[scenario]
-name = "actuated"
-domain = "city"
-time_unit = "second"
-horizon = 3600.0
-
-[city]
-discharge = "continuous"
-yellow = 3.0
-all_red = 1.0
-startup_lost = 0.0
-clearance_lost = 4.0
-
-[[city.node]]
-name = "x"
-phases = [["a-in"], ["b-in"]]
-signal = { plugin = "actuated", min_green = 5.0, max_green = 40.0, gap = 3.0 }
-
-[[city.link]]
-name = "a-in"
-from = "a"
-to = "x"
-length = 15.0
-lanes = 1
-speed = 15.0
-saturation = 1800.0
-storage = 1000
-
-[[city.link]]
-name = "b-in"
-from = "b"
-to = "x"
-length = 15.0
-lanes = 1
-speed = 15.0
-saturation = 1800.0
-storage = 1000
-
-[[city.link]]
-name = "a-out"
-from = "x"
-to = "a2"
-length = 0.15
-lanes = 1
-speed = 15.0
-saturation = 1800.0
-storage = 1000
-
-[[city.link]]
-name = "b-out"
-from = "x"
-to = "b2"
-length = 0.15
-lanes = 1
-speed = 15.0
-saturation = 1800.0
-storage = 1000
-
-[[city.flow]]
-name = "a"
-route = ["a-in", "a-out"]
-arrivals = "deterministic"
-headway = 5.0
-offset = 1.5
-
-[[city.flow]]
-name = "b"
-route = ["b-in", "b-out"]
-arrivals = "deterministic"
-headway = 10.0
-offset = 0.0
-"#;
-    let r = run(&city(text), 3600.0, 1);
+    let flows = "[[city.flow]]\nname = \"a\"\nroute = [\"a-in\", \"a-out\"]\narrivals = \"deterministic\"\n\
+                 headway = 5.0\noffset = 1.5\n\n\
+                 [[city.flow]]\nname = \"b\"\nroute = [\"b-in\", \"b-out\"]\narrivals = \"deterministic\"\n\
+                 headway = 10.0\noffset = 0.0\n";
+    let text = junction(
+        "discharge = \"continuous\"\nyellow = 3.0\nall_red = 1.0\nstartup_lost = 0.0\nclearance_lost = 4.0",
+        r#"{ plugin = "actuated", min_green = 5.0, max_green = 40.0, gap = 3.0 }"#,
+        flows,
+        "length = 1.5\nspeed = 15.0\nstorage = 1000",
+    );
+    let r = run(&city(&text), 3600.0, 1);
     let starts: Vec<(u32, f64)> = r.greens.iter().map(|g| (g.1, g.2)).collect();
     let expected = [(0, 0.0), (1, 9.5), (0, 18.5), (1, 31.5), (0, 40.5), (1, 55.5), (0, 64.5), (1, 79.5)];
     assert_eq!(&starts[..8], &expected, "greens");
