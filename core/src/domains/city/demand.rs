@@ -10,7 +10,6 @@
 //! - Turn-ratio draws take the first out-link whose cumulative ratio (file order) exceeds a
 //!   uniform draw.
 
-
 use rand_distr::{Distribution, Exp1};
 
 use super::config::{Arrivals, CityConfig, FlowConfig, PathSpec, Profile};

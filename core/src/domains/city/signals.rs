@@ -240,7 +240,7 @@ impl Signals {
                 .map_err(|source| ModelError::plugin("signal controller", source))?;
             let answers = std::mem::take(&mut self.out);
             for (&node, answer) in batch.iter().zip(&answers) {
-                self.apply(net, acct, ctx, node, *answer)?;
+                self.apply(net, traffic, acct, ctx, node, *answer)?;
             }
             self.out = answers;
             let mut batch = batch;
@@ -318,6 +318,7 @@ impl Signals {
     fn apply<R: From<CityEvent>>(
         &mut self,
         net: &Network,
+        traffic: &Traffic,
         acct: &mut Accounting,
         ctx: &mut Ctx<R>,
         node: u32,
@@ -347,8 +348,27 @@ impl Signals {
             acct.clamped();
             at = max_at;
         }
-        self.lights[node as usize].resting = elapsed >= timing.max_green;
+        let resting = elapsed >= timing.max_green;
+        self.lights[node as usize].resting = resting;
+        if resting {
+            // Past max green the first vehicle to reach a red stop line calls the green off:
+            // those on their way now are known (later ones call on entering their link).
+            if let Some(call) = self.next_call(net, traffic, node) {
+                at = at.min(call);
+            }
+        }
         self.request(ctx, node, at, IntersectionObs::REQUESTED)
+    }
+
+    /// When the first vehicle already on its way reaches a red stop line of `node`.
+    fn next_call(&self, net: &Network, traffic: &Traffic, node: u32) -> Option<f64> {
+        let light = &self.lights[node as usize];
+        net.junctions[node as usize]
+            .movements
+            .clone()
+            .filter(|&m| net.movements[m as usize].phases & (1 << light.phase) == 0)
+            .filter_map(|m| traffic.queues[m as usize].fifo.front().map(|&(_, t)| t))
+            .reduce(f64::min)
     }
 
     /// Ends `node`'s green now: yellow and all-red, then `phase`'s green.
