@@ -187,3 +187,18 @@ fn a_full_out_link_blocks_crossings_and_its_blocked_time_is_counted() {
     assert_eq!(value("city.arrived_total"), 28.0);
     assert_eq!(value("city.in_network") + value("city.in_buffers"), 273.0);
 }
+
+/// Gridlock detection (plan §1.6): no crossing anywhere for `stuck_time` while vehicles wait.
+/// Only approach `b` has traffic and its phase is red for the first 907 s (phase 0's displayed
+/// green lasts 900 s, then 5 s of yellow and all-red, then l₁ = 2 s): nothing crosses, so the
+/// checks at 300, 600 and 900 s each find a gridlock; after b's green starts vehicles cross and
+/// no further check finds one before the horizon (1 100 s).
+#[test]
+fn no_crossing_anywhere_for_the_stuck_time_while_vehicles_wait_is_a_gridlock() {
+    let signal = r#"{ plugin = "fixed_time", cycle = 1000.0, greens = [900.0, 90.0] }"#;
+    let timing = "yellow = 3.0\nall_red = 2.0\nstartup_lost = 2.0\nclearance_lost = 2.0\nstuck_time = 300.0";
+    let r = run(&city(&junction(timing, signal, &b_flow(10.0, 0.0), SHORT_EXIT)), 1100.0, 1);
+    let checks: Vec<f64> = r.timed("city.gridlock").iter().map(|g| g.0).collect();
+    assert_eq!(checks, [300.0, 600.0, 900.0]);
+    assert_eq!(r.closing("city.gridlocks_total"), [(0, 3.0)]);
+}
