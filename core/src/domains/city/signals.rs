@@ -219,8 +219,9 @@ impl Signals {
                 continue;
             }
             let light = &self.lights[node as usize];
-            let elapsed = now - light.green_start;
-            if n.reason != IntersectionObs::GREEN_START && elapsed >= n.timing.max_green {
+            // Compared as instants, as `apply` computes them: `now − start ≥ max` can be false
+            // in floating point at the very instant `start + max` (and then never advance).
+            if n.reason != IntersectionObs::GREEN_START && now >= light.green_start + n.timing.max_green {
                 let call = self.conflicting_call(net, traffic, node, now);
                 let n = &mut self.nodes[node as usize];
                 n.reason = if call { IntersectionObs::MAX_GREEN } else { IntersectionObs::REQUESTED };
@@ -327,28 +328,24 @@ impl Signals {
         let now = ctx.now().as_f64();
         let light = self.lights[node as usize];
         let timing = self.nodes[node as usize].timing;
-        let elapsed = now - light.green_start;
+        // Limits as instants, not elapsed times (see `on_decide`): a clamp to `max_at` must be
+        // later than now, or the node is asked again at the same instant for ever.
+        let (min_at, max_at) = (light.green_start + timing.min_green, light.green_start + timing.max_green);
         if answer.kind == SignalDecision::SWITCH {
-            if elapsed < timing.min_green {
+            if now < min_at {
                 acct.clamped();
                 self.nodes[node as usize].pending_switch = Some(answer.phase);
-                return self.request(
-                    ctx,
-                    node,
-                    light.green_start + timing.min_green,
-                    IntersectionObs::REQUESTED,
-                );
+                return self.request(ctx, node, min_at, IntersectionObs::REQUESTED);
             }
             return self.switch(net, acct, ctx, node, answer.phase);
         }
         // An extension shorter than 0.1 s would let a controller stall time.
         let mut at = now + answer.seconds.max(0.1);
-        let max_at = light.green_start + timing.max_green;
-        if elapsed < timing.max_green && at > max_at {
+        let resting = now >= max_at;
+        if !resting && at > max_at {
             acct.clamped();
             at = max_at;
         }
-        let resting = elapsed >= timing.max_green;
         self.lights[node as usize].resting = resting;
         if resting {
             // Past max green the first vehicle to reach a red stop line calls the green off:
